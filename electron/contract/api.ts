@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import * as t from './types.js';
+
+/**
+ * Every call a front end can make to the engine, and every event the engine pushes. Channel
+ * names exist only here; the preload, the engine process, the browser-mode server and the
+ * renderer's client are all derived from these two tables.
+ */
+const none = z.object({}).strict();
+const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
+
+export const requests = {
+  'app.status': call(none, t.appStatus),
+
+  'folders.list': call(none, z.array(t.watchedFolder)),
+  'folders.add': call(z.object({ path: z.string().min(1).max(4096), recursive: z.boolean().default(false) }), t.watchedFolder),
+  'folders.update': call(
+    z.object({ id: z.number().int(), recursive: z.boolean().optional(), enabled: z.boolean().optional() }),
+    t.watchedFolder,
+  ),
+  'folders.remove': call(z.object({ id: z.number().int() }), z.object({ removed: z.boolean() })),
+
+  'pipeline.pause': call(none, t.progress),
+  'pipeline.resume': call(none, t.progress),
+
+  'captures.recent': call(z.object({ limit: z.number().int().min(1).max(500).default(50) }), z.array(t.captureRow)),
+  'captures.get': call(z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }), t.captureDetail),
+  /** Files dropped onto the window (browser mode sends their bytes): written into the inbox. */
+  'captures.import': call(
+    z.object({
+      files: z
+        .array(z.object({ name: z.string().min(1).max(255), dataBase64: z.string().max(200_000_000) }))
+        .min(1)
+        .max(500),
+    }),
+    z.object({ written: z.array(z.string()), refused: z.array(z.object({ name: z.string(), reason: z.string() })) }),
+  ),
+  /** Files dropped onto the desktop window: copied into the inbox from where they are. */
+  'captures.importPaths': call(
+    z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(5000) }),
+    z.object({ written: z.array(z.string()), refused: z.array(z.object({ name: z.string(), reason: z.string() })) }),
+  ),
+
+  'history.query': call(t.historyQuery, t.historyPage),
+  'history.stats': call(z.object({ filter: t.historyFilter.default({}) }), t.historyStats),
+  /** The filtered set as CSV, every column needed to reproduce a result. */
+  'history.exportCsv': call(z.object({ filter: t.historyFilter.default({}) }), z.object({ csv: z.string(), rows: z.number().int() })),
+
+  'reviews.add': call(
+    z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string().min(1).max(200), note: z.string().max(5000).default('') }),
+    t.review,
+  ),
+  'reviews.queue': call(
+    z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(50) }),
+    t.historyPage,
+  ),
+
+  'models.list': call(none, z.array(t.modelSummary)),
+  'models.import': call(z.object({ folder: z.string().min(1).max(4096) }), t.modelSummary),
+  'models.activate': call(z.object({ id: z.string(), version: z.string() }), t.appStatus),
+
+  'settings.get': call(none, t.settings),
+  'settings.update': call(t.settings.partial(), t.settings),
+} as const;
+
+export const events = {
+  'capture.updated': t.captureRow,
+  progress: t.progress,
+  'folders.changed': z.array(t.watchedFolder),
+  'app.status': t.appStatus,
+  notice: t.engineNotice,
+} as const;
+
+export type RequestName = keyof typeof requests;
+export type EventName = keyof typeof events;
+export type RequestInput<N extends RequestName> = z.input<(typeof requests)[N]['input']>;
+export type RequestArgs<N extends RequestName> = z.output<(typeof requests)[N]['input']>;
+export type RequestOutput<N extends RequestName> = z.output<(typeof requests)[N]['output']>;
+export type EventPayload<N extends EventName> = z.output<(typeof events)[N]>;
+
+/** What a front end holds: one async method per request, one subscription per event. */
+export type EngineApi = {
+  call<N extends RequestName>(name: N, input: RequestInput<N>): Promise<RequestOutput<N>>;
+  on<N extends EventName>(name: N, listener: (payload: EventPayload<N>) => void): () => void;
+};
+
+/** What the engine implements: one handler per request, given validated input. */
+export type EngineHandlers = {
+  [N in RequestName]: (input: RequestArgs<N>) => Promise<RequestOutput<N>> | RequestOutput<N>;
+};
+
+export const requestNames = Object.keys(requests) as RequestName[];
+export const eventNames = Object.keys(events) as EventName[];

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/** The shapes that travel between a front end and the engine. Validated on arrival, both ways. */
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const isoTime = z.string();
+
+export const providerName = z.enum(['cpu', 'cuda', 'dml', 'coreml', 'webgpu']);
+export const providerPreference = z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']);
+
+export const modelRef = z.object({ id: z.string(), version: z.string(), sha256: z.string() });
+
+export const review = z.object({
+  label: z.string(),
+  note: z.string(),
+  createdAt: isoTime,
+});
+
+export const captureState = z.enum(['discovered', 'queued', 'processing', 'done', 'failed']);
+
+/** One capture with its latest result: a card on Live, a row in History. */
+export const captureRow = z.object({
+  sha256,
+  fileName: z.string(),
+  paths: z.array(z.string()),
+  folderId: z.number().int().nullable(),
+  state: captureState,
+  failureReason: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  bitDepth: z.number().int().nullable(),
+  pages: z.number().int().nullable(),
+  class: z.string().nullable(),
+  probability: z.number().nullable(),
+  probabilities: z.record(z.string(), z.number()).nullable(),
+  provider: z.string().nullable(),
+  model: modelRef.nullable(),
+  durationMs: z.number().nullable(),
+  classifiedAt: isoTime.nullable(),
+  review: review.nullable(),
+});
+
+export const resultDetail = z.object({
+  model: modelRef.extend({ name: z.string().nullable() }),
+  class: z.string(),
+  probability: z.number(),
+  probabilities: z.record(z.string(), z.number()),
+  provider: z.string(),
+  preprocessing: z.unknown(),
+  appVersion: z.string(),
+  durationMs: z.number(),
+  classifiedAt: isoTime,
+});
+
+export const captureDetail = z.object({
+  capture: captureRow,
+  format: z.string().nullable(),
+  channels: z.number().int().nullable(),
+  results: z.array(resultDetail),
+  reviews: z.array(review),
+});
+
+export const folderState = z.enum(['available', 'unavailable']);
+export const watchedFolder = z.object({
+  id: z.number().int(),
+  path: z.string(),
+  recursive: z.boolean(),
+  enabled: z.boolean(),
+  state: folderState,
+  reason: z.string().nullable(),
+  lastScanAt: isoTime.nullable(),
+  isInbox: z.boolean(),
+});
+
+export const progress = z.object({
+  queued: z.number(),
+  inFlight: z.number(),
+  done: z.number(),
+  failed: z.number(),
+  rate: z.number(),
+  etaSeconds: z.number().nullable(),
+  paused: z.boolean(),
+});
+
+export const modelSummary = z.object({
+  id: z.string(),
+  version: z.string(),
+  name: z.string(),
+  description: z.string(),
+  sha256,
+  classes: z.array(z.string()),
+  threshold: z.number(),
+  folder: z.string(),
+  active: z.boolean(),
+  builtIn: z.boolean(),
+});
+
+export const settings = z.object({
+  threshold: z.number().gt(0).lt(1).nullable(),
+  provider: providerPreference,
+  batchSize: z.number().int().min(1).max(64),
+});
+
+export const appStatus = z.object({
+  version: z.string(),
+  mode: z.enum(['desktop', 'browser']),
+  dataFolder: z.string(),
+  database: z.string(),
+  inbox: z.string(),
+  model: modelSummary.nullable(),
+  /** Why no model is loaded, in plain words. */
+  modelProblem: z.string().nullable(),
+  provider: providerName.nullable(),
+  providerLabel: z.string().nullable(),
+  skippedProviders: z.array(z.object({ provider: providerName, reason: z.string() })),
+  progress,
+});
+
+export const sortKey = z.enum(['time', 'probability', 'fileName', 'class']);
+export const historyFilter = z.object({
+  classes: z.array(z.string()).optional(),
+  folderId: z.number().int().optional(),
+  modelId: z.string().optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  minProbability: z.number().min(0).max(1).optional(),
+  maxProbability: z.number().min(0).max(1).optional(),
+  reviewed: z.boolean().optional(),
+  search: z.string().max(500).optional(),
+  state: z.enum(['done', 'failed']).optional(),
+});
+
+export const historyQuery = z.object({
+  filter: historyFilter.default({}),
+  sort: z.object({ key: sortKey, direction: z.enum(['asc', 'desc']) }).default({ key: 'time', direction: 'desc' }),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+
+export const historyPage = z.object({ rows: z.array(captureRow), total: z.number().int() });
+
+export const historyStats = z.object({
+  /** Classified captures per class per day (ISO date). */
+  classCounts: z.array(z.object({ day: z.string(), class: z.string(), count: z.number().int() })),
+  /** Probability of the predicted class in equal bins from 0 to 1. */
+  histogram: z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() })),
+  classes: z.array(z.string()),
+});
+
+export const engineNotice = z.object({
+  level: z.enum(['info', 'warning', 'error']),
+  message: z.string(),
+  at: isoTime,
+});
+
+export type CaptureRow = z.infer<typeof captureRow>;
+export type CaptureDetail = z.infer<typeof captureDetail>;
+export type ResultDetail = z.infer<typeof resultDetail>;
+export type Review = z.infer<typeof review>;
+export type WatchedFolder = z.infer<typeof watchedFolder>;
+export type Progress = z.infer<typeof progress>;
+export type ModelSummary = z.infer<typeof modelSummary>;
+export type Settings = z.infer<typeof settings>;
+export type AppStatus = z.infer<typeof appStatus>;
+export type HistoryFilter = z.infer<typeof historyFilter>;
+export type HistoryQuery = z.input<typeof historyQuery>;
+export type HistoryPage = z.infer<typeof historyPage>;
+export type HistoryStats = z.infer<typeof historyStats>;
+export type EngineNotice = z.infer<typeof engineNotice>;

@@ -1,0 +1,132 @@
+import * as ort from 'onnxruntime-node';
+import { loadModelFolder, ModelError, type ModelManifest } from './manifest.js';
+import { Preprocessor } from './preprocess.js';
+import { openSession, type ModelSession, type ProviderAttempt, type SessionOptions } from './session.js';
+import type { ProviderName } from './providers.js';
+
+export interface Prediction {
+  class: string;
+  /** Probability of the predicted class. */
+  probability: number;
+  probabilities: Record<string, number>;
+}
+
+export interface ModelIdentity {
+  id: string;
+  version: string;
+  sha256: string;
+  name: string;
+}
+
+export interface ClassifierOptions extends SessionOptions {
+  /** Overrides the manifest's decision threshold (one sigmoid output only). */
+  threshold?: number;
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** Turns one capture's raw model outputs into class probabilities, as the manifest says. */
+export function interpret(manifest: ModelManifest, values: ArrayLike<number>, threshold = manifest.threshold): Prediction {
+  const { classes } = manifest;
+  let probs: number[];
+  if (manifest.output.activation === 'sigmoid' && values.length === 1) {
+    const p = sigmoid(values[0]!);
+    probs = [1 - p, p];
+  } else if (manifest.output.activation === 'sigmoid') {
+    // Independent sigmoids per class (multi-label style): report each as given.
+    probs = Array.from(values, sigmoid);
+  } else if (manifest.output.activation === 'softmax') {
+    const max = Math.max(...Array.from(values));
+    const exps = Array.from(values, (v) => Math.exp(v - max));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    probs = exps.map((e) => e / sum);
+  } else {
+    probs = Array.from(values);
+  }
+  const probabilities: Record<string, number> = {};
+  classes.forEach((name, i) => (probabilities[name] = probs[i]!));
+  let best: number;
+  if (classes.length === 2) {
+    best = probs[1]! >= threshold ? 1 : 0;
+  } else {
+    best = probs.indexOf(Math.max(...probs));
+  }
+  return { class: classes[best]!, probability: probs[best]!, probabilities };
+}
+
+function expectedOutputs(manifest: ModelManifest): number[] {
+  return manifest.output.activation === 'sigmoid' && manifest.classes.length === 2 ? [1, 2] : [manifest.classes.length];
+}
+
+/** A model ready to classify: its manifest, its preprocessing and one reusable session. */
+export class Classifier {
+  readonly preprocessor: Preprocessor;
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    readonly identity: ModelIdentity,
+    readonly folder: string,
+    private readonly loaded: ModelSession,
+    readonly threshold: number,
+  ) {
+    this.preprocessor = new Preprocessor(manifest);
+  }
+
+  static async open(folder: string, options: ClassifierOptions = {}): Promise<Classifier> {
+    const model = await loadModelFolder(folder);
+    const loaded = await openSession(model, options);
+    const { manifest } = model;
+    const allowed = expectedOutputs(manifest);
+    if (loaded.outputsPerCapture !== null && !allowed.includes(loaded.outputsPerCapture)) {
+      await loaded.session.release();
+      throw new ModelError(
+        'manifest-invalid',
+        `The model gives ${loaded.outputsPerCapture} values per capture, but its model.json names ${manifest.classes.length} classes with a ${manifest.output.activation} output.`,
+      );
+    }
+    const identity = { id: manifest.id, version: manifest.version, sha256: manifest.onnx.sha256, name: manifest.name };
+    return new Classifier(manifest, identity, folder, loaded, options.threshold ?? manifest.threshold);
+  }
+
+  get provider(): ProviderName {
+    return this.loaded.provider;
+  }
+
+  /** Providers tried before the one that ran, with why each was skipped. */
+  get skipped(): ProviderAttempt[] {
+    return this.loaded.skipped;
+  }
+
+  get maxBatch(): number {
+    return this.loaded.maxBatch;
+  }
+
+  /** Classifies prepared tensors, in as few runs as the graph's batch axis allows. */
+  async run(tensors: Float32Array[]): Promise<Prediction[]> {
+    const { input, output } = this.manifest;
+    const dims =
+      input.layout === 'NCHW'
+        ? [input.channels, input.height, input.width]
+        : [input.height, input.width, input.channels];
+    const size = dims.reduce((a, b) => a * b, 1);
+    const predictions: Prediction[] = [];
+    const step = Math.min(this.maxBatch, Math.max(1, tensors.length));
+    for (let start = 0; start < tensors.length; start += step) {
+      const chunk = tensors.slice(start, start + step);
+      const batch = new Float32Array(size * chunk.length);
+      chunk.forEach((t, i) => batch.set(t, i * size));
+      const feeds = { [input.name]: new ort.Tensor('float32', batch, [chunk.length, ...dims]) };
+      const results = await this.loaded.session.run(feeds, [output.name]);
+      const values = results[output.name]!.data as Float32Array;
+      const per = values.length / chunk.length;
+      for (let i = 0; i < chunk.length; i++) {
+        predictions.push(interpret(this.manifest, values.subarray(i * per, (i + 1) * per), this.threshold));
+      }
+    }
+    return predictions;
+  }
+
+  async close(): Promise<void> {
+    await this.loaded.session.release();
+  }
+}

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The folder that holds package.json and models/, found from wherever this file was compiled to. */
+export function appRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'metascope') return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('MetaScope cannot find its own installation folder (package.json).');
+    dir = parent;
+  }
+}
+
+export function appVersion(): string {
+  return JSON.parse(readFileSync(path.join(appRoot(), 'package.json'), 'utf8')).version as string;
+}
+
+/** The shipped models; METASCOPE_MODELS points elsewhere (the installed app's resources). */
+export function modelsFolder(): string {
+  return process.env.METASCOPE_MODELS ?? path.join(appRoot(), 'models');
+}
+
+export function defaultModelFolder(): string {
+  return path.join(modelsFolder(), 'default');
+}
+
+/** Where the database and thumbnail cache live: METASCOPE_DATA, else the platform's usual place. */
+export function dataFolder(): string {
+  if (process.env.METASCOPE_DATA) return process.env.METASCOPE_DATA;
+  const home = homedir();
+  switch (process.platform) {
+    case 'win32':
+      return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'MetaScope');
+    case 'darwin':
+      return path.join(home, 'Library', 'Application Support', 'MetaScope');
+    default:
+      return path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'MetaScope');
+  }
+}
+
+export function defaultDatabase(): string {
+  return path.join(dataFolder(), 'metascope.db');
+}
+
+/** The folder watched on first start, so dropping captures into it just works. */
+export function defaultInbox(): string {
+  return process.env.METASCOPE_INBOX ?? path.join(homedir(), 'MetaScope Inbox');
+}

@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { readCaptureInfo, type CaptureInfo, type DecodeLimits } from '../capture/decode.js';
+import { CaptureError } from '../capture/errors.js';
+import type { Classifier, Prediction } from '../model/classifier.js';
+import type { IntensityWindow } from '../capture/intensity.js';
+
+export interface CaptureJob {
+  /** Where the capture is read from. */
+  path: string;
+  /** Known already when the intake hashed the file to identify it. */
+  sha256?: string;
+  page?: number;
+}
+
+export interface ClassifiedOutcome {
+  status: 'ok';
+  job: CaptureJob;
+  sha256: string;
+  info: CaptureInfo;
+  prediction: Prediction;
+  window: IntensityWindow;
+  /** Wall time from starting to read the file to its prediction. */
+  durationMs: number;
+}
+
+export interface FailedOutcome {
+  status: 'failed';
+  job: CaptureJob;
+  sha256: string | null;
+  info: CaptureInfo | null;
+  /** A stable code (CaptureError's, or 'unreadable' / 'model-failed') and a sentence for people. */
+  code: string;
+  reason: string;
+}
+
+export type Outcome = ClassifiedOutcome | FailedOutcome;
+
+export interface PipelineProgress {
+  queued: number;
+  inFlight: number;
+  done: number;
+  failed: number;
+  /** Captures per second over the last minute of work. */
+  rate: number;
+  /** Seconds until the queue is empty at that rate, or null when unknown. */
+  etaSeconds: number | null;
+  paused: boolean;
+}
+
+export interface PipelineOptions extends DecodeLimits {
+  classifier: Classifier;
+  /** Largest inference batch; smaller batches run whenever the queue is shallow. */
+  batchSize?: number;
+  /** Captures decoded at once while the model runs (sharp works in libuv's thread pool). */
+  decodeConcurrency?: number;
+  onOutcome: (outcome: Outcome) => void | Promise<void>;
+  onProgress?: (progress: PipelineProgress) => void;
+}
+
+interface Prepared {
+  job: CaptureJob;
+  sha256: string;
+  info: CaptureInfo;
+  tensor: Float32Array;
+  window: IntensityWindow;
+  started: number;
+}
+
+const rateWindowMs = 60_000;
+
+/**
+ * The bounded path from file to prediction: reads and decodes the next captures while the model
+ * runs on the current batch. A batch takes whatever is ready, so a deep queue runs in full batches
+ * and a single new capture is classified at once.
+ */
+export class Pipeline {
+  private readonly waiting: CaptureJob[] = [];
+  private readonly ready: Prepared[] = [];
+  private decoding = 0;
+  private inferring = false;
+  private paused = false;
+  private done = 0;
+  private failed = 0;
+  private readonly finishedAt: number[] = [];
+  private idleWaiters: Array<() => void> = [];
+  private readonly batchSize: number;
+  private readonly decodeConcurrency: number;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.batchSize = Math.max(1, options.batchSize ?? 8);
+    this.decodeConcurrency = Math.max(1, options.decodeConcurrency ?? 4);
+  }
+
+  push(...jobs: CaptureJob[]): void {
+    this.waiting.push(...jobs);
+    this.pump();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.report();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  /** Resolves once everything pushed so far has an outcome (or, when paused, nothing is in flight). */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  progress(): PipelineProgress {
+    const now = Date.now();
+    while (this.finishedAt.length > 0 && this.finishedAt[0]! < now - rateWindowMs) this.finishedAt.shift();
+    const span = this.finishedAt.length > 1 ? (now - this.finishedAt[0]!) / 1000 : 0;
+    const rate = span > 0 ? this.finishedAt.length / span : 0;
+    const remaining = this.waiting.length + this.decoding + this.ready.length + (this.inferring ? 1 : 0);
+    return {
+      queued: this.waiting.length,
+      inFlight: this.decoding + this.ready.length + (this.inferring ? 1 : 0),
+      done: this.done,
+      failed: this.failed,
+      rate,
+      etaSeconds: rate > 0 ? remaining / rate : remaining === 0 ? 0 : null,
+      paused: this.paused,
+    };
+  }
+
+  private isIdle(): boolean {
+    const inFlight = this.decoding > 0 || this.inferring || this.ready.length > 0;
+    return !inFlight && (this.paused || this.waiting.length === 0);
+  }
+
+  private pump(): void {
+    // Keep at most two batches' worth prepared, so memory stays bounded on a deep queue.
+    while (
+      !this.paused &&
+      this.waiting.length > 0 &&
+      this.decoding < this.decodeConcurrency &&
+      this.ready.length + this.decoding < this.batchSize * 2
+    ) {
+      const job = this.waiting.shift()!;
+      this.decoding++;
+      void this.prepare(job).finally(() => {
+        this.decoding--;
+        this.pump();
+      });
+    }
+    if (!this.inferring && this.ready.length > 0) void this.infer();
+    this.report();
+    if (this.isIdle()) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((resolve) => resolve());
+    }
+  }
+
+  private async prepare(job: CaptureJob): Promise<void> {
+    const started = Date.now();
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(job.path);
+    } catch (error) {
+      await this.fail(job, null, null, 'unreadable', unreadableReason(error));
+      return;
+    }
+    const sha256 = job.sha256 ?? createHash('sha256').update(bytes).digest('hex');
+    let info: CaptureInfo | null = null;
+    try {
+      info = await readCaptureInfo(bytes, this.options);
+      const { tensor, window } = await this.options.classifier.preprocessor.prepare(bytes, info, {
+        page: job.page,
+        maxPixels: this.options.maxPixels,
+      });
+      this.ready.push({ job, sha256, info, tensor, window, started });
+    } catch (error) {
+      if (error instanceof CaptureError) await this.fail(job, sha256, info, error.code, error.message);
+      else await this.fail(job, sha256, info, 'corrupt', `The capture could not be prepared: ${(error as Error).message}`);
+    }
+  }
+
+  private async infer(): Promise<void> {
+    this.inferring = true;
+    const batch = this.ready.splice(0, this.batchSize);
+    try {
+      const predictions = await this.options.classifier.run(batch.map((p) => p.tensor));
+      const now = Date.now();
+      for (let i = 0; i < batch.length; i++) {
+        const p = batch[i]!;
+        this.done++;
+        this.finishedAt.push(now);
+        await this.options.onOutcome({
+          status: 'ok',
+          job: p.job,
+          sha256: p.sha256,
+          info: p.info,
+          prediction: predictions[i]!,
+          window: p.window,
+          durationMs: now - p.started,
+        });
+      }
+    } catch (error) {
+      for (const p of batch) {
+        await this.fail(p.job, p.sha256, p.info, 'model-failed', `The model could not classify this capture: ${(error as Error).message}`);
+      }
+    } finally {
+      this.inferring = false;
+      this.pump();
+    }
+  }
+
+  private async fail(job: CaptureJob, sha256: string | null, info: CaptureInfo | null, code: string, reason: string): Promise<void> {
+    this.failed++;
+    this.finishedAt.push(Date.now());
+    await this.options.onOutcome({ status: 'failed', job, sha256, info, code, reason });
+  }
+
+  private report(): void {
+    this.options.onProgress?.(this.progress());
+  }
+}
+
+function unreadableReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'The file was moved or deleted before it could be read.';
+    case 'EACCES':
+    case 'EPERM':
+      return 'MetaScope is not allowed to read this file (check its permissions).';
+    case 'EBUSY':
+      return 'The file is locked by another program.';
+    case 'EISDIR':
+      return 'This is a folder, not a file.';
+    default:
+      return `The file could not be read (${(error as Error).message}).`;
+  }
+}
