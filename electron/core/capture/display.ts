@@ -48,7 +48,9 @@ export async function renderDisplay(
     const v = ((pixels.data[i] as number) - window.low) / span;
     out[i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
   }
-  const encoder = sharp(out, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } });
+  // Grey stays one channel in the file: a third of the size and work of an RGB rendition.
+  const raw = sharp(out, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } });
+  const encoder = pixels.channels === 1 ? raw.toColourspace('b-w') : raw;
   const image =
     request.format === 'png'
       ? await encoder.png({ compressionLevel: 6 }).toBuffer()

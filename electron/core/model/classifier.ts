@@ -81,7 +81,7 @@ export class Classifier {
       await loaded.session.release();
       throw new ModelError(
         'manifest-invalid',
-        `The model gives ${loaded.outputsPerCapture} values per capture, but its model.json names ${manifest.classes.length} classes with a ${manifest.output.activation} output.`,
+        `The model gives ${loaded.outputsPerCapture} value${loaded.outputsPerCapture === 1 ? '' : 's'} per capture, but its model.json names ${manifest.classes.length} classes with a ${manifest.output.activation} output.`,
       );
     }
     const identity = { id: manifest.id, version: manifest.version, sha256: manifest.onnx.sha256, name: manifest.name };

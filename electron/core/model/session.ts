@@ -49,8 +49,9 @@ export async function openSession(model: ModelFolder, options: SessionOptions = 
       skipped.push({ provider, reason: absent });
       continue;
     }
+    let session: ort.InferenceSession;
     try {
-      const session = await ort.InferenceSession.create(model.onnxBytes, {
+      session = await ort.InferenceSession.create(model.onnxBytes, {
         executionProviders: [provider],
         intraOpNumThreads: options.threads ?? availableParallelism(),
         graphOptimizationLevel: 'all',
@@ -58,13 +59,21 @@ export async function openSession(model: ModelFolder, options: SessionOptions = 
         // Spinning threads steal the cores that decode the next captures (PERF-NOTES.md).
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
-      return { session, provider, skipped, ...describeGraph(model, session) };
     } catch (error) {
       const reason = explainProviderFailure(provider, error instanceof Error ? error.message : String(error));
       if (preference !== 'auto') {
         throw new ModelError('provider-failed', `${providerLabels[provider]} was chosen but cannot run the model. ${reason}`);
       }
       skipped.push({ provider, reason });
+      continue;
+    }
+    // A graph that does not match its model.json is the model's fault, not the provider's: no other
+    // provider would do better, so it is reported as such instead of being skipped.
+    try {
+      return { session, provider, skipped, ...describeGraph(model, session) };
+    } catch (error) {
+      await session.release();
+      throw error;
     }
   }
   throw new ModelError(

@@ -186,11 +186,22 @@ export class Pipeline {
   private async infer(): Promise<void> {
     this.inferring = true;
     const batch = this.ready.splice(0, this.batchSize);
+    let predictions: Prediction[] | null = null;
+    let failure: string | null = null;
     try {
-      const predictions = await this.options.classifier.run(batch.map((p) => p.tensor));
+      predictions = await this.options.classifier.run(batch.map((p) => p.tensor));
+    } catch (error) {
+      failure = `The model could not classify this capture: ${(error as Error).message}`;
+    }
+    // Outcomes are delivered outside the model's try: a failing listener is not a failing model.
+    try {
       const now = Date.now();
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i]!;
+        if (!predictions) {
+          await this.fail(p.job, p.sha256, p.info, 'model-failed', failure!);
+          continue;
+        }
         this.done++;
         this.finishedAt.push(now);
         await this.options.onOutcome({
@@ -202,10 +213,6 @@ export class Pipeline {
           window: p.window,
           durationMs: now - p.started,
         });
-      }
-    } catch (error) {
-      for (const p of batch) {
-        await this.fail(p.job, p.sha256, p.info, 'model-failed', `The model could not classify this capture: ${(error as Error).message}`);
       }
     } finally {
       this.inferring = false;
@@ -224,7 +231,8 @@ export class Pipeline {
   }
 }
 
-function unreadableReason(error: unknown): string {
+/** A read failure of a capture file, in plain words. */
+export function unreadableReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ENOENT':
