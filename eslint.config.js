@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['renderer/**/*.svelte', 'renderer/**/*.svelte.ts'],
     languageOptions: { globals: { ...globals.browser }, parserOptions: { parser: tseslint.parser } },
   },
@@ -32,5 +37,7 @@ export default tseslint.config(
   layer(['electron/core/**'], [electronOnly, noRenderer, noShell]),
   layer(['electron/contract/**'], [electronOnly, noRenderer, noShell, noCore]),
   layer(['electron/cli/**', 'electron/serve/**'], [electronOnly, noRenderer]),
+  // The engine's utility process and the preload are Electron code, but never reach the renderer.
+  layer(['electron/engine-process/**', 'electron/preload/**'], [noRenderer]),
   layer(['renderer/**'], [electronOnly, noCore, noShell]),
 );

@@ -3,13 +3,29 @@ import { ModelError } from '../core/model/manifest.js';
 import { providerNames } from '../core/model/providers.js';
 import { appVersion } from '../core/paths.js';
 import { classifyCommand } from './classify.js';
+import { exportCommand } from './export.js';
+import { historyCommand } from './history.js';
 import { outputFormats } from './output.js';
+import { serveCommand } from './serve.js';
 import { UsageError } from './usage.js';
+import { watchCommand } from './watch.js';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1.`);
   return n;
+};
+
+const portNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('--port must be a whole number from 0 to 65535.');
+  return n;
+};
+
+const isoTime = (value: string) => {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('--since must be a date, or a date and time, such as 2025-03-01 or 2025-03-01T14:30.');
+  return ms;
 };
 
 const program = new Command()
@@ -31,6 +47,51 @@ program
   .option('--recursive', 'also look in subfolders', false)
   .action(async (paths: string[], options) => {
     process.exitCode = await classifyCommand(paths, options);
+  });
+
+program
+  .command('serve')
+  .description('Run MetaScope in your web browser, on this computer only (127.0.0.1, with a secret token).')
+  .option('--port <n>', 'port to listen on; 0 picks a free one', portNumber, 0)
+  .option('--db <file>', 'database file (default: in the MetaScope data folder)')
+  .option('--model <folder>', 'model folder with model.onnx and model.json (default: the active model)')
+  .option('--watch <folders...>', 'also watch these folders for new captures')
+  .option('--open', 'open the address in the default browser')
+  .action(async (options) => {
+    process.exitCode = await serveCommand(options);
+  });
+
+program
+  .command('watch')
+  .description('Classify captures as they arrive in folders and keep every result, until Ctrl-C.')
+  .argument('<folders...>', 'folders the microscope software saves captures into')
+  .option('--db <file>', 'database file (default: in the MetaScope data folder)')
+  .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
+  .option('--recursive', 'also watch subfolders', false)
+  .option('--settle <ms>', 'how long a file must stay unchanged before it is read', positiveInt('--settle'))
+  .addOption(new Option('--format <format>', 'output format').choices(outputFormats).default('table'))
+  .action(async (folders: string[], options) => {
+    process.exitCode = await watchCommand(folders, options);
+  });
+
+program
+  .command('history')
+  .description('Print the stored results, oldest first.')
+  .option('--db <file>', 'database file (default: in the MetaScope data folder)')
+  .option('--class <name>', 'only results of this class')
+  .option('--since <time>', 'only results classified at or after this time (ISO 8601)', isoTime)
+  .addOption(new Option('--format <format>', 'output format').choices(outputFormats).default('table'))
+  .action(async (options) => {
+    process.exitCode = await historyCommand(options);
+  });
+
+program
+  .command('export')
+  .description('Write every result, with all it takes to reproduce it, to a CSV file.')
+  .option('--db <file>', 'database file (default: in the MetaScope data folder)')
+  .requiredOption('--out <file>', 'CSV file to write')
+  .action(async (options) => {
+    process.exitCode = await exportCommand(options);
   });
 
 // `metascope classify … | head` closes the pipe early; that is not an error.

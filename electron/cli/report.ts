@@ -1,5 +1,7 @@
 import type { ModelIdentity } from '../core/model/classifier.js';
 import type { Outcome } from '../core/pipeline/pipeline.js';
+import type { Capture } from '../core/store/captures.js';
+import type { HistoryRow } from '../core/store/history.js';
 import type { Column } from './output.js';
 
 /** One capture's line of output, the same for `classify` and (with more fields) `history`. */
@@ -47,14 +49,84 @@ export function reportOf(outcome: Outcome, model: ModelIdentity, provider: strin
 
 const percent = (p: number | null): string | null => (p === null ? null : `${(p * 100).toFixed(1)}%`);
 
+const fileColumn: Column<CaptureReport> = { header: 'file', value: (r) => r.file, width: 44 };
+const classColumn: Column<CaptureReport> = { header: 'class', value: (r) => r.class, width: 14 };
+const probabilityColumn: Column<CaptureReport> = {
+  header: 'probability',
+  value: (r) => percent(r.probability),
+  width: 11,
+  align: 'right',
+};
+const providerColumn: Column<CaptureReport> = { header: 'provider', value: (r) => r.provider, width: 8 };
+
 export const reportColumns: Column<CaptureReport>[] = [
-  { header: 'file', value: (r) => r.file, width: 44 },
+  fileColumn,
   { header: 'status', value: (r) => r.status, width: 6 },
-  { header: 'class', value: (r) => r.class, width: 14 },
-  { header: 'probability', value: (r) => percent(r.probability), width: 11, align: 'right' },
+  classColumn,
+  probabilityColumn,
   { header: 'size', value: (r) => (r.width === null ? null : `${r.width}×${r.height} ${r.bitDepth}-bit`), width: 20 },
-  { header: 'provider', value: (r) => r.provider, width: 8 },
+  providerColumn,
   { header: 'error', value: (r) => r.error ?? null, width: 80 },
+];
+
+/** A stored capture as `history` and `watch` print it: the classify fields, plus where and when. */
+export interface StoredReport extends CaptureReport {
+  paths: string[];
+  classifiedAt: string | null;
+  review: { label: string; note: string; reviewer: string | null; createdAt: string } | null;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function storedReportOf(row: HistoryRow): StoredReport {
+  const { review } = row;
+  return {
+    file: row.paths[0] ?? row.fileName,
+    status: 'ok',
+    class: row.className,
+    probability: row.probability,
+    probabilities: row.probabilities,
+    provider: row.provider,
+    model: row.model,
+    width: row.info.width,
+    height: row.info.height,
+    bitDepth: row.info.bitDepth,
+    sha256: row.sha256,
+    paths: row.paths,
+    classifiedAt: iso(row.classifiedAt),
+    review: review && { label: review.label, note: review.note, reviewer: review.reviewer, createdAt: iso(review.createdAt) },
+  };
+}
+
+/** A capture that failed, with its reason; `model` is the one that was to classify it. */
+export function failedCaptureReport(capture: Capture, model: ModelIdentity): StoredReport {
+  return {
+    file: capture.paths[0] ?? capture.name,
+    status: 'failed',
+    class: null,
+    probability: null,
+    probabilities: null,
+    provider: null,
+    model: { id: model.id, version: model.version, sha256: model.sha256 },
+    width: capture.info.width,
+    height: capture.info.height,
+    bitDepth: capture.info.bitDepth,
+    sha256: capture.sha256,
+    error: capture.failureReason ?? 'The capture could not be classified.',
+    paths: capture.paths,
+    classifiedAt: null,
+    review: null,
+  };
+}
+
+export const historyColumns: Column<StoredReport>[] = [
+  fileColumn,
+  classColumn,
+  probabilityColumn,
+  { header: 'classified', value: (r) => r.classifiedAt, width: 24 },
+  { header: 'model', value: (r) => `${r.model.id} ${r.model.version}`, width: 24 },
+  providerColumn,
+  { header: 'review', value: (r) => r.review?.label ?? null, width: 14 },
 ];
 
 /** CSV carries every field; the table shows the ones a person scans. */

@@ -19,6 +19,8 @@ export const requests = {
     t.watchedFolder,
   ),
   'folders.remove': call(z.object({ id: z.number().int() }), z.object({ removed: z.boolean() })),
+  /** The native folder dialog; null when cancelled or when there is none (browser mode shows a path field). */
+  'folders.pick': call(z.object({ title: z.string().max(200).optional() }), z.object({ path: z.string().nullable() })),
 
   'pipeline.pause': call(none, t.progress),
   'pipeline.resume': call(none, t.progress),
@@ -84,10 +86,21 @@ export type EngineApi = {
   on<N extends EventName>(name: N, listener: (payload: EventPayload<N>) => void): () => void;
 };
 
-/** What the engine implements: one handler per request, given validated input. */
-export type EngineHandlers = {
-  [N in RequestName]: (input: RequestArgs<N>) => Promise<RequestOutput<N>> | RequestOutput<N>;
+/** Requests that need the desktop shell (a native dialog): the front door answers them, never the engine. */
+export const shellRequestNames = ['folders.pick'] as const satisfies readonly RequestName[];
+export type ShellRequestName = (typeof shellRequestNames)[number];
+export type EngineRequestName = Exclude<RequestName, ShellRequestName>;
+
+export type RequestHandlers<K extends RequestName> = {
+  [N in K]: (input: RequestArgs<N>) => Promise<RequestOutput<N>> | RequestOutput<N>;
 };
+/** What the engine implements: one handler per request, given validated input. */
+export type EngineHandlers = RequestHandlers<EngineRequestName>;
+/** What each front door (Electron main, browser-mode server) implements for the shell requests. */
+export type ShellHandlers = RequestHandlers<ShellRequestName>;
+
+export const isShellRequest = (name: RequestName): name is ShellRequestName =>
+  (shellRequestNames as readonly RequestName[]).includes(name);
 
 export const requestNames = Object.keys(requests) as RequestName[];
 export const eventNames = Object.keys(events) as EventName[];

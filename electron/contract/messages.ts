@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventNames, events, requestNames, requests, type EngineHandlers, type EventName, type EventPayload, type RequestName } from './api.js';
+import { eventNames, events, requestNames, requests, type EventName, type EventPayload, type RequestHandlers, type RequestName } from './api.js';
 
 /** The envelopes every transport carries (MessagePort, WebSocket, worker): plain JSON. */
 export const requestMessage = z.object({
@@ -53,11 +53,15 @@ function describeIssues(error: z.ZodError): string {
 /**
  * The engine side of every transport: validates an incoming message against the contract, runs
  * its handler, validates what the handler returns. Never throws: anything wrong becomes a response.
+ * `handlers` may cover part of the contract (the engine's, or a shell's); the rest is refused.
  */
-export async function dispatch(handlers: EngineHandlers, raw: unknown): Promise<ResponseMessage | null> {
+export async function dispatch(handlers: Partial<RequestHandlers<RequestName>>, raw: unknown): Promise<ResponseMessage | null> {
   const parsed = requestMessage.safeParse(raw);
   if (!parsed.success) {
-    const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
+    // Only an id the sender could match (a non-negative integer) gets an answer: NaN, 1.5 or
+    // Infinity would make a response that fails the envelope's own schema (found by fuzzing).
+    const rawId = (raw as { id?: unknown } | null)?.id;
+    const id = typeof rawId === 'number' && Number.isSafeInteger(rawId) ? rawId : -1;
     if (id < 0) return null;
     return { kind: 'response', id, ok: false, error: { code: 'bad-request', message: `Malformed request (${describeIssues(parsed.error)}).` } };
   }
@@ -67,8 +71,11 @@ export async function dispatch(handlers: EngineHandlers, raw: unknown): Promise<
   if (!args.success) {
     return { kind: 'response', id, ok: false, error: { code: 'bad-request', message: `Invalid ${name} request (${describeIssues(args.error)}).` } };
   }
+  const handler = handlers[name] as ((input: unknown) => unknown) | undefined;
+  if (!handler) {
+    return { kind: 'response', id, ok: false, error: { code: 'unsupported', message: `This part of MetaScope cannot answer ${name}.` } };
+  }
   try {
-    const handler = handlers[name] as (input: unknown) => unknown;
     const output = spec.output.parse(await handler(args.data));
     return { kind: 'response', id, ok: true, output };
   } catch (error) {

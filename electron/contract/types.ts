@@ -118,7 +118,7 @@ export const appStatus = z.object({
 
 export const sortKey = z.enum(['time', 'probability', 'fileName', 'class']);
 export const historyFilter = z.object({
-  classes: z.array(z.string()).optional(),
+  className: z.string().optional(),
   folderId: z.number().int().optional(),
   modelId: z.string().optional(),
   from: isoTime.optional(),
@@ -127,7 +127,6 @@ export const historyFilter = z.object({
   maxProbability: z.number().min(0).max(1).optional(),
   reviewed: z.boolean().optional(),
   search: z.string().max(500).optional(),
-  state: z.enum(['done', 'failed']).optional(),
 });
 
 export const historyQuery = z.object({

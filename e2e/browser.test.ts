@@ -1,0 +1,265 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeModelFolder } from '../electron/core/model/testing/model-folder.js';
+import { startServer, type RunningServer } from '../electron/serve/server.js';
+import {
+  chromiumPath,
+  collectProblems,
+  dropFile,
+  hasChromium,
+  launch,
+  screenshot,
+} from './support/browser.js';
+import { sampleCaptures, sixteenBitStack, type CaptureFile } from './support/captures.js';
+import { ensureRendererBuilt } from './support/renderer.js';
+import { startServe, type ServeProcess } from './support/serve.js';
+import { syntheticHistoryHost, syntheticRow } from './support/synthetic-history.js';
+
+const hasEngine = existsSync('electron/core/engine/index.ts');
+const noChromium = hasChromium
+  ? ''
+  : ` (skipped: no Chromium at ${chromiumPath}; install it, e.g. apt-get install chromium)`;
+const noEngine = hasEngine
+  ? ''
+  : ' (skipped: the engine, electron/core/engine/index.ts, is not in this checkout)';
+
+/** Results appear after the watcher's settle interval and one inference: generous on a busy 2-core machine. */
+const arrival = { timeout: 120_000 };
+
+describe.skipIf(!hasChromium)(`browser mode${noChromium}`, () => {
+  beforeAll(ensureRendererBuilt, 180_000);
+
+  describe('with a synthetic engine', withSyntheticEngine);
+  describe.skipIf(!hasEngine)(`against the real engine${noEngine}`, againstTheEngine);
+});
+
+function withSyntheticEngine() {
+  const total = 100_000;
+  let server: RunningServer;
+  let host: ReturnType<typeof syntheticHistoryHost>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    host = syntheticHistoryHost(total);
+    server = await startServer({ host, root: 'dist/renderer' });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('draws only the rows in view and fetches pages only where the scrolling stops', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const problems = collectProblems(page);
+    await page.goto(`${server.url}#/history`);
+    await page.getByText('100,000 results match the filter.').waitFor();
+    const rows = page.locator('.scroller [role=row]');
+    await rows.first().waitFor();
+    const scroller = page.locator('.scroller');
+    // Fly through the whole table in 50 steps, as a dragged scrollbar would.
+    for (let step = 1; step <= 50; step++) {
+      await scroller.evaluate(
+        (element, fraction) => (element.scrollTop = element.scrollHeight * fraction),
+        step / 50,
+      );
+      await page.waitForTimeout(10);
+    }
+    await scroller.evaluate((element) => (element.scrollTop = element.scrollHeight / 2));
+    await page.getByText(syntheticRow(total / 2).fileName).waitFor({ timeout: 5000 });
+    expect(await rows.count()).toBeLessThan(60);
+    expect(host.pagesAsked).toBeLessThan(10);
+    await scroller.evaluate((element) => (element.scrollTop = element.scrollHeight));
+    await page.getByText(syntheticRow(total - 1).fileName).waitFor({ timeout: 5000 });
+    await screenshot(page, 'history-100k');
+    expect(problems).toEqual([]);
+  });
+
+  it('says when the connection is lost and picks up again by itself', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}#/history`);
+    await page.getByText('100,000 results match the filter.').waitFor();
+    const { port, token } = server;
+    await server.close();
+    const banner = page.getByText('The connection to MetaScope was lost');
+    await banner.waitFor();
+    server = await startServer({ host, root: 'dist/renderer', port, token });
+    await banner.waitFor({ state: 'hidden', timeout: 20_000 });
+    await page.getByText('100,000 results match the filter.').waitFor();
+  });
+}
+
+function againstTheEngine() {
+  let folder: string;
+  let watch: string;
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  let captures: CaptureFile[];
+  let modelJson: { name: string; classes: string[]; onnx: { sha256: string } };
+
+  beforeAll(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'metascope-e2e-'));
+    watch = path.join(folder, 'microscope');
+    await mkdir(watch);
+    const shipped = path.resolve('models/default');
+    const modelFolder = existsSync(path.join(shipped, 'model.json')) ? shipped : path.join(folder, 'model');
+    if (modelFolder !== shipped) await writeModelFolder(modelFolder);
+    modelJson = JSON.parse(await readFile(path.join(modelFolder, 'model.json'), 'utf8'));
+    captures = await sampleCaptures(6);
+    serve = await startServe(
+      ['--db', path.join(folder, 'data', 'metascope.db'), '--model', modelFolder, '--watch', watch],
+      {
+        METASCOPE_DATA: path.join(folder, 'data'),
+        METASCOPE_INBOX: path.join(folder, 'inbox'),
+      },
+    );
+    browser = await launch();
+    page = await (
+      await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true })
+    ).newPage();
+    problems = collectProblems(page);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await rm(folder, { recursive: true, force: true });
+  }, 60_000);
+
+  it('greets a first-time user with the inbox to drop captures into', async () => {
+    await page.goto(serve.url);
+    await expect.poll(() => page.getByText('No captures yet').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText(path.join(folder, 'inbox')).isVisible()).toBe(true);
+    await page.getByText(/Running on/).waitFor();
+    await screenshot(page, 'live-empty');
+  });
+
+  it('shows captures copied into a watched folder as they are classified', async () => {
+    for (const capture of [...captures, await sixteenBitStack()])
+      await writeFile(path.join(watch, capture.name), capture.bytes);
+    const classified = page.locator('a.card').filter({ hasText: '%' });
+    await expect.poll(() => classified.count(), arrival).toBe(captures.length + 1);
+    for (const text of await classified.allTextContents()) {
+      expect(
+        modelJson.classes.some((name) => text.includes(name)),
+        text,
+      ).toBe(true);
+    }
+    await screenshot(page, 'live');
+  }, 180_000);
+
+  it('classifies files dropped onto the window (sent through the socket in browser mode)', async () => {
+    const [extra] = await sampleCaptures(7).then((all) => all.slice(6));
+    await dropFile(page, extra!.name, extra!.bytes);
+    await page.getByText('1 capture added to the inbox').waitFor();
+    await expect
+      .poll(() => page.locator('a.card').filter({ hasText: '%' }).count(), arrival)
+      .toBe(captures.length + 2);
+  }, 180_000);
+
+  it('opens a capture with its picture, probabilities and provenance, and takes a correction', async () => {
+    await page.locator('a.card', { hasText: captures[0]!.name }).click();
+    await page.getByRole('heading', { name: captures[0]!.name }).waitFor();
+    await expect
+      .poll(() =>
+        page
+          .locator('.viewport img')
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      )
+      .toBeGreaterThan(0);
+    await page.getByText(modelJson.onnx.sha256).waitFor();
+    const predicted = (await page.locator('.verdict .class-name').textContent())?.trim();
+    const other = modelJson.classes.find((name) => name !== predicted)!;
+    await page.getByRole('radio', { name: other }).check({ force: true });
+    await page.getByLabel('Note (optional)').fill('e2e: looked again, it is the other line');
+    await page.getByRole('button', { name: /Save correction/ }).click();
+    await page.getByText(`✎ Corrected: ${other}`).first().waitFor();
+    await page.getByText('e2e: looked again').waitFor();
+    await screenshot(page, 'capture');
+  });
+
+  it('shows a 16-bit stack with its contrast window and pages', async () => {
+    await page.goto(`${serve.url}#/live`);
+    await page.locator('a.card', { hasText: 'stack-16bit-2pages.tif' }).click();
+    await page.getByText('16-bit data').waitFor();
+    await page.locator('.pages select').selectOption('1');
+    await expect.poll(() => page.getByLabel('Black point').inputValue()).not.toBe('0');
+    await screenshot(page, 'capture-16bit');
+  });
+
+  it('finds the review in History, filters by it and exports the filtered CSV', async () => {
+    await page.goto(`${serve.url}#/history`);
+    await page.getByText(`${captures.length + 2} results match the filter.`).waitFor();
+    await screenshot(page, 'history');
+    await page.getByLabel('Reviewed').selectOption('yes');
+    await page.getByText('1 result match the filter.').waitFor();
+    await page.locator('[role=row]', { hasText: captures[0]!.name }).getByText('Corrected').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.trim().split(/\r?\n/);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('review_label');
+    expect(lines[1]).toContain(captures[0]!.name);
+    expect(lines[1]).toContain('e2e: looked again');
+    await page.getByRole('button', { name: 'Thumbnails' }).click();
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByText(`${captures.length + 2} results match the filter.`).waitFor();
+    await screenshot(page, 'history-thumbnails');
+  });
+
+  it('reviews with the keyboard, least confident first', async () => {
+    await page.goto(`${serve.url}#/review`);
+    const left = page.getByText(/\d+ to go\./);
+    await left.waitFor();
+    const before = Number((await left.textContent())?.match(/(\d+) to go/)?.[1]);
+    expect(before).toBe(captures.length + 1);
+    await screenshot(page, 'review');
+    await page.keyboard.press('y');
+    await page.getByText(`${before - 1} to go.`).waitFor();
+  });
+
+  it('lists the model with its fingerprint and explains a failed import in plain words', async () => {
+    await page.goto(`${serve.url}#/models`);
+    await page.getByText(modelJson.onnx.sha256).waitFor();
+    await page.getByLabel('Model folder').fill(path.join(folder, 'no-such-model'));
+    await page.getByRole('button', { name: 'Import' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'no-such-model' });
+    await alert.waitFor();
+    expect(await alert.textContent()).not.toMatch(/at \w+ \(|Error:/);
+    await screenshot(page, 'models');
+  });
+
+  it('adds a watched folder from a typed path (browser mode has no folder dialog) and saves settings', async () => {
+    await page.goto(`${serve.url}#/settings`);
+    await page.getByText(watch).waitFor();
+    const extra = path.join(folder, 'second-microscope');
+    await mkdir(extra);
+    await page.getByLabel('Add a folder').fill(extra);
+    await page.getByRole('button', { name: 'Watch this folder' }).click();
+    await page.locator('li', { hasText: extra }).waitFor();
+    await page.getByLabel('Captures per batch').fill('4');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved').waitFor();
+    await screenshot(page, 'settings');
+  });
+
+  it('produced no console errors, script errors or CSP violations', () => {
+    // The failed model import above answers with a notice, not a console error.
+    expect(problems).toEqual([]);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    await browser.close();
+    expect(await serve.stop()).toBe(0);
+    expect(serve.log()).toContain('Stopping MetaScope');
+  }, 60_000);
+}

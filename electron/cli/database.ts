@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import { StoreError } from '../core/store/errors.js';
+import { openStore, type Store } from '../core/store/store.js';
+import { UsageError } from './usage.js';
+
+/**
+ * Opens the database for a command. Every way that fails (missing, locked, damaged, from a newer
+ * MetaScope) becomes a sentence and exit code 2.
+ */
+export function openDatabaseFile(file: string, options: { mustExist: boolean }): Store {
+  if (options.mustExist && !existsSync(file)) {
+    throw new UsageError(`There is no MetaScope database at ${file}. Name the right file with --db.`);
+  }
+  try {
+    return openStore(file);
+  } catch (error) {
+    if (error instanceof StoreError) throw new UsageError(error.message);
+    if (/^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code))) {
+      throw new UsageError(
+        `The database ${file} is locked by another program. Try again once it has finished, or work on a copy of the file.`,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { appRoot, defaultDatabase, defaultInbox } from '../core/paths.js';
+import { startServer } from '../serve/server.js';
+import { startWorkerHost } from '../serve/worker-host.js';
+import { UsageError } from './usage.js';
+
+export interface ServeOptions {
+  port: number;
+  db?: string;
+  model?: string;
+  watch?: string[];
+  open?: boolean;
+}
+
+/** `metascope serve`: the full app in a browser on this machine, until Ctrl-C. Returns the exit code. */
+export async function serveCommand(options: ServeOptions): Promise<number> {
+  const root = path.join(appRoot(), 'dist', 'renderer');
+  if (!existsSync(path.join(root, 'index.html'))) {
+    throw new UsageError(
+      'The browser interface is not built yet: run `npm run build` in the MetaScope folder first.',
+    );
+  }
+  process.stderr.write('Starting the engine…\n');
+  const host = await startWorkerHost({
+    database: path.resolve(options.db ?? defaultDatabase()),
+    modelFolder: options.model && path.resolve(options.model),
+    inbox: defaultInbox(),
+    mode: 'browser',
+    watch: options.watch?.map((folder) => path.resolve(folder)),
+  }).catch((error: unknown) => {
+    process.stderr.write(
+      `metascope: the engine could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return null;
+  });
+  if (!host) return 3;
+  const server = await startServer({ host, root, port: options.port }).catch(
+    async (error: NodeJS.ErrnoException) => {
+      await host.close();
+      throw error.code === 'EADDRINUSE'
+        ? new UsageError(
+            `Port ${options.port} is in use: choose another with --port, or leave --port out for a free one.`,
+          )
+        : error;
+    },
+  );
+  process.stdout.write(`MetaScope is running at ${server.url}\n`);
+  process.stderr.write('Keep this window open while you use MetaScope; press Ctrl-C to stop it.\n');
+  if (options.open) openInBrowser(server.url);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stderr.write(`Stopping MetaScope (${signal})…\n`);
+  await server.close();
+  await host.close();
+  return 0;
+}
+
+function openInBrowser(url: string): void {
+  const [command, args] =
+    process.platform === 'win32'
+      ? ['rundll32', ['url.dll,FileProtocolHandler', url]]
+      : [process.platform === 'darwin' ? 'open' : 'xdg-open', [url]];
+  const child = spawn(command, args, { detached: true, stdio: 'ignore', windowsHide: true });
+  child.on('error', () =>
+    process.stderr.write('Could not open a browser: copy the address above into one.\n'),
+  );
+  child.unref();
+}

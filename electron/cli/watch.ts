@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { Intake } from '../core/intake/service.js';
+import { Classifier, type ModelIdentity } from '../core/model/classifier.js';
+import { providerLabels } from '../core/model/providers.js';
+import { appVersion, defaultDatabase, defaultModelFolder } from '../core/paths.js';
+import type { Store } from '../core/store/store.js';
+import { openDatabaseFile } from './database.js';
+import { rowWriter, type OutputFormat } from './output.js';
+import { csvColumns, failedCaptureReport, reportColumns, storedReportOf, type StoredReport } from './report.js';
+import { UsageError } from './usage.js';
+
+export interface WatchOptions {
+  db?: string;
+  model?: string;
+  recursive: boolean;
+  settle?: number;
+  format: OutputFormat;
+}
+
+/**
+ * `metascope watch`: classifies whatever arrives in the folders until Ctrl-C or SIGTERM, then
+ * finishes what is in flight. The folders join the database's watched folders, as in the app.
+ */
+export async function watchCommand(folders: string[], options: WatchOptions): Promise<number> {
+  const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: false });
+  try {
+    const classifier = await Classifier.open(options.model ?? defaultModelFolder());
+    try {
+      return await watchUntilSignal(folders, options, store, classifier);
+    } finally {
+      await classifier.close();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+async function watchUntilSignal(folders: string[], options: WatchOptions, store: Store, classifier: Classifier): Promise<number> {
+  // Listening from the start, so a signal during start-up still ends in a clean stop.
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const columns = options.format === 'csv' ? csvColumns(classifier.manifest.classes) : reportColumns;
+  const writer = rowWriter<StoredReport>(options.format, process.stdout, columns, (r) => r);
+  const print = landedReports(store, classifier.identity, Date.now());
+  const intake = new Intake(
+    { store, classifier, appVersion: appVersion(), settleMs: options.settle },
+    {
+      captureChanged: (sha256) => {
+        const report = print(sha256);
+        if (report) writer.write(report);
+      },
+      notice: (level, message) => process.stderr.write(`metascope: ${level}: ${message}\n`),
+    },
+  );
+  try {
+    for (const folder of folders) {
+      try {
+        intake.addFolder(folder, options.recursive);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
+    await intake.start();
+    const watched = store.folders.list().filter((f) => f.enabled).map((f) => f.path);
+    const { name, version } = classifier.identity;
+    process.stderr.write(
+      `Watching ${watched.join(', ')} with ${name} ${version} on ${providerLabels[classifier.provider]}. Press Ctrl-C to stop.\n`,
+    );
+    const received = await signal;
+    process.stderr.write(`Stopping (${received}): finishing the captures in flight…\n`);
+    // A second signal means "now": what is unfinished is queued and resumes next time.
+    const now = () => process.exit(130);
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
+  } finally {
+    await intake.stop();
+    writer.end();
+  }
+  return 0;
+}
+
+/**
+ * Turns "this capture changed" into at most one line per outcome that landed in this run: a
+ * capture that only gained a path, or finished in an earlier run, prints nothing.
+ */
+function landedReports(store: Store, model: ModelIdentity, since: number): (sha256: string) => StoredReport | null {
+  const printed = new Set<string>();
+  const once = (key: string, report: () => StoredReport | null): StoredReport | null => {
+    if (printed.has(key)) return null;
+    printed.add(key);
+    return report();
+  };
+  return (sha256) => {
+    const capture = store.captures.get(sha256);
+    if (capture?.state === 'failed' && capture.updatedAt >= since) {
+      return once(`${sha256} failed ${capture.updatedAt}`, () => failedCaptureReport(capture, model));
+    }
+    if (capture?.state !== 'done') return null;
+    const latest = store.history.forCapture(sha256)[0];
+    if (!latest || latest.classifiedAt < since) return null;
+    return once(`${sha256} ${latest.resultId} ${latest.classifiedAt}`, () => storedReportOf(latest));
+  };
+}

@@ -1,0 +1,348 @@
+import { mkdirSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { EngineHandlers } from '../../contract/api.js';
+import { ContractError, eventEnvelope, type EventMessage } from '../../contract/messages.js';
+import type { AppStatus, HistoryFilter as ContractFilter, Progress } from '../../contract/types.js';
+import { readCaptureInfo } from '../capture/decode.js';
+import { renderDisplay } from '../capture/display.js';
+import { Intake } from '../intake/service.js';
+import { Classifier } from '../model/classifier.js';
+import { loadModelFolder } from '../model/manifest.js';
+import { providerLabels } from '../model/providers.js';
+import { appVersion, defaultInbox, defaultModelFolder } from '../paths.js';
+import type { HistoryFilter } from '../store/history-query.js';
+import { openStore } from '../store/store.js';
+import { resultsCsv } from '../export/results-csv.js';
+import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
+import { knownModels, summaryOf, type KnownModel } from './models.js';
+import { folderOf, resultDetailOf, reviewOf, rowOfCapture, rowOfResult } from './rows.js';
+import { SettingsFile } from './settings.js';
+
+export interface EngineOptions {
+  database: string;
+  /** Use this model folder instead of the saved choice or the built-in default. */
+  modelFolder?: string;
+  inbox?: string;
+  mode: 'desktop' | 'browser';
+  /** Folders to watch in addition to those saved in the database. */
+  watch?: string[];
+  /** How long a file's size and mtime must stay unchanged before it is read. */
+  settleMs?: number;
+}
+
+export interface ImageRequest {
+  size: number;
+  page?: number;
+  low?: number;
+  high?: number;
+  format: 'png' | 'webp';
+}
+
+export interface Engine {
+  handlers: EngineHandlers;
+  onEvent(listener: (message: EventMessage) => void): () => void;
+  renderImage(sha256: string, request: ImageRequest): Promise<{ body: Buffer; mime: string; window: { low: number; high: number } }>;
+  /** Folders whose files may be shown: the watched folders and the thumbnail cache. */
+  allowedRoots(): string[];
+  close(): Promise<void>;
+}
+
+const progressIntervalMs = 250;
+
+/** The engine behind every front end: store, intake, model, answering the contract. */
+export async function openEngine(options: EngineOptions): Promise<Engine> {
+  const dataFolder = path.dirname(path.resolve(options.database));
+  mkdirSync(dataFolder, { recursive: true });
+  const store = openStore(options.database);
+  const settings = new SettingsFile(path.join(dataFolder, 'settings.json'));
+  const inbox = path.resolve(options.inbox ?? defaultInbox());
+  const thumbnails = path.join(dataFolder, 'thumbnails');
+  const listeners = new Set<(message: EventMessage) => void>();
+  const emit: Emitter = (name, payload) => {
+    const message = eventEnvelope(name, payload as never);
+    listeners.forEach((listener) => listener(message));
+  };
+
+  let classifier: Classifier | null = null;
+  let modelProblem: string | null = null;
+  let intake: Intake | null = null;
+  let lastProgressAt = 0;
+  let trailingProgress: NodeJS.Timeout | null = null;
+  // At most a few updates a second, and always the last one, so Live never stops one short.
+  const sendProgress = (): void => {
+    const wait = lastProgressAt + progressIntervalMs - Date.now();
+    if (wait > 0) {
+      trailingProgress ??= setTimeout(() => {
+        trailingProgress = null;
+        sendProgress();
+      }, wait);
+      return;
+    }
+    lastProgressAt = Date.now();
+    emit('progress', progress());
+  };
+
+  const idleProgress: Progress = { queued: 0, inFlight: 0, done: 0, failed: 0, rate: 0, etaSeconds: null, paused: false };
+  const progress = (): Progress => {
+    const p = intake?.progress() ?? idleProgress;
+    return { ...p, queued: p.queued + store.captures.counts().queued };
+  };
+
+  const folderIdOf = (folderPath: string | null): number | null =>
+    folderPath === null ? null : (store.folders.list().find((f) => f.path === folderPath)?.id ?? null);
+
+  const captureRow = (sha256: string) => {
+    const latest = store.history.forCapture(sha256)[0];
+    if (latest) return rowOfResult(latest, folderIdOf);
+    const capture = store.captures.get(sha256);
+    if (!capture) throw new ContractError('not-found', 'This capture is not in the database (it may have been removed).');
+    return rowOfCapture(capture, store.reviews.latest(sha256));
+  };
+
+  const status = async (): Promise<AppStatus> => {
+    const models = await knownModels(store);
+    const active = classifier ? models.find((m) => m.manifest.onnx.sha256 === classifier!.identity.sha256) : undefined;
+    return {
+      version: appVersion(),
+      mode: options.mode,
+      dataFolder,
+      database: path.resolve(options.database),
+      inbox,
+      model: active ? summaryOf(active, classifier!.identity) : null,
+      modelProblem,
+      provider: classifier?.provider ?? null,
+      providerLabel: classifier ? providerLabels[classifier.provider] : null,
+      skippedProviders: classifier?.skipped ?? [],
+      progress: progress(),
+    };
+  };
+
+  const openClassifier = async (folder: string): Promise<void> => {
+    const saved = settings.get();
+    const next = await Classifier.open(folder, { provider: saved.provider, threshold: saved.threshold ?? undefined });
+    const { manifest } = next;
+    store.models.register({ ...next.identity, classes: manifest.classes, folder: path.resolve(folder) });
+    const previous = classifier;
+    classifier = next;
+    modelProblem = null;
+    if (intake) intake.setClassifier(next);
+    // The old session may still be finishing a batch; the pipeline holds its own reference.
+    if (previous) setTimeout(() => void previous.close(), 30_000).unref();
+  };
+
+  const chooseModelFolder = async (): Promise<string> => {
+    if (options.modelFolder) return options.modelFolder;
+    const saved = settings.get().activeModel;
+    if (saved) {
+      const match = (await knownModels(store)).find((m) => m.manifest.id === saved.id && m.manifest.version === saved.version);
+      if (match) return match.folder;
+    }
+    return defaultModelFolder();
+  };
+
+  const startIntake = async (): Promise<void> => {
+    if (!classifier || intake) return;
+    intake = new Intake(
+      { store, classifier, appVersion: appVersion(), settleMs: options.settleMs, batchSize: settings.get().batchSize },
+      {
+        captureChanged: (sha256) => emit('capture.updated', captureRow(sha256)),
+        progress: () => sendProgress(),
+        foldersChanged: () => emit('folders.changed', store.folders.list().map((f) => folderOf(f, inbox))),
+        notice: (level, message) => emit('notice', { level, message, at: new Date().toISOString() }),
+      },
+    );
+    await intake.start();
+  };
+
+  // First start: the inbox exists and is watched, so dropping captures into it just works.
+  if (!settings.get().inboxAdded) {
+    await mkdir(inbox, { recursive: true });
+    store.folders.add(inbox, { recursive: false });
+    settings.update({ inboxAdded: true });
+  }
+  for (const folder of options.watch ?? []) store.folders.add(path.resolve(folder), { recursive: false });
+
+  try {
+    await openClassifier(await chooseModelFolder());
+  } catch (error) {
+    modelProblem = (error as Error).message;
+  }
+  await startIntake();
+
+  const requireIntake = (): Intake => {
+    if (!intake) throw new ContractError('no-model', modelProblem ?? 'No model is loaded, so nothing can be classified yet.');
+    return intake;
+  };
+
+  const handlers: EngineHandlers = {
+    'app.status': () => status(),
+    'folders.list': () => store.folders.list().map((f) => folderOf(f, inbox)),
+    'folders.add': ({ path: folderPath, recursive }) => {
+      const added = intake ? intake.addFolder(path.resolve(folderPath), recursive) : store.folders.add(path.resolve(folderPath), { recursive });
+      return folderOf(added, inbox);
+    },
+    'folders.update': ({ id, ...changes }) => {
+      const updated = intake ? intake.updateFolder(id, changes) : store.folders.update(id, changes);
+      if (!updated) throw new ContractError('not-found', 'That folder is no longer watched.');
+      return folderOf(updated, inbox);
+    },
+    'folders.remove': ({ id }) => ({ removed: intake ? intake.removeFolder(id) : (store.folders.remove(id), true) }),
+    'pipeline.pause': () => {
+      requireIntake().pause();
+      return progress();
+    },
+    'pipeline.resume': () => {
+      requireIntake().resume();
+      return progress();
+    },
+    'captures.recent': ({ limit }) =>
+      store.captures.recent(limit).map((capture) => captureRow(capture.sha256)),
+    'captures.get': async ({ sha256 }) => {
+      const capture = store.captures.get(sha256);
+      if (!capture) throw new ContractError('not-found', 'This capture is not in the database.');
+      const names = new Map(store.models.list().map((m) => [m.sha256, m.name]));
+      return {
+        capture: captureRow(sha256),
+        format: capture.info.format,
+        channels: capture.info.channels,
+        results: store.history.forCapture(sha256).map((row) => resultDetailOf(row, names.get(row.model.sha256) ?? null)),
+        reviews: store.reviews.history(sha256).map(reviewOf),
+      };
+    },
+    'captures.import': ({ files }) => importIntoInbox(inbox, files.map((f) => fromBytes(f.name, f.dataBase64))),
+    'captures.importPaths': ({ paths }) => importIntoInbox(inbox, paths.map(fromPath)),
+    'history.query': ({ filter, sort, offset, limit }) => {
+      const page = store.history.page(storeFilter(filter), sort, { offset, limit });
+      return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
+    },
+    'history.stats': ({ filter }) => {
+      const f = storeFilter(filter);
+      const counts = store.history.classCounts(f, 'day', -new Date().getTimezoneOffset());
+      const bins = store.history.histogram(f, 20);
+      return {
+        classCounts: counts.map((c) => ({ day: new Date(c.start).toISOString().slice(0, 10), class: c.className, count: c.count })),
+        histogram: bins.map((count, i) => ({ from: i / bins.length, to: (i + 1) / bins.length, count })),
+        classes: [...new Set(counts.map((c) => c.className))].sort(),
+      };
+    },
+    'history.exportCsv': ({ filter }) => resultsCsv(store.history.export(storeFilter(filter)), store.models.list()),
+    'reviews.add': ({ sha256, label, note }) => {
+      if (!store.captures.get(sha256)) throw new ContractError('not-found', 'This capture is not in the database.');
+      const review = reviewOf(store.reviews.add({ sha256, label, note }));
+      emit('capture.updated', captureRow(sha256));
+      return review;
+    },
+    'reviews.queue': ({ offset, limit }) => {
+      const page = store.history.reviewQueue({}, { offset, limit });
+      return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
+    },
+    'models.list': async () => {
+      const active = classifier?.identity ?? null;
+      return (await knownModels(store)).map((m) => summaryOf(m, active));
+    },
+    'models.import': async ({ folder }) => {
+      const loaded = await loadModelFolder(path.resolve(folder));
+      const { manifest } = loaded;
+      store.models.register({
+        id: manifest.id,
+        version: manifest.version,
+        sha256: manifest.onnx.sha256,
+        name: manifest.name,
+        classes: manifest.classes,
+        folder: path.resolve(folder),
+      });
+      const model: KnownModel = { folder: path.resolve(folder), manifest, builtIn: false };
+      return summaryOf(model, classifier?.identity ?? null);
+    },
+    'models.activate': async ({ id, version }) => {
+      const match = (await knownModels(store)).find((m) => m.manifest.id === id && m.manifest.version === version);
+      if (!match) throw new ContractError('not-found', `No installed model is called ${id} ${version}.`);
+      await openClassifier(match.folder);
+      settings.update({ activeModel: { id, version } });
+      await startIntake();
+      const current = await status();
+      emit('app.status', current);
+      return current;
+    },
+    'settings.get': () => publicSettings(settings),
+    'settings.update': async (changes) => {
+      const before = settings.get();
+      settings.update(changes);
+      const reload = changes.provider !== undefined && changes.provider !== before.provider;
+      const rethreshold = changes.threshold !== undefined && changes.threshold !== before.threshold;
+      if (classifier && (reload || rethreshold)) await openClassifier(classifier.folder);
+      emit('app.status', await status());
+      return publicSettings(settings);
+    },
+  };
+
+  return {
+    handlers,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async renderImage(sha256, request) {
+      const capture = store.captures.get(sha256);
+      if (!capture) throw new ContractError('not-found', 'This capture is not in the database.');
+      const automatic = request.low === undefined || request.high === undefined;
+      const cached = path.join(thumbnails, `${sha256}-${request.size}-${request.page ?? 0}.${request.format}`);
+      if (automatic) {
+        // The picture and the window it was drawn with are cached together, so sliders can start there.
+        const [hit, window] = await Promise.all([
+          readFile(cached).catch(() => null),
+          readFile(`${cached}.json`, 'utf8').then((text) => JSON.parse(text) as { low: number; high: number }, () => null),
+        ]);
+        if (hit && window) return { body: hit, mime: `image/${request.format}`, window };
+      }
+      const bytes = await readFirstPath(capture.paths);
+      const info = await readCaptureInfo(bytes);
+      const display = await renderDisplay(bytes, info, {
+        page: request.page,
+        maxSize: request.size,
+        window: automatic ? 'auto' : { low: request.low!, high: request.high! },
+        format: request.format,
+      });
+      if (automatic && request.size <= 512) {
+        await mkdir(thumbnails, { recursive: true });
+        // A cache that cannot be written only costs a re-render next time.
+        await writeFile(`${cached}.json`, JSON.stringify(display.window))
+          .then(() => writeFile(cached, display.image))
+          .catch(() => undefined);
+      }
+      return { body: display.image, mime: display.mime, window: display.window };
+    },
+    allowedRoots: () => [...store.folders.list().map((f) => f.path), thumbnails],
+    async close() {
+      if (trailingProgress) clearTimeout(trailingProgress);
+      await intake?.stop();
+      await classifier?.close();
+      store.close();
+      listeners.clear();
+    },
+  };
+}
+
+type Emitter = <N extends Parameters<typeof eventEnvelope>[0]>(name: N, payload: Parameters<typeof eventEnvelope<N>>[1]) => void;
+
+function publicSettings(settings: SettingsFile) {
+  const { threshold, provider, batchSize } = settings.get();
+  return { threshold, provider, batchSize };
+}
+
+function storeFilter(filter: ContractFilter): HistoryFilter {
+  return {
+    ...filter,
+    from: filter.from === undefined ? undefined : Date.parse(filter.from),
+    to: filter.to === undefined ? undefined : Date.parse(filter.to),
+  };
+}
+
+async function readFirstPath(paths: string[]): Promise<Buffer> {
+  for (const candidate of paths) {
+    const bytes = await readFile(candidate).catch(() => null);
+    if (bytes) return bytes;
+  }
+  throw new ContractError('file-missing', 'The capture file is no longer where it was found (moved or deleted), so it cannot be shown.');
+}

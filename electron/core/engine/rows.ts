@@ -1,0 +1,89 @@
+import path from 'node:path';
+import type { CaptureRow, Review as ContractReview, ResultDetail, WatchedFolder as ContractFolder } from '../../contract/types.js';
+import type { Capture } from '../store/captures.js';
+import type { WatchedFolder } from '../store/folders.js';
+import type { HistoryRow } from '../store/history.js';
+import type { Review } from '../store/reviews.js';
+
+/** Store records in the contract's shapes: times as ISO strings, names the UI shows. */
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const reviewOf = (review: Review): ContractReview => ({
+  label: review.label,
+  note: review.note,
+  createdAt: new Date(review.createdAt).toISOString(),
+});
+
+export function rowOfResult(row: HistoryRow, folderIdOf: (folderPath: string | null) => number | null): CaptureRow {
+  return {
+    sha256: row.sha256,
+    fileName: row.fileName,
+    paths: row.paths,
+    folderId: folderIdOf(row.folderPath),
+    state: 'done',
+    failureReason: null,
+    width: row.info.width,
+    height: row.info.height,
+    bitDepth: row.info.bitDepth,
+    pages: row.info.pages,
+    class: row.className,
+    probability: row.probability,
+    probabilities: row.probabilities,
+    provider: row.provider,
+    model: row.model,
+    durationMs: row.durationMs,
+    classifiedAt: iso(row.classifiedAt),
+    review: row.review ? reviewOf(row.review) : null,
+  };
+}
+
+/** A capture that has no result (yet, or ever): queued, processing or failed with its reason. */
+export function rowOfCapture(capture: Capture, review: Review | undefined): CaptureRow {
+  return {
+    sha256: capture.sha256,
+    fileName: capture.name,
+    paths: capture.paths,
+    folderId: null,
+    state: capture.state,
+    failureReason: capture.failureReason,
+    width: capture.info.width,
+    height: capture.info.height,
+    bitDepth: capture.info.bitDepth,
+    pages: capture.info.pages,
+    class: null,
+    probability: null,
+    probabilities: null,
+    provider: null,
+    model: null,
+    durationMs: null,
+    classifiedAt: iso(capture.updatedAt),
+    review: review ? reviewOf(review) : null,
+  };
+}
+
+export function resultDetailOf(row: HistoryRow, modelName: string | null): ResultDetail {
+  return {
+    model: { ...row.model, name: modelName },
+    class: row.className,
+    probability: row.probability,
+    probabilities: row.probabilities,
+    provider: row.provider,
+    preprocessing: row.preprocessing,
+    appVersion: row.appVersion,
+    durationMs: row.durationMs,
+    classifiedAt: new Date(row.classifiedAt).toISOString(),
+  };
+}
+
+export function folderOf(folder: WatchedFolder, inbox: string): ContractFolder {
+  return {
+    id: folder.id,
+    path: folder.path,
+    recursive: folder.recursive,
+    enabled: folder.enabled,
+    state: folder.state,
+    reason: folder.unavailableReason,
+    lastScanAt: iso(folder.lastScanAt),
+    isInbox: path.resolve(folder.path) === path.resolve(inbox),
+  };
+}

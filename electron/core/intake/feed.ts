@@ -1,0 +1,183 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DecodeLimits } from '../capture/decode.js';
+import type { Classifier } from '../model/classifier.js';
+import { Pipeline, type Outcome, type PipelineProgress } from '../pipeline/pipeline.js';
+import type { Capture } from '../store/captures.js';
+import type { Store } from '../store/store.js';
+import { resultOf } from './provenance.js';
+
+export interface FeedOptions extends DecodeLimits {
+  store: Store;
+  appVersion: string;
+  batchSize: number;
+  decodeConcurrency: number;
+  /** A capture was classified or failed. */
+  onCapture(sha256: string): void;
+  onProgress(): void;
+  /** A result could not be saved (disk full, ...); the feed has paused itself. */
+  onSaveError(message: string): void;
+}
+
+export const vanishedReason =
+  'The file was moved, changed or deleted before it could be classified; it is classified when it turns up again.';
+
+/**
+ * Moves queued captures from the store through the pipeline and saves each outcome. It claims
+ * only what the pipeline has room for, so a stop or a crash leaves little in 'processing', and
+ * that little goes back to the queue.
+ */
+export class Feed {
+  private current: Pipeline;
+  /** The current pipeline, and earlier models' pipelines still finishing what they claimed. */
+  private readonly pipelines = new Set<Pipeline>();
+  private readonly capacity: number;
+  private started = false;
+  private paused = false;
+  private stopped = false;
+  private filling: Promise<void> | null = null;
+  private fillAgain = false;
+  private done = 0;
+  private failed = 0;
+
+  constructor(
+    classifier: Classifier,
+    private readonly options: FeedOptions,
+  ) {
+    // Two batches prepared while one runs: the model never waits, and little is claimed at once.
+    this.capacity = options.batchSize * 2 + 1;
+    this.current = this.pipelineFor(classifier);
+  }
+
+  /** Called once crash recovery has put interrupted work back in the queue. */
+  start(): void {
+    this.started = true;
+    this.fill();
+  }
+
+  setClassifier(classifier: Classifier): void {
+    this.current = this.pipelineFor(classifier);
+    this.fill();
+  }
+
+  pause(): void {
+    this.paused = true;
+    for (const pipeline of this.pipelines) pipeline.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    for (const pipeline of this.pipelines) pipeline.resume();
+    this.fill();
+  }
+
+  progress(): PipelineProgress {
+    const parts = [...this.pipelines].map((p) => p.progress());
+    const total = (key: 'queued' | 'inFlight' | 'rate'): number => parts.reduce((sum, p) => sum + p[key], 0);
+    const [queued, inFlight, rate] = [total('queued'), total('inFlight'), total('rate')];
+    const remaining = queued + inFlight;
+    return {
+      queued,
+      inFlight,
+      done: this.done,
+      failed: this.failed,
+      rate,
+      etaSeconds: rate > 0 ? remaining / rate : remaining === 0 ? 0 : null,
+      paused: this.paused,
+    };
+  }
+
+  /** Claims queued captures while the pipeline has room; calls made meanwhile coalesce. */
+  fill(): void {
+    if (this.filling) {
+      this.fillAgain = true;
+      return;
+    }
+    this.filling = this.claimWhileRoom().finally(() => (this.filling = null));
+  }
+
+  /** Finishes the captures being decoded or classified (saving their outcomes) and queues the rest again. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.filling;
+    for (const pipeline of this.pipelines) pipeline.pause();
+    await Promise.all([...this.pipelines].map((p) => p.idle()));
+    this.options.store.captures.requeueProcessing();
+  }
+
+  private pipelineFor(classifier: Classifier): Pipeline {
+    const { store, batchSize, decodeConcurrency, maxPixels } = this.options;
+    // Results name their model, so it is on record before the first one.
+    store.models.register({ ...classifier.identity, classes: classifier.manifest.classes, folder: path.resolve(classifier.folder) });
+    const pipeline = new Pipeline({
+      classifier,
+      batchSize,
+      decodeConcurrency,
+      maxPixels,
+      onOutcome: (outcome) => this.save(outcome, classifier),
+      onProgress: () => this.options.onProgress(),
+    });
+    if (this.paused) pipeline.pause();
+    this.pipelines.add(pipeline);
+    return pipeline;
+  }
+
+  private async claimWhileRoom(): Promise<void> {
+    for (;;) {
+      for (const pipeline of this.pipelines) {
+        const p = pipeline.progress();
+        if (pipeline !== this.current && p.queued + p.inFlight === 0) this.pipelines.delete(pipeline);
+      }
+      const pipeline = this.current;
+      const p = pipeline.progress();
+      const room = this.capacity - p.queued - p.inFlight;
+      const claimed = !this.started || this.paused || this.stopped || room <= 0 ? [] : this.options.store.captures.claimNext(room);
+      if (claimed.length === 0) {
+        if (!this.fillAgain) return;
+        this.fillAgain = false;
+        continue;
+      }
+      for (const capture of claimed) {
+        const file = await this.readablePath(capture);
+        if (file) {
+          pipeline.push({ path: file, sha256: capture.sha256 });
+        } else {
+          this.options.store.captures.markFailed(capture.sha256, vanishedReason);
+          this.failed++;
+          this.options.onCapture(capture.sha256);
+        }
+      }
+    }
+  }
+
+  /** A path that still holds this content as it was hashed (same size and mtime), or null. */
+  private async readablePath(capture: Capture): Promise<string | null> {
+    for (const file of capture.paths) {
+      const known = this.options.store.files.get(file);
+      if (!known || known.sha256 !== capture.sha256) continue;
+      const now = await stat(file).catch(() => null);
+      if (now?.isFile() && now.size === known.size && now.mtimeMs === known.mtimeMs) return file;
+    }
+    return null;
+  }
+
+  private async save(outcome: Outcome, classifier: Classifier): Promise<void> {
+    const { store, appVersion } = this.options;
+    const sha256 = outcome.job.sha256!;
+    try {
+      if (outcome.status === 'ok') store.captures.markDone(resultOf(outcome, sha256, classifier, appVersion));
+      else store.captures.markFailed(sha256, outcome.reason);
+    } catch (error) {
+      // The capture stays 'processing' and is queued again at the next start.
+      this.pause();
+      this.options.onSaveError(
+        `A result could not be saved: ${(error as Error).message} Classification is paused until it is resumed.`,
+      );
+      return;
+    }
+    if (outcome.status === 'ok') this.done++;
+    else this.failed++;
+    this.options.onCapture(sha256);
+    this.fill();
+  }
+}

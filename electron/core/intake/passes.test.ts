@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { PassScheduler } from './passes.js';
+import { sleep } from './testing/fixtures.js';
+
+describe('PassScheduler', () => {
+  it('runs one pass at a time per folder and folds requests made meanwhile into one more', async () => {
+    const ran: number[] = [];
+    let release = () => {};
+    const scheduler = new PassScheduler(async (id) => {
+      ran.push(id);
+      if (ran.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      return null;
+    });
+    const first = scheduler.run(1);
+    const during = [scheduler.run(1), scheduler.run(1), scheduler.run(1)];
+    await sleep(5);
+    expect(ran).toEqual([1]);
+    release();
+    await Promise.all([first, ...during]);
+    expect(ran).toEqual([1, 1]);
+    await scheduler.stop();
+  });
+
+  it('wakes a folder when its pass asks to, and not after stop', async () => {
+    const ran: number[] = [];
+    const scheduler = new PassScheduler(async () => {
+      ran.push(Date.now());
+      return ran.length < 3 ? Date.now() + 30 : null;
+    });
+    await scheduler.run(7);
+    await sleep(150);
+    expect(ran).toHaveLength(3);
+    expect(ran[2]! - ran[0]!).toBeGreaterThanOrEqual(55);
+
+    const stopped = new PassScheduler(async () => {
+      ran.push(Date.now());
+      return Date.now() + 10;
+    });
+    await stopped.run(1);
+    await stopped.stop();
+    await sleep(50);
+    expect(ran).toHaveLength(4);
+    await stopped.run(1);
+    expect(ran).toHaveLength(4);
+  });
+});

@@ -1,0 +1,64 @@
+interface Slot {
+  running: Promise<void> | null;
+  /** Asked for again while running: one more pass follows. */
+  again: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * Runs reconcile passes, one at a time per folder, never more than asked: any number of requests
+ * during a pass become one follow-up pass. A pass returns when the folder next has a file coming
+ * due, and a timer wakes it then; with nothing pending, nothing runs.
+ */
+export class PassScheduler {
+  private readonly slots = new Map<number, Slot>();
+  private stopped = false;
+
+  constructor(private readonly pass: (folderId: number, stopping: () => boolean) => Promise<number | null>) {}
+
+  /** Resolves once a pass that started after this call has finished for the folder. */
+  run(folderId: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const slot = this.slot(folderId);
+    if (slot.running) {
+      slot.again = true;
+      return slot.running;
+    }
+    slot.running = this.loop(folderId, slot).finally(() => (slot.running = null));
+    return slot.running;
+  }
+
+  /** Forgets a folder no longer watched, after any pass in progress. */
+  async drop(folderId: number): Promise<void> {
+    const slot = this.slots.get(folderId);
+    if (!slot) return;
+    this.slots.delete(folderId);
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.again = false;
+    await slot.running;
+  }
+
+  /** Cancels the timers and waits for passes in progress (which stop early between files). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.slots.keys()].map((id) => this.drop(id)));
+  }
+
+  private slot(folderId: number): Slot {
+    let slot = this.slots.get(folderId);
+    if (!slot) this.slots.set(folderId, (slot = { running: null, again: false, timer: null }));
+    return slot;
+  }
+
+  private async loop(folderId: number, slot: Slot): Promise<void> {
+    do {
+      slot.again = false;
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.timer = null;
+      const wakeAt = await this.pass(folderId, () => this.stopped);
+      if (wakeAt !== null && !this.stopped && this.slots.get(folderId) === slot) {
+        slot.timer = setTimeout(() => void this.run(folderId), Math.max(0, wakeAt - Date.now()));
+      }
+    } while (slot.again && !this.stopped);
+  }
+}

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { readCaptureInfo, type DecodeLimits } from '../capture/decode.js';
+import { isCaptureError } from '../capture/errors.js';
+import { sniffFormat } from '../capture/formats.js';
+import { unreadableReason } from '../pipeline/pipeline.js';
+import type { CaptureInfo } from '../store/captures.js';
+import type { FileStat } from './scan.js';
+
+/** What a settled file turned out to be when it was read. */
+export type Readiness =
+  | { kind: 'ready'; sha256: string; info: CaptureInfo }
+  /** Read in full, but not a capture we can decode (yet: it may still be completed). */
+  | { kind: 'invalid'; sha256: string; info: CaptureInfo; reason: string }
+  /** Changed while it was read: it is still being written. */
+  | { kind: 'changed' }
+  | { kind: 'gone' }
+  /** Locked or not allowed: worth trying again later. */
+  | { kind: 'unreadable'; reason: string };
+
+/**
+ * Reads a file that has held still over the settle interval, checks that it still matches what
+ * the listing saw, decodes its header and hashes its content: the content is the capture's identity.
+ */
+export async function checkReadiness(file: string, seen: FileStat, limits: DecodeLimits): Promise<Readiness> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? { kind: 'gone' }
+      : { kind: 'unreadable', reason: unreadableReason(error) };
+  }
+  const after = await stat(file).catch(() => null);
+  if (!after) return { kind: 'gone' };
+  if (after.size !== seen.size || after.mtimeMs !== seen.mtimeMs || bytes.length !== seen.size) return { kind: 'changed' };
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  try {
+    const header = await readCaptureInfo(bytes, limits);
+    return {
+      kind: 'ready',
+      sha256,
+      info: {
+        size: bytes.length,
+        width: header.width,
+        height: header.height,
+        bitDepth: header.bitDepth,
+        channels: header.channels,
+        pages: header.pages,
+        format: header.format,
+      },
+    };
+  } catch (error) {
+    if (!isCaptureError(error)) throw error;
+    const format = sniffFormat(bytes)?.supported ?? null;
+    const info = { size: bytes.length, width: null, height: null, bitDepth: null, channels: null, pages: null, format };
+    return { kind: 'invalid', sha256, info, reason: error.message };
+  }
+}

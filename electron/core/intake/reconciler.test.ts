@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { noiseBytes } from '../capture/testing/images.js';
+import type { WatchedFolder } from '../store/folders.js';
+import { Reconciler, type ReconcilerEvents } from './reconciler.js';
+import { captureBytes, intakeWorld, sleep, type IntakeWorld } from './testing/fixtures.js';
+
+const settleMs = 100;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+let world: IntakeWorld;
+let folder: WatchedFolder;
+let reconciler: Reconciler;
+let events: { changed: string[]; queued: number; availability: (string | null)[]; notices: string[] };
+
+beforeEach(() => {
+  world = intakeWorld();
+  folder = world.store.folders.add(world.inbox, { recursive: true });
+  events = { changed: [], queued: 0, availability: [], notices: [] };
+  const recorder: ReconcilerEvents = {
+    captureChanged: (sha) => events.changed.push(sha),
+    queued: () => events.queued++,
+    availabilityChanged: (_folder, reason) => events.availability.push(reason),
+    notice: (level, message) => events.notices.push(`${level}: ${message}`),
+  };
+  reconciler = new Reconciler({ store: world.store, settleMs, maxAttempts: 3, readConcurrency: 2 }, recorder);
+});
+afterEach(() => world.close());
+
+/** Passes as the scheduler would run them, each at the time the last one asked for; returns how many ran. */
+async function passesUntilQuiet(limit = 10): Promise<number> {
+  for (let passes = 1; passes <= limit; passes++) {
+    const wakeAt = await reconciler.reconcile(folder.id);
+    if (wakeAt === null) return passes;
+    await sleep(Math.max(0, wakeAt - Date.now()) + 5);
+  }
+  throw new Error(`Still not quiet after ${limit} passes.`);
+}
+
+const write = (name: string, bytes: Uint8Array | string) => {
+  const file = path.join(world.inbox, name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, bytes);
+  return file;
+};
+
+describe('Reconciler', () => {
+  it('waits for a file to hold still over the settle interval, then hashes it into a queued capture', async () => {
+    const bytes = await captureBytes(1);
+    const file = write('a.png', bytes);
+    const wakeAt = await reconciler.reconcile(folder.id);
+    expect(world.store.files.get(file)).toMatchObject({ sha256: null, size: bytes.length, folderId: folder.id });
+    expect(world.store.captures.counts()).toMatchObject({ discovered: 1, queued: 0 });
+    expect(wakeAt).toBe(world.store.files.get(file)!.seenAt + settleMs);
+
+    await sleep(settleMs + 5);
+    expect(await reconciler.reconcile(folder.id)).toBeNull();
+    expect(world.store.files.get(file)?.sha256).toBe(sha256(bytes));
+    expect(world.store.captures.get(sha256(bytes))).toMatchObject({
+      state: 'queued',
+      name: 'a.png',
+      info: { size: bytes.length, width: 16, height: 16, bitDepth: 8, channels: 1, pages: 1, format: 'png' },
+    });
+    expect(events).toMatchObject({ changed: [sha256(bytes)], queued: 1 });
+    expect(world.store.folders.get(folder.id)?.lastScanAt).not.toBeNull();
+  });
+
+  it('waits, without failing, while a file is still being written', async () => {
+    const bytes = await captureBytes(2);
+    const file = write('slow.png', bytes.subarray(0, 20));
+    await reconciler.reconcile(folder.id);
+    await sleep(settleMs + 5);
+    appendFileSync(file, bytes.subarray(20));
+    // Settled as first seen, but it has changed since: it starts settling again.
+    await reconciler.reconcile(folder.id);
+    expect(world.store.captures.counts()).toMatchObject({ discovered: 1, queued: 0, failed: 0 });
+    await passesUntilQuiet();
+    expect(world.store.files.get(file)?.sha256).toBe(sha256(bytes));
+    expect(world.store.captures.counts()).toMatchObject({ discovered: 0, queued: 1, failed: 0 });
+  });
+
+  it('ignores a file written under a temporary name until it is renamed into place', async () => {
+    const bytes = await captureBytes(3);
+    const partial = write('c.tif.part', bytes);
+    await passesUntilQuiet();
+    expect(world.store.captures.counts()).toMatchObject({ discovered: 0, queued: 0 });
+    renameSync(partial, path.join(world.inbox, 'c.png'));
+    await passesUntilQuiet();
+    expect(world.store.captures.get(sha256(bytes))?.paths).toEqual([path.join(world.inbox, 'c.png')]);
+  });
+
+  it('keeps the same content under other names and folders as one capture with every path', async () => {
+    const bytes = await captureBytes(4);
+    const paths = [write('one.png', bytes), write('two.png', bytes), write('sub/three.png', bytes)];
+    await passesUntilQuiet();
+    const capture = world.store.captures.get(sha256(bytes))!;
+    expect([...capture.paths].sort()).toEqual([...paths].sort());
+    expect(world.store.captures.counts()).toMatchObject({ queued: 1, discovered: 0 });
+    expect(events.queued).toBe(1);
+  });
+
+  it('ignores hidden, temporary and non-capture files, and hidden folders', async () => {
+    const bytes = await captureBytes(5);
+    for (const name of ['.hidden.png', '~$lock.tif', 'scan.tmp', 'upload.png.part', 'notes.txt', '.cache/inner.png']) {
+      write(name, bytes);
+    }
+    await passesUntilQuiet();
+    expect(world.store.files.inFolder(folder.id)).toEqual([]);
+  });
+
+  it('tries a file that does not decode several times, then fails it with the reason', async () => {
+    const file = write('noise.tif', noiseBytes(300));
+    const passes = await passesUntilQuiet();
+    // One pass to see it, then one read per attempt, each after a longer wait.
+    expect(passes).toBe(4);
+    const capture = world.store.captures.get(sha256(noiseBytes(300)))!;
+    expect(capture).toMatchObject({ state: 'failed', paths: [file] });
+    expect(capture.failureReason).toMatch(/not an image MetaScope knows/);
+    expect(events.queued).toBe(0);
+  });
+
+  it('forgets a file that disappears, keeping its capture', async () => {
+    const bytes = await captureBytes(6);
+    const file = write('gone.png', bytes);
+    write('early.png', await captureBytes(7));
+    await passesUntilQuiet();
+    rmSync(file);
+    rmSync(path.join(world.inbox, 'early.png'));
+    write('late.png', await captureBytes(8));
+    // Deleted before it settled: no trace.
+    const brief = write('brief.png', await captureBytes(9));
+    await reconciler.reconcile(folder.id);
+    rmSync(brief);
+    await passesUntilQuiet();
+    expect(world.store.files.inFolder(folder.id).map((f) => path.basename(f.path))).toEqual(['late.png']);
+    expect(world.store.captures.get(sha256(bytes))).toMatchObject({ state: 'queued', paths: [] });
+  });
+
+  it('marks a folder that disappears unavailable, keeps what it knew, and catches up when it returns', async () => {
+    const first = write('first.png', await captureBytes(10));
+    await passesUntilQuiet();
+    const away = `${world.inbox}-unplugged`;
+    renameSync(world.inbox, away);
+    expect(await reconciler.reconcile(folder.id)).toBeNull();
+    expect(world.store.folders.get(folder.id)).toMatchObject({
+      state: 'unavailable',
+      unavailableReason: expect.stringMatching(/drive may be unplugged/),
+    });
+    expect(world.store.files.get(first)?.sha256).not.toBeNull();
+    await reconciler.reconcile(folder.id);
+    expect(events.availability).toEqual([expect.stringMatching(/not there/)]);
+
+    writeFileSync(path.join(away, 'meanwhile.png'), await captureBytes(11));
+    renameSync(away, world.inbox);
+    await passesUntilQuiet();
+    expect(world.store.folders.get(folder.id)).toMatchObject({ state: 'available', unavailableReason: null });
+    expect(events.availability).toEqual([expect.any(String), null]);
+    expect(world.store.captures.counts()).toMatchObject({ queued: 2, discovered: 0 });
+    expect(events.notices).toEqual([expect.stringMatching(/^warning: .*cannot be read/), expect.stringMatching(/^info: .*is back/)]);
+  });
+
+  it('retries a failed capture when its content turns up again', async () => {
+    const bytes = await captureBytes(12);
+    write('moved.png', bytes);
+    await passesUntilQuiet();
+    world.store.captures.claimNext(1);
+    world.store.captures.markFailed(sha256(bytes), 'The file was moved before it could be read.');
+    write('renamed.png', bytes);
+    events.queued = 0;
+    await passesUntilQuiet();
+    expect(world.store.captures.get(sha256(bytes))).toMatchObject({ state: 'queued', failureReason: null });
+    expect(events.queued).toBe(1);
+  });
+
+  it('leaves a nested watched folder to its own reconciliation', async () => {
+    const nested = world.store.folders.add(path.join(world.inbox, 'nested'), { recursive: false });
+    const inner = write('nested/inner.png', await captureBytes(13));
+    write('outer.png', await captureBytes(14));
+    await passesUntilQuiet();
+    expect(world.store.files.inFolder(folder.id).map((f) => path.basename(f.path))).toEqual(['outer.png']);
+    await reconciler.reconcile(nested.id);
+    expect(world.store.files.get(inner)?.folderId).toBe(nested.id);
+  });
+});

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Classifier } from '../model/classifier.js';
+import { vanishedReason } from './feed.js';
+import { Intake, type IntakeListener, type IntakeOptions } from './service.js';
+import { captureBytes, intakeWorld, waitFor, type IntakeWorld } from './testing/fixtures.js';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+let world: IntakeWorld;
+let classifier: Classifier;
+let running: Intake[];
+let heard: { changed: string[]; notices: string[]; foldersChanged: number; onChange?: () => void };
+
+beforeEach(async () => {
+  world = intakeWorld();
+  classifier = await world.classifier();
+  running = [];
+  heard = { changed: [], notices: [], foldersChanged: 0 };
+});
+afterEach(async () => {
+  await Promise.all(running.map((intake) => intake.stop()));
+  await world.close();
+});
+
+function intake(options: Partial<IntakeOptions> = {}): Intake {
+  const listener: IntakeListener = {
+    captureChanged: (sha) => {
+      heard.changed.push(sha);
+      heard.onChange?.();
+    },
+    notice: (level, message) => heard.notices.push(`${level}: ${message}`),
+    foldersChanged: () => heard.foldersChanged++,
+  };
+  // A long rescan: in these tests the watcher's events and the settle timers do the work.
+  const made = new Intake({ store: world.store, classifier, appVersion: '9.9.9', settleMs: 80, rescanMs: 60_000, ...options }, listener);
+  running.push(made);
+  return made;
+}
+
+const write = async (name: string, n: number, folder = world.inbox) => {
+  const bytes = await captureBytes(n);
+  writeFileSync(path.join(folder, name), bytes);
+  return sha256(bytes);
+};
+const counts = () => world.store.captures.counts();
+
+describe('Intake', () => {
+  it('classifies what arrives in a watched folder once per content, with full provenance', async () => {
+    const service = intake();
+    await service.start();
+    service.addFolder(world.inbox, false);
+    const a = await write('a.png', 1);
+    await write('b.png', 2);
+    await write('a copy.png', 1);
+    await waitFor('two results', () => counts().done === 2 && counts().discovered === 0);
+
+    expect(world.store.captures.get(a)?.paths.map((p) => path.basename(p)).sort()).toEqual(['a copy.png', 'a.png']);
+    const [row] = world.store.history.forCapture(a);
+    expect(row).toMatchObject({
+      model: { id: 'test-linear-mean', version: '1.0.0', sha256: classifier.identity.sha256 },
+      provider: 'cpu',
+      appVersion: '9.9.9',
+      preprocessing: {
+        resize: 'stretch',
+        intensity: { mode: 'bit-depth' },
+        window: { low: 0, high: 255 },
+        input: { width: 8, height: 8, channels: 1, layout: 'NCHW' },
+        threshold: 0.5,
+      },
+    });
+    expect(row!.durationMs).toBeGreaterThan(0);
+    expect(Object.keys(row!.probabilities)).toEqual(['dim', 'bright']);
+    expect(heard.changed).toContain(a);
+    expect(service.progress()).toMatchObject({ done: 2, failed: 0, queued: 0, inFlight: 0 });
+  });
+
+  it('refuses a folder that does not exist or is a file, in a sentence', async () => {
+    const service = intake();
+    expect(() => service.addFolder(path.join(world.dir, 'nowhere'), false)).toThrow(/cannot be watched: The folder is not there/);
+    expect(() => service.addFolder(world.database, false)).toThrow(/is a file, not a folder/);
+    expect(world.store.folders.list()).toEqual([]);
+  });
+
+  it('resumes after a crash: interrupted work is queued again, finished work is not redone', async () => {
+    const first = intake();
+    first.pause();
+    await first.start();
+    first.addFolder(world.inbox, false);
+    const done = await write('done.png', 3);
+    const interrupted = await write('interrupted.png', 4);
+    await waitFor('both queued', () => counts().queued === 2);
+    await first.stop();
+    // As a crash leaves it: one finished, one claimed and never finished.
+    world.store.captures.claimNext(2);
+    world.store.captures.markDone(fakeResult(done));
+    expect(counts()).toMatchObject({ processing: 1, done: 1 });
+
+    const second = intake();
+    await second.start();
+    await waitFor('the interrupted capture', () => counts().done === 2);
+    expect(heard.notices).toContain('info: 1 captures interrupted last time are queued again.');
+    expect(world.store.history.forCapture(done)[0]?.classifiedAt).toBe(1);
+    expect(world.store.captures.get(interrupted)).toMatchObject({ state: 'done', attempts: 2 });
+  });
+
+  it('stops after the captures in flight, leaving the rest queued for the next start', async () => {
+    const total = 30;
+    const first = intake({ batchSize: 1, decodeConcurrency: 1 });
+    first.pause();
+    await first.start();
+    first.addFolder(world.inbox, false);
+    for (let n = 0; n < total; n++) await write(`c${n}.png`, 100 + n);
+    await waitFor('all queued', () => counts().queued === total);
+    let stopping: Promise<void> | undefined;
+    heard.onChange = () => (stopping ??= first.stop());
+    first.resume();
+    await waitFor('a first result', () => stopping !== undefined);
+    await stopping;
+    const after = counts();
+    expect(after.processing).toBe(0);
+    expect(after.done + after.queued).toBe(total);
+    expect(after.done).toBeGreaterThan(0);
+    expect(after.queued).toBeGreaterThan(0);
+
+    heard.onChange = undefined;
+    await intake().start();
+    await waitFor('the rest', () => counts().done === total);
+    const attempts = world.store.captures.inState('done', { limit: total, offset: 0 }).map((c) => c.attempts);
+    expect(Math.max(...attempts)).toBeLessThanOrEqual(2);
+  });
+
+  it('marks a folder that disappears unavailable and catches up when it returns', async () => {
+    const service = intake({ rescanMs: 100 });
+    await service.start();
+    const folder = service.addFolder(world.inbox, false);
+    await write('before.png', 5);
+    await waitFor('the first result', () => counts().done === 1);
+    const away = `${world.inbox}-away`;
+    renameSync(world.inbox, away);
+    await waitFor('the folder marked unavailable', () => world.store.folders.get(folder.id)?.state === 'unavailable');
+    expect(world.store.folders.get(folder.id)?.unavailableReason).toMatch(/network share down/);
+    await write('meanwhile.png', 6, away);
+    renameSync(away, world.inbox);
+    await waitFor('the capture that arrived meanwhile', () => counts().done === 2);
+    expect(world.store.folders.get(folder.id)?.state).toBe('available');
+    expect(heard.foldersChanged).toBeGreaterThanOrEqual(3);
+    expect(heard.notices.filter((n) => n.startsWith('warning'))).toHaveLength(1);
+  });
+
+  it('fails a capture whose file vanished before classification, and retries it when the content turns up', async () => {
+    const service = intake();
+    service.pause();
+    await service.start();
+    service.addFolder(world.inbox, false);
+    const sha = await write('vanishing.png', 7);
+    await waitFor('the capture queued', () => counts().queued === 1);
+    rmSync(path.join(world.inbox, 'vanishing.png'));
+    await service.rescan();
+    service.resume();
+    await waitFor('the failure', () => world.store.captures.get(sha)?.state === 'failed');
+    expect(world.store.captures.get(sha)?.failureReason).toBe(vanishedReason);
+
+    await write('found again.png', 7);
+    await waitFor('the result', () => world.store.captures.get(sha)?.state === 'done');
+  });
+
+  it('classifies captures queued after a model change with the new model', async () => {
+    const service = intake();
+    await service.start();
+    service.addFolder(world.inbox, false);
+    await write('old.png', 8);
+    await waitFor('the first result', () => counts().done === 1);
+    const next = await world.classifier({ id: 'second-model', version: '2.0.0' });
+    service.setClassifier(next);
+    const sha = await write('new.png', 9);
+    await waitFor('the second result', () => counts().done === 2);
+    expect(world.store.history.forCapture(sha)[0]?.model).toMatchObject({ id: 'second-model', version: '2.0.0' });
+  });
+
+  it('updates and removes folders, forgetting files that were still settling', async () => {
+    const service = intake({ settleMs: 60_000 });
+    await service.start();
+    const folder = service.addFolder(world.inbox, false);
+    await write('settling.png', 10);
+    await service.rescan();
+    expect(counts().discovered).toBe(1);
+    expect(service.updateFolder(folder.id, { recursive: true })).toMatchObject({ recursive: true, enabled: true });
+    expect(service.updateFolder(folder.id, { enabled: false }).enabled).toBe(false);
+    expect(() => service.updateFolder(999, { enabled: true })).toThrow(/no watched folder with id 999/);
+    expect(service.removeFolder(folder.id)).toBe(true);
+    expect(service.removeFolder(folder.id)).toBe(false);
+    expect(counts().discovered).toBe(0);
+    expect(world.store.folders.list()).toEqual([]);
+  });
+});
+
+function fakeResult(sha: string) {
+  return {
+    sha256: sha,
+    model: { id: classifier.identity.id, version: classifier.identity.version, sha256: classifier.identity.sha256 },
+    probabilities: { dim: 0.5, bright: 0.5 },
+    className: 'bright',
+    probability: 0.5,
+    provider: 'cpu',
+    preprocessing: {},
+    appVersion: '0.0.1',
+    durationMs: 1,
+    classifiedAt: 1,
+  };
+}

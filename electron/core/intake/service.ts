@@ -1,0 +1,184 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import type { Classifier } from '../model/classifier.js';
+import type { PipelineProgress } from '../pipeline/pipeline.js';
+import type { WatchedFolder } from '../store/folders.js';
+import type { Store } from '../store/store.js';
+import { Feed } from './feed.js';
+import { PassScheduler } from './passes.js';
+import { Reconciler } from './reconciler.js';
+import { folderProblem } from './scan.js';
+import { FolderWatcher } from './watcher.js';
+
+export interface IntakeOptions {
+  store: Store;
+  classifier: Classifier;
+  appVersion: string;
+  /** How long a file must keep its size and mtime before it is read (default 2 s). */
+  settleMs?: number;
+  /** How often every folder is listed again, whatever the watcher said (default 30 s). */
+  rescanMs?: number;
+  batchSize?: number;
+  decodeConcurrency?: number;
+  /** Reads of a file that will not decode before it is failed (default 4). */
+  maxAttempts?: number;
+  maxPixels?: number;
+}
+
+export interface IntakeListener {
+  captureChanged?(sha256: string): void;
+  progress?(p: PipelineProgress): void;
+  foldersChanged?(): void;
+  notice?(level: 'info' | 'warning' | 'error', message: string): void;
+}
+
+/**
+ * Watched folders in, stored results out. Every state lives in the store, so a restart resumes
+ * where the last run stopped: nothing finished is redone, nothing unfinished is dropped.
+ */
+export class Intake {
+  private readonly store: Store;
+  private readonly reconciler: Reconciler;
+  private readonly passes: PassScheduler;
+  private readonly watcher: FolderWatcher;
+  private readonly feed: Feed;
+  private readonly rescanMs: number;
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    options: IntakeOptions,
+    private readonly listener: IntakeListener = {},
+  ) {
+    this.store = options.store;
+    this.rescanMs = options.rescanMs ?? 30_000;
+    const decodeConcurrency = options.decodeConcurrency ?? 4;
+    const notice = (level: 'info' | 'warning' | 'error', message: string) => listener.notice?.(level, message);
+    this.feed = new Feed(options.classifier, {
+      store: options.store,
+      appVersion: options.appVersion,
+      batchSize: options.batchSize ?? 8,
+      decodeConcurrency,
+      maxPixels: options.maxPixels,
+      onCapture: (sha256) => listener.captureChanged?.(sha256),
+      onProgress: () => listener.progress?.(this.feed.progress()),
+      onSaveError: (message) => notice('error', message),
+    });
+    this.reconciler = new Reconciler(
+      {
+        store: options.store,
+        settleMs: options.settleMs ?? 2000,
+        maxAttempts: options.maxAttempts ?? 4,
+        readConcurrency: decodeConcurrency,
+        maxPixels: options.maxPixels,
+      },
+      {
+        captureChanged: (sha256) => listener.captureChanged?.(sha256),
+        queued: () => this.feed.fill(),
+        availabilityChanged: (folder, reason) => {
+          // After an unplug the old watch handle is dead: a returning folder gets a fresh one.
+          if (reason === null && !this.stopped) this.watcher.watch(folder);
+          listener.foldersChanged?.();
+        },
+        notice,
+      },
+    );
+    this.passes = new PassScheduler(async (folderId, stopping) => {
+      try {
+        return await this.reconciler.reconcile(folderId, stopping);
+      } catch (error) {
+        notice('error', `Checking a watched folder failed: ${(error as Error).message} It is tried again at the next rescan.`);
+        return null;
+      }
+    });
+    this.watcher = new FolderWatcher((folderId) => void this.passes.run(folderId));
+  }
+
+  /** Queues again what a crash cut short, watches the enabled folders, catches up with them, starts classifying. */
+  async start(): Promise<void> {
+    const requeued = this.store.captures.requeueProcessing();
+    if (requeued > 0) this.listener.notice?.('info', `${requeued} captures interrupted last time are queued again.`);
+    const folders = this.enabledFolders();
+    folders.forEach((folder) => this.watcher.watch(folder));
+    await Promise.all(folders.map((folder) => this.passes.run(folder.id)));
+    this.rescanTimer = setInterval(() => void this.rescan(), this.rescanMs);
+    this.feed.start();
+  }
+
+  /** Watches a folder from now on (it is remembered in the store); refuses a path that is not a folder. */
+  addFolder(folderPath: string, recursive: boolean): WatchedFolder {
+    const resolved = path.resolve(folderPath);
+    let isFolder: boolean;
+    try {
+      isFolder = statSync(resolved).isDirectory();
+    } catch (error) {
+      throw new Error(`${resolved} cannot be watched: ${folderProblem(error)}`);
+    }
+    if (!isFolder) throw new Error(`${resolved} is a file, not a folder: choose the folder the captures are saved into.`);
+    const added = this.store.folders.add(resolved, { recursive });
+    // Adding a folder already in the list applies the new setting and enables it.
+    return this.updateFolder(added.id, { recursive, enabled: true });
+  }
+
+  updateFolder(id: number, changes: { recursive?: boolean; enabled?: boolean }): WatchedFolder {
+    const folder = this.store.folders.update(id, changes);
+    if (!folder) throw new Error(`There is no watched folder with id ${id}.`);
+    if (folder.enabled && !this.stopped) {
+      this.watcher.watch(folder);
+      void this.passes.run(folder.id);
+    } else {
+      void this.watcher.unwatch(id);
+    }
+    this.listener.foldersChanged?.();
+    return folder;
+  }
+
+  /** Stops watching; what was found there keeps its captures and results. */
+  removeFolder(id: number): boolean {
+    const folder = this.store.folders.get(id);
+    if (!folder) return false;
+    void this.watcher.unwatch(id);
+    void this.passes.drop(id);
+    // Files still settling there will never settle now.
+    this.store.files.forget(this.store.files.inFolder(id).filter((f) => f.sha256 === null).map((f) => f.path));
+    this.store.folders.remove(id);
+    this.reconciler.forgetUnder(folder.path);
+    this.listener.foldersChanged?.();
+    return true;
+  }
+
+  /** Captures queued from now on use this model; the previous one finishes what it has started. */
+  setClassifier(classifier: Classifier): void {
+    this.feed.setClassifier(classifier);
+  }
+
+  pause(): void {
+    this.feed.pause();
+  }
+
+  resume(): void {
+    this.feed.resume();
+  }
+
+  progress(): PipelineProgress {
+    return this.feed.progress();
+  }
+
+  /** Reconciles every enabled folder now. */
+  async rescan(): Promise<void> {
+    await Promise.all(this.enabledFolders().map((folder) => this.passes.run(folder.id)));
+  }
+
+  /** Stops watching, finishes what is in flight (its results saved) and leaves the rest queued. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    await this.passes.stop();
+    await this.watcher.close();
+    await this.feed.stop();
+  }
+
+  private enabledFolders(): WatchedFolder[] {
+    return this.store.folders.list().filter((folder) => folder.enabled);
+  }
+}

@@ -1,0 +1,213 @@
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import type { ModelRef } from './models.js';
+
+/** A file path's state is 'discovered' until it settles; from then on its capture's state counts. */
+export type CaptureState = 'queued' | 'processing' | 'done' | 'failed';
+export type IntakeState = 'discovered' | CaptureState;
+
+/** What decoding the file told about it; null where it could not tell. */
+export interface CaptureInfo {
+  size: number;
+  width: number | null;
+  height: number | null;
+  bitDepth: number | null;
+  channels: number | null;
+  pages: number | null;
+  format: string | null;
+}
+
+export interface Capture {
+  sha256: string;
+  /** File name it was first seen under. */
+  name: string;
+  info: CaptureInfo;
+  state: CaptureState;
+  /** Why it failed, in plain words. */
+  failureReason: string | null;
+  attempts: number;
+  firstSeenAt: number;
+  updatedAt: number;
+  /** Every known path with this content, first seen first. */
+  paths: string[];
+}
+
+/** One classification, with everything needed to reproduce it. */
+export interface ResultInput {
+  sha256: string;
+  model: ModelRef;
+  /** Class name → probability, as the model's output activation gave them. */
+  probabilities: Record<string, number>;
+  /** The class decided, and its probability. */
+  className: string;
+  probability: number;
+  /** The execution provider that actually ran. */
+  provider: string;
+  preprocessing: Record<string, unknown>;
+  appVersion: string;
+  durationMs: number;
+  classifiedAt: number;
+}
+
+export interface CaptureRow {
+  id: number;
+  sha256: string;
+  name: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  bit_depth: number | null;
+  channels: number | null;
+  pages: number | null;
+  format: string | null;
+  state: CaptureState;
+  failure_reason: string | null;
+  attempts: number;
+  first_seen_at: number;
+  updated_at: number;
+}
+
+type InfoColumns = 'size' | 'width' | 'height' | 'bit_depth' | 'channels' | 'pages' | 'format';
+
+export const toInfo = (r: Pick<CaptureRow, InfoColumns>): CaptureInfo => ({
+  size: r.size,
+  width: r.width,
+  height: r.height,
+  bitDepth: r.bit_depth,
+  channels: r.channels,
+  pages: r.pages,
+  format: r.format,
+});
+
+/** The row id other tables use for the capture with this content; throws for unknown content. */
+export function captureIds(db: Database.Database): (sha256: string) => number {
+  const bySha = db.prepare<[string], number>('SELECT id FROM captures WHERE sha256 = ?').pluck();
+  return (sha256) => {
+    const id = bySha.get(sha256);
+    if (id === undefined) throw new Error(`No capture has the SHA-256 ${sha256}.`);
+    return id;
+  };
+}
+
+export type Captures = ReturnType<typeof createCaptures>;
+
+export function createCaptures(db: Database.Database) {
+  const idOf = captureIds(db);
+  const insert = db.prepare(
+    `INSERT INTO captures (sha256, name, size, width, height, bit_depth, channels, pages, format,
+                           state, first_seen_at, updated_at)
+     VALUES (@sha256, @name, @size, @width, @height, @bitDepth, @channels, @pages, @format, 'queued', @now, @now)
+     ON CONFLICT (sha256) DO NOTHING`,
+  );
+  const link = db.prepare('UPDATE capture_files SET capture_id = ? WHERE path = ?');
+  const bySha = db.prepare<[string], CaptureRow>('SELECT * FROM captures WHERE sha256 = ?');
+  const inState = db.prepare<[CaptureState, number, number], CaptureRow>(
+    'SELECT * FROM captures WHERE state = ? ORDER BY first_seen_at, id LIMIT ? OFFSET ?',
+  );
+  const recent = db.prepare<[number], CaptureRow>('SELECT * FROM captures ORDER BY updated_at DESC, id DESC LIMIT ?');
+  const pathsOf = db.prepare<[number], string>('SELECT path FROM capture_files WHERE capture_id = ? ORDER BY id').pluck();
+  // Oldest first, so a backlog drains in arrival order.
+  const claim = db.prepare<[{ now: number; limit: number }], CaptureRow>(
+    `UPDATE captures SET state = 'processing', attempts = attempts + 1, updated_at = @now
+     WHERE id IN (SELECT id FROM captures WHERE state = 'queued' ORDER BY first_seen_at, id LIMIT @limit)
+     RETURNING *`,
+  );
+  const requeue = db.prepare("UPDATE captures SET state = 'queued', updated_at = ? WHERE state = 'processing'");
+  const retry = db.prepare(
+    "UPDATE captures SET state = 'queued', failure_reason = NULL, updated_at = ? WHERE sha256 = ? AND state = 'failed'",
+  );
+  const setState = db.prepare(
+    'UPDATE captures SET state = @state, failure_reason = @reason, updated_at = @now WHERE sha256 = @sha256',
+  );
+  // A re-run with the same model file replaces its result. Reviews live in their own table and
+  // stay; `reviewed` is only set here for a capture reviewed before its first result.
+  const saveResult = db.prepare(
+    `INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
+                          probability, provider, preprocessing, app_version, duration_ms, classified_at, reviewed)
+     VALUES (@captureId, @modelId, @modelVersion, @modelSha256, @probabilities, @className,
+             @probability, @provider, @preprocessing, @appVersion, @durationMs, @classifiedAt,
+             EXISTS (SELECT 1 FROM reviews WHERE capture_id = @captureId))
+     ON CONFLICT (capture_id, model_sha256) DO UPDATE SET
+       model_id = excluded.model_id, model_version = excluded.model_version,
+       probabilities = excluded.probabilities, class_name = excluded.class_name,
+       probability = excluded.probability, provider = excluded.provider,
+       preprocessing = excluded.preprocessing, app_version = excluded.app_version,
+       duration_ms = excluded.duration_ms, classified_at = excluded.classified_at`,
+  );
+  const stateCounts = db.prepare<[], { state: IntakeState; n: number }>(
+    `SELECT state, count(*) AS n FROM captures GROUP BY state
+     UNION ALL SELECT 'discovered', count(*) FROM capture_files WHERE capture_id IS NULL`,
+  );
+
+  const toCapture = (r: CaptureRow): Capture => ({
+    sha256: r.sha256,
+    name: r.name,
+    info: toInfo(r),
+    state: r.state,
+    failureReason: r.failure_reason,
+    attempts: r.attempts,
+    firstSeenAt: r.first_seen_at,
+    updatedAt: r.updated_at,
+    paths: pathsOf.all(r.id),
+  });
+  const setStateOf = (sha256: string, state: CaptureState, reason: string | null) =>
+    setState.run({ sha256, state, reason, now: Date.now() }).changes > 0;
+
+  const attach = db.transaction((filePath: string, sha256: string, info: CaptureInfo) => {
+    const created = insert.run({ ...info, sha256, name: path.basename(filePath), now: Date.now() }).changes > 0;
+    if (link.run(idOf(sha256), filePath).changes === 0) {
+      throw new Error(`attachFile: ${filePath} was never recorded with files.recordSeen.`);
+    }
+    return { created };
+  });
+  const done = db.transaction((result: ResultInput) => {
+    saveResult.run({
+      ...result,
+      captureId: idOf(result.sha256),
+      modelId: result.model.id,
+      modelVersion: result.model.version,
+      modelSha256: result.model.sha256,
+      probabilities: JSON.stringify(result.probabilities),
+      preprocessing: JSON.stringify(result.preprocessing),
+    });
+    setStateOf(result.sha256, 'done', null);
+  });
+
+  return {
+    /**
+     * Ties a settled file (already recorded with `files.recordSeen`) to its content. New content
+     * becomes a 'queued' capture; known content only gains this path. Returns whether it was new.
+     */
+    attachFile: (filePath: string, sha256: string, info: CaptureInfo): { created: boolean } =>
+      attach.immediate(filePath, sha256, info),
+    get(sha256: string): Capture | undefined {
+      const row = bySha.get(sha256);
+      return row && toCapture(row);
+    },
+    /** Captures in one state, oldest first (e.g. the failures to show with their reasons). */
+    inState: (state: CaptureState, page: { limit: number; offset: number }): Capture[] =>
+      inState.all(state, page.limit, page.offset).map(toCapture),
+    /** The captures whose state changed last, newest first: what the Live screen shows. */
+    recent: (limit: number): Capture[] => recent.all(limit).map(toCapture),
+    /** Moves up to `limit` queued captures to 'processing' in one step, oldest first. */
+    claimNext: (limit: number): Capture[] =>
+      claim
+        .all({ now: Date.now(), limit })
+        .sort((a, b) => a.first_seen_at - b.first_seen_at || a.id - b.id)
+        .map(toCapture),
+    /** At start: work cut short by a crash or quit goes back to the queue. Returns how many. */
+    requeueProcessing: (): number => requeue.run(Date.now()).changes,
+    /** Saves the result and marks its capture done, both or neither. */
+    markDone: (result: ResultInput): void => done.immediate(result),
+    /** `reason` is shown to the user as is: a plain sentence. */
+    markFailed: (sha256: string, reason: string): boolean => setStateOf(sha256, 'failed', reason),
+    /** A failed capture goes back to the queue (e.g. its file turned up again). Returns whether it had failed. */
+    retry: (sha256: string): boolean => retry.run(Date.now(), sha256).changes > 0,
+    /** How many file paths are settling and how many captures are in each state. */
+    counts(): Record<IntakeState, number> {
+      const counts = { discovered: 0, queued: 0, processing: 0, done: 0, failed: 0 };
+      for (const { state, n } of stateCounts.all()) counts[state] += n;
+      return counts;
+    },
+  };
+}

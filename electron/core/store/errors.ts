@@ -1,0 +1,67 @@
+import path from 'node:path';
+
+export type StoreErrorCode =
+  | 'disk-full'
+  | 'read-only'
+  | 'cannot-open'
+  | 'corrupt'
+  | 'newer-schema'
+  | 'migration-failed';
+
+/** A store failure with a sentence a biologist can act on; `cause` keeps the SQLite detail. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
+
+// SQLite's extended codes (SQLITE_READONLY_DIRECTORY, SQLITE_CANTOPEN_ISDIR, ...) share the
+// primary code's prefix; Node's own file-system codes cover creating the data folder.
+const sentences: [RegExp, StoreErrorCode, (file: string) => string][] = [
+  [
+    /^(SQLITE_FULL|ENOSPC)/,
+    'disk-full',
+    (file) => `The disk holding ${file} is full: MetaScope cannot save results until some space is freed.`,
+  ],
+  [
+    /^(SQLITE_READONLY|EACCES|EPERM|EROFS)/,
+    'read-only',
+    (file) =>
+      `The data folder ${path.dirname(file)} is read-only: MetaScope cannot save results there. Allow writing to it or choose another data folder.`,
+  ],
+  [
+    /^(SQLITE_CANTOPEN|ENOENT|ENOTDIR|EISDIR)/,
+    'cannot-open',
+    (file) =>
+      `MetaScope cannot open its database ${file}: the data folder is missing or not reachable. Check the data folder or choose another one.`,
+  ],
+  [
+    /^(SQLITE_CORRUPT|SQLITE_NOTADB)/,
+    'corrupt',
+    (file) =>
+      `The database ${file} is damaged and cannot be read. Restore it from a backup (a .bak file next to it, if any) or choose another data folder.`,
+  ],
+];
+
+/** The StoreError for a known SQLite or file-system failure; any other error unchanged. */
+export function toStoreError(error: unknown, file: string): unknown {
+  if (error instanceof StoreError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return error;
+  const match = sentences.find(([pattern]) => pattern.test(code));
+  return match ? new StoreError(match[1], match[2](file), { cause: error }) : error;
+}
+
+/** Runs `fn`, turning known failures into StoreErrors. */
+export function guard<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw toStoreError(error, file);
+  }
+}

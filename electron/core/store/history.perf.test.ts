@@ -1,0 +1,137 @@
+// 100,000 results: checks that every history sort and filter is served by an index and prints
+// timings. It never asserts on time: machines differ, plans do not.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeDatabase, openDatabase } from './db.js';
+import { pageSql, type HistoryFilter, type HistorySort } from './history-query.js';
+import { openStore, type Store } from './store.js';
+import { tempDirs } from './test-support.js';
+
+const dirs = tempDirs();
+const size = 100_000;
+const t0 = Date.UTC(2024, 0, 1);
+const day = 86_400_000;
+let file: string;
+let store: Store;
+
+// Spread over 30 days, 4 folders, 2 models, 3 classes; every 10th capture has a second path and
+// every 20th a review. Pseudo-random but fixed probabilities and names.
+const fill = `
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${size})
+INSERT INTO captures (sha256, name, size, width, height, bit_depth, channels, pages, format, state,
+                      attempts, first_seen_at, updated_at)
+SELECT printf('%064x', i), printf('%s_%06d.tif', iif(i % 3, 'well', 'Slide'), (i * 7919) % ${size}),
+       4194304, 2048, 2048, 16, 1, 1, 'tiff', 'done', 1, ${t0} + i * 25920, ${t0} + i * 25920 FROM n;
+INSERT INTO watched_folders (path, added_at) VALUES ('/lab/a', 0), ('/lab/b', 0), ('/lab/c', 0), ('/lab/d', 0);
+INSERT INTO capture_files (path, folder_id, capture_id, size, mtime_ms, seen_at)
+SELECT '/lab/' || char(97 + id % 4) || '/' || name, 1 + id % 4, id, size, 0, 0 FROM captures;
+INSERT INTO capture_files (path, folder_id, capture_id, size, mtime_ms, seen_at)
+SELECT '/archive/copy of ' || name, NULL, id, size, 0, 0 FROM captures WHERE id % 10 = 0;
+INSERT INTO models (id, version, sha256, name, classes, folder, added_at) VALUES
+  ('cells', '1.0.0', '${'a'.repeat(64)}', 'Cells', '["healthy","infected","unclear"]', '/m/cells', 0),
+  ('nuclei', '2.0.0', '${'b'.repeat(64)}', 'Nuclei', '["healthy","infected","unclear"]', '/m/nuclei', 0);
+INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
+                     probability, provider, preprocessing, app_version, duration_ms, classified_at)
+SELECT id, iif(id % 10, 'cells', 'nuclei'), iif(id % 10, '1.0.0', '2.0.0'),
+       iif(id % 10, '${'a'.repeat(64)}', '${'b'.repeat(64)}'),
+       json_object('healthy', p, 'infected', 1 - p), iif(id % 7 = 0, 'unclear', iif(id % 2, 'healthy', 'infected')),
+       p, 'cuda', '{"resize":"stretch"}', '0.1.0', 40, first_seen_at + 1000
+FROM (SELECT *, 0.34 + ((id * 2654435761) % 1000003) / 1515156.0 AS p FROM captures);
+INSERT INTO reviews (capture_id, label, created_at)
+SELECT id, 'healthy', updated_at + 5000 FROM captures WHERE id % 20 = 0;
+`;
+
+beforeAll(() => {
+  file = path.join(dirs.make(), 'metascope.db');
+  const db = openDatabase(file);
+  const started = performance.now();
+  db.transaction(() => db.exec(fill))();
+  closeDatabase(db);
+  console.log(`filled ${size} results in ${Math.round(performance.now() - started)} ms`);
+  store = openStore(file);
+}, 120_000);
+afterAll(() => {
+  store.close();
+  dirs.cleanup();
+});
+
+const sorts: HistorySort[] = (['time', 'probability', 'fileName', 'class'] as const).flatMap((key) => [
+  { key, direction: 'desc' as const },
+  { key, direction: 'asc' as const },
+]);
+const filters: [string, HistoryFilter][] = [
+  ['no filter', {}],
+  ['one week', { from: t0 + 10 * day, to: t0 + 17 * day }],
+  ['class', { className: 'unclear' }],
+  ['folder', { folderId: 2 }],
+  ['model', { modelId: 'nuclei' }],
+  ['probability 0.4–0.6', { minProbability: 0.4, maxProbability: 0.6 }],
+  ['reviewed', { reviewed: true }],
+  ['not reviewed', { reviewed: false }],
+  ['file name search', { search: 'slide_0123' }],
+  ['class + folder + probability', { className: 'infected', folderId: 3, minProbability: 0.9 }],
+];
+
+/** Median and 95th percentile of `runs` timed calls, in ms. */
+function time(fn: () => unknown, runs = 21): { p50: number; p95: number } {
+  fn();
+  const ms = Array.from({ length: runs }, () => {
+    const start = performance.now();
+    fn();
+    return performance.now() - start;
+  }).sort((a, b) => a - b);
+  const at = (q: number) => Math.round(ms[Math.min(runs - 1, Math.floor(q * runs))]! * 10) / 10;
+  return { p50: at(0.5), p95: at(0.95) };
+}
+
+function plan(sql: string, params: object): string {
+  const db = openDatabase(file);
+  try {
+    const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ ...params, limit: 50, offset: 0 }) as { detail: string }[];
+    return rows.map((r) => r.detail).join('\n');
+  } finally {
+    db.close();
+  }
+}
+
+describe(`history at ${size.toLocaleString('en')} results`, () => {
+  it.each(sorts)('reads a sorted page ($key $direction) in index order, without sorting the table', (sort) => {
+    const detail = plan(pageSql({}, sort).ids, {});
+    expect(detail).toMatch(/USING (COVERING )?INDEX (results_by|captures_by_name)/);
+    expect(detail).not.toContain('USE TEMP B-TREE FOR ORDER BY');
+    expect(detail).not.toMatch(/SCAN r\b(?! USING)/);
+  });
+
+  it.each(filters.slice(1))('narrows "%s" with an index', (_, filter) => {
+    const { ids, params } = pageSql(filter, { key: 'time', direction: 'desc' });
+    expect(plan(ids, params)).toMatch(/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY|LIST SUBQUERY/);
+  });
+
+  it('prints page timings for every filter and sort', () => {
+    const lines: string[] = [];
+    let worst = 0;
+    for (const [name, filter] of filters) {
+      for (const sort of sorts) {
+        const { p50, p95 } = time(() => store.history.page(filter, sort, { limit: 50, offset: 0 }));
+        worst = Math.max(worst, p95);
+        lines.push(`${name.padEnd(30)} ${`${sort.key} ${sort.direction}`.padEnd(16)} p50 ${p50} ms  p95 ${p95} ms`);
+      }
+    }
+    const deep = time(() => store.history.page({}, { key: 'time', direction: 'desc' }, { limit: 50, offset: 50_000 }));
+    lines.push(`page at offset 50,000 (time desc)           p50 ${deep.p50} ms  p95 ${deep.p95} ms`);
+    console.log(`history pages of 50 rows, with total:\n${lines.join('\n')}\nworst p95: ${worst} ms`);
+    expect(store.history.page({}, sorts[0]!, { limit: 50, offset: 0 }).total).toBe(size);
+  });
+
+  it('prints chart, review-queue and export timings', () => {
+    const report = {
+      'class counts per day': time(() => store.history.classCounts({}, 'day', 0), 5),
+      'class counts per hour, one class': time(() => store.history.classCounts({ className: 'unclear' }, 'hour', 0), 5),
+      'histogram, 20 bins': time(() => store.history.histogram({}), 5),
+      'review queue page': time(() => store.history.reviewQueue({}, { limit: 50, offset: 0 }), 5),
+      'export all rows': time(() => [...store.history.export({})].length, 1),
+    };
+    console.log(Object.entries(report).map(([name, t]) => `${name.padEnd(34)} p50 ${t.p50} ms  p95 ${t.p95} ms`).join('\n'));
+    expect(store.history.histogram({}).reduce((a, b) => a + b, 0)).toBe(size);
+  });
+});

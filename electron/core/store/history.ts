@@ -1,0 +1,167 @@
+import type Database from 'better-sqlite3';
+import { toInfo, type CaptureInfo, type CaptureRow, type ResultInput } from './captures.js';
+import { filterSql, pageSql, type HistoryFilter, type HistorySort } from './history-query.js';
+import { toReview, type Review, type ReviewRow } from './reviews.js';
+
+/** One result with its capture, its paths and its latest review: a history line or an export row. */
+export interface HistoryRow extends ResultInput {
+  resultId: number;
+  /** File name the capture was first seen under. */
+  fileName: string;
+  /** Every known path with this content, first seen first. */
+  paths: string[];
+  /** Watched folder of the first path that is in one. */
+  folderPath: string | null;
+  info: CaptureInfo;
+  review: Review | null;
+}
+
+export interface HistoryPage {
+  rows: HistoryRow[];
+  /** Rows matching the filter, all pages together. */
+  total: number;
+}
+
+export interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+export interface ClassCount {
+  /** Start of the day or hour, ms since 1970. */
+  start: number;
+  className: string;
+  count: number;
+}
+
+interface DetailRow extends Pick<CaptureRow, 'size' | 'width' | 'height' | 'bit_depth' | 'channels' | 'pages' | 'format'> {
+  id: number;
+  sha256: string;
+  model_id: string;
+  model_version: string;
+  model_sha256: string;
+  probabilities: string;
+  class_name: string;
+  probability: number;
+  provider: string;
+  preprocessing: string;
+  app_version: string;
+  duration_ms: number;
+  classified_at: number;
+  name: string;
+  paths: string;
+  folder_path: string | null;
+  review: string | null;
+}
+
+// Details are read only for the rows of a page, after the filter and sort have picked their ids.
+const detailSql = `
+SELECT r.*, c.sha256, c.name, c.size, c.width, c.height, c.bit_depth, c.channels, c.pages, c.format,
+  (SELECT json_group_array(f.path ORDER BY f.id) FROM capture_files f WHERE f.capture_id = c.id) AS paths,
+  (SELECT w.path FROM capture_files f JOIN watched_folders w ON w.id = f.folder_id
+    WHERE f.capture_id = c.id ORDER BY f.id LIMIT 1) AS folder_path,
+  (SELECT json_object('id', v.id, 'sha256', c.sha256, 'label', v.label, 'note', v.note,
+                      'reviewer', v.reviewer, 'created_at', v.created_at)
+    FROM reviews v WHERE v.capture_id = c.id ORDER BY v.id DESC LIMIT 1) AS review
+FROM results r JOIN captures c ON c.id = r.capture_id
+WHERE r.id IN (SELECT value FROM json_each(?))`;
+
+const toRow = (r: DetailRow): HistoryRow => ({
+  resultId: r.id,
+  sha256: r.sha256,
+  fileName: r.name,
+  paths: JSON.parse(r.paths) as string[],
+  folderPath: r.folder_path,
+  info: toInfo(r),
+  model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 },
+  probabilities: JSON.parse(r.probabilities) as Record<string, number>,
+  className: r.class_name,
+  probability: r.probability,
+  provider: r.provider,
+  preprocessing: JSON.parse(r.preprocessing) as Record<string, unknown>,
+  appVersion: r.app_version,
+  durationMs: r.duration_ms,
+  classifiedAt: r.classified_at,
+  review: r.review === null ? null : toReview(JSON.parse(r.review) as ReviewRow),
+});
+
+const bucketMs = { hour: 3_600_000, day: 86_400_000 };
+
+export type History = ReturnType<typeof createHistory>;
+
+export function createHistory(db: Database.Database) {
+  // Filters combine freely, so statements are prepared per distinct SQL text and kept.
+  const statements = new Map<string, Database.Statement>();
+  const prepare = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+    return statement;
+  };
+  const details = prepare(detailSql);
+  const ofCapture = db
+    .prepare<[string], number>(
+      'SELECT r.id FROM results r JOIN captures c ON c.id = r.capture_id WHERE c.sha256 = ? ORDER BY r.classified_at DESC, r.id DESC',
+    )
+    .pluck();
+
+  const rowsFor = (ids: number[]): HistoryRow[] => {
+    const byId = new Map((details.all(JSON.stringify(ids)) as DetailRow[]).map((r) => [r.id, toRow(r)]));
+    return ids.map((id) => byId.get(id)!);
+  };
+
+  const page = (filter: HistoryFilter, sort: HistorySort, request: PageRequest): HistoryPage => {
+    const sql = pageSql(filter, sort);
+    const ids = prepare(sql.ids).pluck().all({ ...sql.params, ...request }) as number[];
+    const total = prepare(sql.count).pluck().get(sql.params) as number;
+    return { rows: rowsFor(ids), total };
+  };
+
+  return {
+    /** One page of results matching `filter`, in `sort` order, with the total across pages. */
+    page,
+    /** Every result of one capture (one per model file that classified it), newest first. */
+    forCapture: (sha256: string): HistoryRow[] => rowsFor(ofCapture.all(sha256)),
+    /** Unreviewed results, least confident (lowest probability of the decided class) first. */
+    reviewQueue: (filter: HistoryFilter, request: PageRequest): HistoryPage =>
+      page({ ...filter, reviewed: false }, { key: 'probability', direction: 'asc' }, request),
+    /** How many results of each class per day or hour; `utcOffsetMinutes` places the day's start. */
+    classCounts(filter: HistoryFilter, bucket: 'day' | 'hour', utcOffsetMinutes: number): ClassCount[] {
+      const { where, params } = filterSql(filter);
+      return prepare(
+        `SELECT CAST((r.classified_at + @shift) / @size AS INTEGER) * @size - @shift AS start, r.class_name AS className,
+                count(*) AS count
+         FROM results r WHERE ${where} GROUP BY start, className ORDER BY start, className`,
+      ).all({ ...params, shift: utcOffsetMinutes * 60_000, size: bucketMs[bucket] }) as ClassCount[];
+    },
+    /** Result counts in `bins` equal probability bins from 0 to 1 (1 itself falls in the last). */
+    histogram(filter: HistoryFilter, bins = 20): number[] {
+      const { where, params } = filterSql(filter);
+      const counts = new Array<number>(bins).fill(0);
+      const rows = prepare(
+        `SELECT min(max(CAST(r.probability * @bins AS INTEGER), 0), @bins - 1) AS bin, count(*) AS n
+         FROM results r WHERE ${where} GROUP BY bin`,
+      ).all({ ...params, bins }) as { bin: number; n: number }[];
+      for (const { bin, n } of rows) counts[bin] = n;
+      return counts;
+    },
+    /**
+     * Every matching row, oldest classification first, read in chunks so no statement stays open
+     * between rows: the engine may keep writing while an export is consumed.
+     */
+    *export(filter: HistoryFilter, chunkSize = 500): Generator<HistoryRow> {
+      const { where, params } = filterSql(filter);
+      const next = prepare(
+        `SELECT r.id, r.classified_at FROM results r WHERE ${where} AND (r.classified_at, r.id) > (@time, @id)
+         ORDER BY r.classified_at, r.id LIMIT @limit`,
+      );
+      let after = { time: Number.MIN_SAFE_INTEGER, id: 0 };
+      for (;;) {
+        const keys = next.all({ ...params, ...after, limit: chunkSize }) as { id: number; classified_at: number }[];
+        if (keys.length === 0) return;
+        yield* rowsFor(keys.map((k) => k.id));
+        const last = keys.at(-1)!;
+        after = { time: last.classified_at, id: last.id };
+      }
+    },
+  };
+}

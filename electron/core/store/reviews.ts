@@ -1,0 +1,72 @@
+import type Database from 'better-sqlite3';
+import { captureIds } from './captures.js';
+
+/** A person's label for a capture. Append-only: a correction is a newer review. */
+export interface Review {
+  id: number;
+  sha256: string;
+  label: string;
+  note: string;
+  reviewer: string | null;
+  createdAt: number;
+}
+
+export interface ReviewInput {
+  sha256: string;
+  label: string;
+  note?: string;
+  reviewer?: string | null;
+}
+
+export interface ReviewRow {
+  id: number;
+  sha256: string;
+  label: string;
+  note: string;
+  reviewer: string | null;
+  created_at: number;
+}
+
+export const toReview = (r: ReviewRow): Review => ({
+  id: r.id,
+  sha256: r.sha256,
+  label: r.label,
+  note: r.note,
+  reviewer: r.reviewer,
+  createdAt: r.created_at,
+});
+
+export type Reviews = ReturnType<typeof createReviews>;
+
+export function createReviews(db: Database.Database) {
+  const idOf = captureIds(db);
+  const insert = db.prepare<[{ captureId: number; label: string; note: string; reviewer: string | null; now: number }]>(
+    `INSERT INTO reviews (capture_id, label, note, reviewer, created_at)
+     VALUES (@captureId, @label, @note, @reviewer, @now)`,
+  );
+  const select = `SELECT v.id, c.sha256, v.label, v.note, v.reviewer, v.created_at
+    FROM reviews v JOIN captures c ON c.id = v.capture_id`;
+  const byId = db.prepare<[number | bigint], ReviewRow>(`${select} WHERE v.id = ?`);
+  // Ids only grow, so the highest is the latest whatever the clock did.
+  const latest = db.prepare<[string], ReviewRow>(`${select} WHERE c.sha256 = ? ORDER BY v.id DESC LIMIT 1`);
+  const history = db.prepare<[string], ReviewRow>(`${select} WHERE c.sha256 = ? ORDER BY v.id`);
+
+  return {
+    add(review: ReviewInput): Review {
+      const { lastInsertRowid } = insert.run({
+        captureId: idOf(review.sha256),
+        label: review.label,
+        note: review.note ?? '',
+        reviewer: review.reviewer ?? null,
+        now: Date.now(),
+      });
+      return toReview(byId.get(lastInsertRowid)!);
+    },
+    latest(sha256: string): Review | undefined {
+      const row = latest.get(sha256);
+      return row && toReview(row);
+    },
+    /** Every review of a capture, oldest first. */
+    history: (sha256: string): Review[] => history.all(sha256).map(toReview),
+  };
+}

@@ -1,0 +1,55 @@
+import { createCaptures } from './captures.js';
+import { closeDatabase, openDatabase } from './db.js';
+import { guard, toStoreError } from './errors.js';
+import { createFiles } from './files.js';
+import { createFolders } from './folders.js';
+import { createHistory } from './history.js';
+import { createModels } from './models.js';
+import { createReviews } from './reviews.js';
+
+export type Store = ReturnType<typeof openStore>;
+
+/**
+ * The engine's durable memory, opened (created, migrated) at `file`. Every call is synchronous;
+ * a disk-full, read-only or damaged database surfaces as a StoreError with a plain sentence.
+ */
+export function openStore(file: string) {
+  const db = openDatabase(file);
+  return {
+    folders: guarded(createFolders(db), file),
+    files: guarded(createFiles(db), file),
+    captures: guarded(createCaptures(db), file),
+    models: guarded(createModels(db), file),
+    reviews: guarded(createReviews(db), file),
+    history: guarded(createHistory(db), file),
+    /** Checkpoints the WAL into the database file and closes it. */
+    close: () => closeDatabase(db),
+  };
+}
+
+/** The same API, with known SQLite failures (also those met while iterating) turned into StoreErrors. */
+function guarded<T extends object>(api: T, file: string): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(api)) {
+    wrapped[name] =
+      typeof value === 'function'
+        ? (...args: unknown[]) => {
+            const result = guard(file, () => (value as (...a: unknown[]) => unknown)(...args));
+            return isGenerator(result) ? guardedIteration(result, file) : result;
+          }
+        : value;
+  }
+  return wrapped as T;
+}
+
+function isGenerator(value: unknown): value is Generator {
+  return Object.prototype.toString.call(value) === '[object Generator]';
+}
+
+function* guardedIteration<T>(iterator: Generator<T>, file: string): Generator<T> {
+  try {
+    yield* iterator;
+  } catch (error) {
+    throw toStoreError(error, file);
+  }
+}

@@ -1,0 +1,65 @@
+// Shared by the store's tests only; the app never imports it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CaptureInfo, ResultInput } from './captures.js';
+import type { ModelRef } from './models.js';
+import type { Store } from './store.js';
+
+/** Temporary folders for real database files; `cleanup` suits `afterEach`. */
+export function tempDirs() {
+  const made: string[] = [];
+  return {
+    make(): string {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'metascope-store-'));
+      made.push(dir);
+      return dir;
+    },
+    cleanup(): void {
+      for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A distinct, valid SHA-256 for test number `n`. */
+export const sha = (n: number): string => n.toString(16).padStart(64, '0');
+
+export const info: CaptureInfo = {
+  size: 2048,
+  width: 512,
+  height: 512,
+  bitDepth: 16,
+  channels: 1,
+  pages: 1,
+  format: 'tiff',
+};
+
+export const modelA: ModelRef = { id: 'cells', version: '1.0.0', sha256: 'a'.repeat(64) };
+
+export function registerModel(store: Store, model: ModelRef = modelA): void {
+  store.models.register({ ...model, name: `Model ${model.id}`, classes: ['healthy', 'infected'], folder: '/models' });
+}
+
+/** Records a settled file and attaches it to `sha256`, as the intake would. */
+export function addFile(store: Store, filePath: string, sha256: string, folderId: number | null = null) {
+  store.files.recordSeen({ path: filePath, folderId, size: info.size, mtimeMs: 1_700_000_000_000.5 });
+  return store.captures.attachFile(filePath, sha256, info);
+}
+
+export function resultFor(sha256: string, changes: Partial<ResultInput> = {}): ResultInput {
+  const className = changes.className ?? 'infected';
+  const probability = changes.probability ?? 0.9;
+  return {
+    sha256,
+    model: modelA,
+    probabilities: { healthy: 1 - probability, infected: probability },
+    className,
+    probability,
+    provider: 'cpu',
+    preprocessing: { resize: 'stretch', intensity: { mode: 'bit-depth' } },
+    appVersion: '0.1.0',
+    durationMs: 12.5,
+    classifiedAt: 1_700_000_000_000,
+    ...changes,
+  };
+}

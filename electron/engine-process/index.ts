@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { MessagePortMain } from 'electron';
+import { openEngine } from '../core/engine/index.js';
+import { EngineHost, type HostPort } from './host.js';
+
+/**
+ * Entry of the engine's utility process (utilityProcess.fork from the main process). The engine
+ * lives here so that a long inference or a crash never freezes a window. Electron appears only
+ * as types: the process talks through process.parentPort and the ports it is sent.
+ */
+function adapt(port: MessagePortMain): HostPort {
+  return {
+    postMessage: (message) => port.postMessage(message),
+    onMessage: (listener) => port.on('message', (event) => listener(event.data)),
+    onClose: (listener) => port.on('close', listener),
+    start: () => port.start(),
+    close: () => port.close(),
+  };
+}
+
+const parent = process.parentPort;
+if (!parent) {
+  process.stderr.write(
+    'The MetaScope engine process must be started by the MetaScope app (as an Electron utility process).\n',
+  );
+  process.exit(2);
+}
+
+const host = new EngineHost({
+  open: async (options) => {
+    mkdirSync(path.dirname(options.database), { recursive: true });
+    return openEngine(options);
+  },
+  post: (message) => parent.postMessage(message),
+  exit: (code) => process.exit(code),
+  log: (message) => process.stderr.write(`[engine] ${message}\n`),
+});
+
+parent.on('message', (event) => host.handleParentMessage(event.data, event.ports.map(adapt)));

@@ -1,0 +1,197 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { isShellRequest, type ShellHandlers } from '../contract/api.js';
+import { imageWindowHeaders, parseImagePath } from '../contract/images.js';
+import { dispatch, requestMessage } from '../contract/messages.js';
+import type { EngineHost } from './engine-host.js';
+import {
+  allowedHost,
+  allowedOrigin,
+  cookieName,
+  newToken,
+  presentedToken,
+  sameSecret,
+  securityHeaders,
+} from './security.js';
+import { findStaticFile } from './static-files.js';
+
+/** Only this machine: browser mode is never reachable from the network. */
+export const loopback = '127.0.0.1';
+/** Dropped captures travel as base64 in one request; the contract caps each file at 200 MB of text. */
+const maxMessageBytes = 256 * 1024 * 1024;
+
+/** Browser mode has no native dialogs: the UI falls back to a path field. */
+export const browserShell: ShellHandlers = { 'folders.pick': () => ({ path: null }) };
+
+export interface ServerOptions {
+  host: EngineHost;
+  /** The built renderer (dist/renderer). */
+  root: string;
+  /** 0 picks a free port. */
+  port?: number;
+  token?: string;
+}
+
+export interface RunningServer {
+  port: number;
+  token: string;
+  /** The address to open, token included. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const imageStatus: Record<string, number> = {
+  'not-found': 404,
+  'file-missing': 404,
+  'bad-request': 400,
+  'no-such-page': 400,
+};
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const token = options.token ?? newToken();
+  const { host, root } = options;
+  let port = 0;
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent)
+        plain(
+          response,
+          500,
+          `Something went wrong: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      else response.destroy();
+    });
+  });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes });
+
+  function plain(response: ServerResponse, status: number, text: string, extra: Record<string, string> = {}) {
+    response.writeHead(status, {
+      ...securityHeaders(port),
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-store',
+      ...extra,
+    });
+    response.end(text);
+  }
+
+  /** Why a request is refused, or null when it may go on. */
+  function refusal(request: IncomingMessage, url: URL): [number, string] | null {
+    if (!allowedHost(request, port)) return [403, 'MetaScope answers only at 127.0.0.1.'];
+    if (!sameSecret(presentedToken(request, url, port), token)) {
+      return [
+        401,
+        'This address needs the token MetaScope printed when it started: open the full address, ?token=… included.',
+      ];
+    }
+    return null;
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', `http://${loopback}:${port}`);
+    const refused = refusal(request, url);
+    if (refused) return plain(response, ...refused);
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return plain(response, 405, 'Only GET is served here.', { Allow: 'GET, HEAD' });
+    if (url.pathname.startsWith('/image/')) return serveImage(url, response);
+    const file = await findStaticFile(root, url.pathname);
+    if (!file) return plain(response, 404, 'Not found.');
+    response.writeHead(200, {
+      ...securityHeaders(port),
+      'Content-Type': file.mime,
+      'Content-Length': String(file.size),
+      'Cache-Control': 'no-cache',
+      // Lets the page's own scripts and styles, which carry no token, through.
+      'Set-Cookie': `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+    });
+    if (request.method === 'HEAD') return void response.end();
+    file.open().pipe(response);
+  }
+
+  async function serveImage(url: URL, response: ServerResponse): Promise<void> {
+    const parsed = parseImagePath(url.pathname.slice('/image/'.length), url.searchParams);
+    if (!parsed) return plain(response, 400, 'Not a valid image request.');
+    try {
+      const image = await host.image(parsed.sha256, parsed.request);
+      response.writeHead(200, {
+        ...securityHeaders(port),
+        'Content-Type': image.mime,
+        'Content-Length': String(image.body.length),
+        // A capture is named by its content, so a rendition of it never changes.
+        'Cache-Control': 'private, max-age=86400',
+        [imageWindowHeaders.low]: String(image.window.low),
+        [imageWindowHeaders.high]: String(image.window.high),
+      });
+      response.end(image.body);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      plain(
+        response,
+        imageStatus[String(code)] ?? 500,
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+  }
+
+  server.on('upgrade', (request, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(request.url ?? '/', `http://${loopback}:${port}`);
+    const refused =
+      url.pathname === '/api'
+        ? (refusal(request, url) ?? (allowedOrigin(request, port) ? null : [403, 'Forbidden']))
+        : [404, 'Not Found'];
+    if (refused) {
+      socket.end(
+        `HTTP/1.1 ${refused[0]} ${refused[0] === 401 ? 'Unauthorized' : 'Refused'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => relay(ws));
+  });
+
+  /** Requests go to the engine (or the shell), each answer back to the socket that asked. */
+  function relay(ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(data.toString());
+      } catch {
+        return;
+      }
+      const parsed = requestMessage.safeParse(raw);
+      const answer =
+        parsed.success && !isShellRequest(parsed.data.name)
+          ? host.request(parsed.data)
+          : dispatch(browserShell, raw);
+      void answer.then((response) => {
+        if (response && ws.readyState === ws.OPEN) ws.send(JSON.stringify(response));
+      });
+    });
+  }
+
+  const unsubscribe = host.onEvent((event) => {
+    const text = JSON.stringify(event);
+    for (const ws of sockets.clients) if (ws.readyState === ws.OPEN) ws.send(text);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, loopback, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    token,
+    url: `http://${loopback}:${port}/?token=${token}`,
+    async close() {
+      unsubscribe();
+      for (const ws of sockets.clients) ws.terminate();
+      sockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { Worker } from 'node:worker_threads';
+import type { EngineOptions } from '../core/engine/index.js';
+import {
+  ContractError,
+  eventEnvelope,
+  type EventMessage,
+  type ResponseMessage,
+} from '../contract/messages.js';
+import type { EngineHost, Rendition } from './engine-host.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+/**
+ * Compiled, the worker is a plain .js file. Run from source with tsx (development, tests), this
+ * file is .ts and a worker does not inherit tsx's loader, so the worker registers it first.
+ */
+function startWorker(options: EngineOptions): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: options });
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(new URL('./engine-worker.ts', import.meta.url).href);
+  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); })`, {
+    eval: true,
+    workerData: options,
+  });
+}
+const closeGraceMs = 15_000;
+
+interface Waiting {
+  settle(message: FromWorker): void;
+  fail(error: ContractError): void;
+}
+
+/** Starts the engine in a worker thread; resolves once it is open, rejects with its reason if it cannot open. */
+export function startWorkerHost(options: EngineOptions): Promise<EngineHost> {
+  const worker = startWorker(options);
+  const waiting = new Map<number, Waiting>();
+  const listeners = new Set<(message: EventMessage) => void>();
+  let nextId = 1;
+  let stopped: ContractError | null = null;
+  let closed: (() => void) | null = null;
+
+  const stop = (reason: string) => {
+    if (stopped) return;
+    stopped = new ContractError('engine-stopped', reason);
+    for (const entry of waiting.values()) entry.fail(stopped);
+    waiting.clear();
+    const notice = eventEnvelope('notice', { level: 'error', message: reason, at: new Date().toISOString() });
+    listeners.forEach((listener) => listener(notice));
+  };
+
+  const ask = (message: ToWorker & { id: number }, entry: Waiting) => {
+    if (stopped) return entry.fail(stopped);
+    waiting.set(message.id, entry);
+    worker.postMessage(message);
+  };
+
+  const host: EngineHost = {
+    request(message) {
+      const id = nextId++;
+      return new Promise<ResponseMessage>((resolve) => {
+        const answer = (response: ResponseMessage) => resolve({ ...response, id: message.id });
+        ask(
+          { ...message, id },
+          {
+            settle: (reply) => reply.kind === 'response' && answer(reply),
+            fail: (error) =>
+              answer({
+                kind: 'response',
+                id,
+                ok: false,
+                error: { code: error.code, message: error.message },
+              }),
+          },
+        );
+      });
+    },
+    image(sha256, request) {
+      const id = nextId++;
+      return new Promise<Rendition>((resolve, reject) => {
+        ask(
+          { kind: 'image', id, sha256, request },
+          {
+            settle: (reply) => {
+              if (reply.kind !== 'image') return;
+              if (reply.ok)
+                resolve({
+                  body: Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength),
+                  mime: reply.mime,
+                  window: reply.window,
+                });
+              else reject(new ContractError(reply.error.code, reply.error.message));
+            },
+            fail: reject,
+          },
+        );
+      });
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      if (stopped) return;
+      const done = new Promise<void>((resolve) => (closed = resolve));
+      worker.postMessage({ kind: 'close' } satisfies ToWorker);
+      const timer = setTimeout(() => void worker.terminate(), closeGraceMs);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+
+  return new Promise<EngineHost>((resolve, reject) => {
+    worker.on('message', (message: FromWorker) => {
+      switch (message.kind) {
+        case 'ready':
+          return resolve(host);
+        case 'failed':
+          return reject(new Error(message.message));
+        case 'event':
+          return listeners.forEach((listener) => listener(message));
+        case 'closed':
+          stopped = new ContractError('engine-stopped', 'MetaScope is shutting down.');
+          return;
+        default: {
+          const entry = waiting.get(message.id);
+          waiting.delete(message.id);
+          entry?.settle(message);
+        }
+      }
+    });
+    worker.on('error', (error) => {
+      reject(error);
+      stop(`The engine stopped unexpectedly (${error.message}). Restart MetaScope to continue.`);
+    });
+    worker.on('exit', (code) => {
+      reject(new Error(`The engine stopped while starting (exit code ${code}).`)); // no-op once started
+      stop('The engine has stopped. Restart MetaScope to continue.');
+      closed?.();
+    });
+  });
+}

@@ -1,0 +1,107 @@
+import { SvelteMap } from 'svelte/reactivity';
+import type { CaptureRow, HistoryFilter, HistoryStats } from '$contract/types.js';
+import { app } from './app.svelte.js';
+import { ask } from './ask.svelte.js';
+
+export type SortKey = 'time' | 'probability' | 'fileName' | 'class';
+export interface Sort {
+  key: SortKey;
+  direction: 'asc' | 'desc';
+}
+
+const pageSize = 200;
+/** Pages kept around the view; farther ones are dropped and fetched again if scrolled back to. */
+const keptPages = 20;
+/** Fetch once scrolling pauses, not for every page flown past on the way. */
+const settleMs = 100;
+
+/**
+ * The History table's data: a filter, a sort, and pages of rows fetched as they scroll into view,
+ * so 100,000 results cost what the visible ones cost.
+ */
+class HistoryView {
+  filter = $state<HistoryFilter>({});
+  sort = $state<Sort>({ key: 'time', direction: 'desc' });
+  total = $state<number | null>(null);
+  stats = $state.raw<HistoryStats | null>(null);
+  layout = $state<'table' | 'grid'>('table');
+  /** Where the person had scrolled to, kept while they look at a capture. */
+  scrollTop = $state(0);
+  /** The app's change count when these rows were fetched: newer results are offered, not pushed in. */
+  loadedAt = $state(0);
+  #pages = new SvelteMap<number, CaptureRow[]>();
+  #requested = new Set<number>();
+  #generation = 0;
+  #fetchedFor = '';
+  #wanted = { first: 0, last: 0 };
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  rowAt(index: number): CaptureRow | undefined {
+    return this.#pages.get(Math.floor(index / pageSize))?.[index % pageSize];
+  }
+
+  get stale(): boolean {
+    return app.changes !== this.loadedAt;
+  }
+
+  /** The rows now on screen (indices, inclusive). */
+  show(first: number, last: number): void {
+    this.#wanted = { first, last };
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#fetchWanted(), settleMs);
+  }
+
+  /** Fetches again from the top when the filter or sort changed since the rows were fetched, or when asked to. */
+  refresh(force = false): void {
+    const key = JSON.stringify([this.filter, this.sort]);
+    if (key === this.#fetchedFor && !force) return;
+    this.#fetchedFor = key;
+    this.scrollTop = 0;
+    this.#wanted = { first: 0, last: 0 };
+    this.#generation++;
+    this.#pages.clear();
+    this.#requested.clear();
+    this.loadedAt = app.changes;
+    this.#fetchWanted();
+    void this.#loadStats();
+  }
+
+  async exportCsv(): Promise<{ csv: string; rows: number } | undefined> {
+    return ask('history.exportCsv', { filter: this.filter });
+  }
+
+  #fetchWanted(): void {
+    const { first, last } = this.#wanted;
+    for (let page = Math.floor(first / pageSize); page <= Math.floor(last / pageSize); page++) {
+      if (!this.#pages.has(page) && !this.#requested.has(page)) void this.#load(page);
+    }
+  }
+
+  async #load(page: number): Promise<void> {
+    const generation = this.#generation;
+    this.#requested.add(page);
+    const result = await ask('history.query', {
+      filter: this.filter,
+      sort: this.sort,
+      offset: page * pageSize,
+      limit: pageSize,
+    });
+    if (generation !== this.#generation) return;
+    this.#requested.delete(page);
+    if (!result) return;
+    this.total = result.total;
+    this.#pages.set(page, result.rows);
+    const centre = Math.floor(this.#wanted.first / pageSize);
+    const farthestFirst = [...this.#pages.keys()].sort((a, b) => Math.abs(b - centre) - Math.abs(a - centre));
+    for (const old of farthestFirst.slice(0, Math.max(0, this.#pages.size - keptPages)))
+      this.#pages.delete(old);
+  }
+
+  async #loadStats(): Promise<void> {
+    const generation = this.#generation;
+    const stats = await ask('history.stats', { filter: this.filter });
+    if (stats && generation === this.#generation) this.stats = stats;
+  }
+}
+
+export const history = new HistoryView();

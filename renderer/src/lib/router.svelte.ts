@@ -1,0 +1,33 @@
+/** The screens, addressed by the URL hash so Back works and a link can be shared on this machine. */
+export type Route =
+  | { screen: 'live' }
+  | { screen: 'capture'; sha256: string }
+  | { screen: 'history' }
+  | { screen: 'review' }
+  | { screen: 'models' }
+  | { screen: 'settings' };
+
+const simple = new Set(['live', 'history', 'review', 'models', 'settings']);
+
+function parse(hash: string): Route {
+  const [screen = '', arg = ''] = hash.replace(/^#\/?/, '').split('/');
+  if (screen === 'capture' && /^[0-9a-f]{64}$/.test(arg)) return { screen, sha256: arg };
+  return simple.has(screen) ? ({ screen } as Route) : { screen: 'live' };
+}
+
+export const hrefOf = (route: Route): string =>
+  route.screen === 'capture' ? `#/capture/${route.sha256}` : `#/${route.screen}`;
+
+class Router {
+  route = $state<Route>(parse(location.hash));
+
+  constructor() {
+    window.addEventListener('hashchange', () => (this.route = parse(location.hash)));
+  }
+
+  go(route: Route): void {
+    location.hash = hrefOf(route);
+  }
+}
+
+export const router = new Router();
