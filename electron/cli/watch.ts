@@ -43,7 +43,7 @@ async function watchUntilSignal(folders: string[], options: WatchOptions, store:
   });
   const columns = options.format === 'csv' ? csvColumns(classifier.manifest.classes) : reportColumns;
   const writer = rowWriter<StoredReport>(options.format, process.stdout, columns, (r) => r);
-  const print = landedReports(store, classifier.identity, Date.now());
+  const print = landedReports(store, classifier.identity);
   const intake = new Intake(
     { store, classifier, appVersion: appVersion(), settleMs: options.settle },
     {
@@ -81,25 +81,32 @@ async function watchUntilSignal(folders: string[], options: WatchOptions, store:
   return 0;
 }
 
+// A result counts as landing for this long after it was saved; later news of it is a new path.
+const landingMs = 60_000;
+
 /**
- * Turns "this capture changed" into at most one line per outcome that landed in this run: a
- * capture that only gained a path, or finished in an earlier run, prints nothing.
+ * Turns "this capture changed" into one line per outcome as it lands in this run: a capture that
+ * only gained a path, or finished before, prints nothing. Memory stays bounded by a minute's results.
  */
-function landedReports(store: Store, model: ModelIdentity, since: number): (sha256: string) => StoredReport | null {
-  const printed = new Set<string>();
-  const once = (key: string, report: () => StoredReport | null): StoredReport | null => {
-    if (printed.has(key)) return null;
-    printed.add(key);
+function landedReports(store: Store, model: ModelIdentity): (sha256: string) => StoredReport | null {
+  const since = Date.now();
+  const printed = new Map<string, number>();
+  const once = (key: string, at: number, report: () => StoredReport): StoredReport | null => {
+    const now = Date.now();
+    for (const [old, time] of printed) {
+      if (now - time <= landingMs) break;
+      printed.delete(old);
+    }
+    if (at < since || now - at > landingMs || printed.has(key)) return null;
+    printed.set(key, now);
     return report();
   };
   return (sha256) => {
     const capture = store.captures.get(sha256);
-    if (capture?.state === 'failed' && capture.updatedAt >= since) {
-      return once(`${sha256} failed ${capture.updatedAt}`, () => failedCaptureReport(capture, model));
+    if (capture?.state === 'failed') {
+      return once(`${sha256} failed ${capture.updatedAt}`, capture.updatedAt, () => failedCaptureReport(capture, model));
     }
-    if (capture?.state !== 'done') return null;
-    const latest = store.history.forCapture(sha256)[0];
-    if (!latest || latest.classifiedAt < since) return null;
-    return once(`${sha256} ${latest.resultId} ${latest.classifiedAt}`, () => storedReportOf(latest));
+    const latest = capture?.state === 'done' ? store.history.forCapture(sha256)[0] : undefined;
+    return latest ? once(`${sha256} ${latest.resultId} ${latest.classifiedAt}`, latest.classifiedAt, () => storedReportOf(latest)) : null;
   };
 }

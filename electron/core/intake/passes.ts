@@ -12,6 +12,8 @@ interface Slot {
  */
 export class PassScheduler {
   private readonly slots = new Map<number, Slot>();
+  /** Passes in progress, also those of dropped folders, so that stop waits for every one. */
+  private readonly active = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(private readonly pass: (folderId: number, stopping: () => boolean) => Promise<number | null>) {}
@@ -24,24 +26,29 @@ export class PassScheduler {
       slot.again = true;
       return slot.running;
     }
-    slot.running = this.loop(folderId, slot).finally(() => (slot.running = null));
-    return slot.running;
+    const running = this.loop(folderId, slot).finally(() => {
+      slot.running = null;
+      this.active.delete(running);
+    });
+    this.active.add(running);
+    slot.running = running;
+    return running;
   }
 
-  /** Forgets a folder no longer watched, after any pass in progress. */
-  async drop(folderId: number): Promise<void> {
+  /** Forgets a folder no longer watched: no timer, no follow-up pass. */
+  drop(folderId: number): void {
     const slot = this.slots.get(folderId);
     if (!slot) return;
     this.slots.delete(folderId);
     if (slot.timer) clearTimeout(slot.timer);
     slot.again = false;
-    await slot.running;
   }
 
   /** Cancels the timers and waits for passes in progress (which stop early between files). */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.slots.keys()].map((id) => this.drop(id)));
+    [...this.slots.keys()].forEach((id) => this.drop(id));
+    await Promise.all(this.active);
   }
 
   private slot(folderId: number): Slot {

@@ -112,13 +112,15 @@ describe('Reconciler', () => {
 
   it('tries a file that does not decode several times, then fails it with the reason', async () => {
     const file = write('noise.tif', noiseBytes(300));
+    // Read alongside it (and done last): its success must not cancel the retry.
+    write('fine.png', await captureBytes(20, 'tiff', 256));
     const passes = await passesUntilQuiet();
     // One pass to see it, then one read per attempt, each after a longer wait.
     expect(passes).toBe(4);
     const capture = world.store.captures.get(sha256(noiseBytes(300)))!;
     expect(capture).toMatchObject({ state: 'failed', paths: [file] });
     expect(capture.failureReason).toMatch(/not an image MetaScope knows/);
-    expect(events.queued).toBe(0);
+    expect(world.store.captures.counts()).toMatchObject({ queued: 1, failed: 1, discovered: 0 });
   });
 
   it('forgets a file that disappears, keeping its capture', async () => {

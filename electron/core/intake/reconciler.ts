@@ -86,7 +86,10 @@ export class Reconciler {
     }
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < due.length && !shouldStop()) wakeAt = earliest(wakeAt, await this.settle(due[next++]!));
+      while (next < due.length && !shouldStop()) {
+        const again = await this.settle(due[next++]!);
+        wakeAt = earliest(wakeAt, again);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.readConcurrency, due.length) }, worker));
     store.folders.markScanned(folder.id);
@@ -146,8 +149,10 @@ export class Reconciler {
         const attempt = this.bump(record);
         if (attempt.count < maxAttempts) return attempt.nextAt;
         this.attempts.delete(record.path);
-        store.captures.attachFile(record.path, outcome.sha256, outcome.info);
-        store.captures.markFailed(outcome.sha256, outcome.reason);
+        // Known content (the same broken file under another name) only gains the path.
+        if (store.captures.attachFile(record.path, outcome.sha256, outcome.info).created) {
+          store.captures.markFailed(outcome.sha256, outcome.reason);
+        }
         this.events.captureChanged(outcome.sha256);
         return null;
       }

@@ -101,7 +101,7 @@ describe('Intake', () => {
     const second = intake();
     await second.start();
     await waitFor('the interrupted capture', () => counts().done === 2);
-    expect(heard.notices).toContain('info: 1 captures interrupted last time are queued again.');
+    expect(heard.notices).toContain('info: One capture interrupted last time is queued again.');
     expect(world.store.history.forCapture(done)[0]?.classifiedAt).toBe(1);
     expect(world.store.captures.get(interrupted)).toMatchObject({ state: 'done', attempts: 2 });
   });

@@ -87,7 +87,10 @@ export class Intake {
       try {
         return await this.reconciler.reconcile(folderId, stopping);
       } catch (error) {
-        notice('error', `Checking a watched folder failed: ${(error as Error).message} It is tried again at the next rescan.`);
+        // A folder removed during its pass leaves nothing to report.
+        if (this.store.folders.get(folderId)) {
+          notice('error', `Checking a watched folder failed: ${(error as Error).message} It is tried again at the next rescan.`);
+        }
         return null;
       }
     });
@@ -97,10 +100,14 @@ export class Intake {
   /** Queues again what a crash cut short, watches the enabled folders, catches up with them, starts classifying. */
   async start(): Promise<void> {
     const requeued = this.store.captures.requeueProcessing();
-    if (requeued > 0) this.listener.notice?.('info', `${requeued} captures interrupted last time are queued again.`);
+    if (requeued > 0) {
+      const what = requeued === 1 ? 'One capture interrupted last time is' : `${requeued} captures interrupted last time are`;
+      this.listener.notice?.('info', `${what} queued again.`);
+    }
     const folders = this.enabledFolders();
     folders.forEach((folder) => this.watcher.watch(folder));
     await Promise.all(folders.map((folder) => this.passes.run(folder.id)));
+    if (this.stopped) return;
     this.rescanTimer = setInterval(() => void this.rescan(), this.rescanMs);
     this.feed.start();
   }
@@ -138,7 +145,7 @@ export class Intake {
     const folder = this.store.folders.get(id);
     if (!folder) return false;
     void this.watcher.unwatch(id);
-    void this.passes.drop(id);
+    this.passes.drop(id);
     // Files still settling there will never settle now.
     this.store.files.forget(this.store.files.inFolder(id).filter((f) => f.sha256 === null).map((f) => f.path));
     this.store.folders.remove(id);

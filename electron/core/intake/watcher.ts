@@ -35,6 +35,8 @@ export class FolderWatcher {
       ignored: (file, stats) => ignoredPath(folder.path, file, stats),
     });
     watcher.on('all', () => this.hint(folder.id));
+    // Files that arrived while the watch was being set up raised no event: look once it is ready.
+    watcher.on('ready', () => this.hint(folder.id));
     // A vanished or unreadable folder: the reconciler finds out why and says so.
     watcher.on('error', () => this.hint(folder.id));
     this.watchers.set(folder.id, watcher);

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../core/capture/testing/images.js';
+import type { ResultInput } from '../core/store/captures.js';
+import { openStore } from '../core/store/store.js';
+import { exportCommand } from './export.js';
+import { historyCommand, type HistoryOptions } from './history.js';
+import { jsonLines, runCli } from './testing/run-cli.js';
+import { UsageError } from './usage.js';
+
+const temp = makeTempDir();
+const database = path.join(temp.dir, 'metascope.db');
+const model = { id: 'cells', version: '1.2.0', sha256: 'c'.repeat(64) };
+const sha = (n: number) => String(n).repeat(64);
+const t0 = Date.UTC(2025, 2, 1, 9);
+
+/** Two results (one reviewed twice, one under two paths) and one capture still queued. */
+beforeAll(() => {
+  const store = openStore(database);
+  store.models.register({ ...model, name: 'Cells', classes: ['dim', 'bright'], folder: '/models/cells' });
+  const info = { size: 100, width: 16, height: 16, bitDepth: 16, channels: 1, pages: 1, format: 'tiff' };
+  const attach = (file: string, n: number) => {
+    store.files.recordSeen({ path: file, folderId: null, size: 100, mtimeMs: 1 });
+    store.captures.attachFile(file, sha(n), info);
+  };
+  attach('/lab/a.tif', 1);
+  attach('/lab/copies/a, again.tif', 1);
+  attach('/lab/b.tif', 2);
+  store.captures.claimNext(2);
+  attach('/lab/waiting.tif', 3);
+  const result = (n: number, className: string, probability: number, at: number): ResultInput => ({
+    sha256: sha(n),
+    model,
+    probabilities: { dim: 1 - probability, bright: probability },
+    className,
+    probability,
+    provider: 'cpu',
+    preprocessing: { resize: 'stretch', window: { low: 0, high: 65535 } },
+    appVersion: '0.1.0',
+    durationMs: 12.5,
+    classifiedAt: at,
+  });
+  store.captures.markDone(result(1, 'bright', 0.8, t0));
+  store.captures.markDone(result(2, 'dim', 0.3, t0 + 3_600_000));
+  store.reviews.add({ sha256: sha(2), label: 'dim' });
+  store.reviews.add({ sha256: sha(2), label: 'bright', note: 'out of focus, "bright" after all' });
+  store.close();
+});
+afterAll(temp.remove);
+
+async function history(options: Partial<HistoryOptions>): Promise<string> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (chunk: Buffer) => (text += chunk));
+  expect(await historyCommand({ db: database, format: 'json', ...options }, out)).toBe(0);
+  return text;
+}
+
+describe('metascope history', () => {
+  it('prints one JSON object per result: the classify fields plus sha256, paths, time and latest review', async () => {
+    const [a, b, ...rest] = jsonLines(await history({}));
+    expect(rest).toEqual([]);
+    expect(Object.keys(a!)).toEqual([
+      'file',
+      'status',
+      'class',
+      'probability',
+      'probabilities',
+      'provider',
+      'model',
+      'width',
+      'height',
+      'bitDepth',
+      'sha256',
+      'paths',
+      'classifiedAt',
+      'review',
+    ]);
+    expect(a).toMatchObject({
+      file: '/lab/a.tif',
+      status: 'ok',
+      class: 'bright',
+      probability: 0.8,
+      probabilities: { dim: expect.closeTo(0.2), bright: 0.8 },
+      model,
+      sha256: sha(1),
+      paths: ['/lab/a.tif', '/lab/copies/a, again.tif'],
+      classifiedAt: '2025-03-01T09:00:00.000Z',
+      review: null,
+    });
+    expect(b).toMatchObject({
+      file: '/lab/b.tif',
+      review: { label: 'bright', note: 'out of focus, "bright" after all', reviewer: null, createdAt: expect.any(String) },
+    });
+  });
+
+  it('filters by class and by time', async () => {
+    expect(jsonLines(await history({ class: 'dim' })).map((r) => r.sha256)).toEqual([sha(2)]);
+    expect(jsonLines(await history({ since: t0 + 1 })).map((r) => r.sha256)).toEqual([sha(2)]);
+    expect(await history({ class: 'nothing' })).toBe('');
+  });
+
+  it('prints a table, and as CSV the same file export writes', async () => {
+    const table = (await history({ format: 'table' })).split('\n');
+    expect(table[0]).toMatch(/^file\s+class\s+probability\s+classified\s+model\s+provider\s+review$/);
+    expect(table[3]).toMatch(/b\.tif\s+dim\s+30\.0%\s+2025-03-01T10:00:00\.000Z\s+cells 1\.2\.0\s+cpu\s+bright/);
+
+    const out = path.join(temp.dir, 'results.csv');
+    expect(await exportCommand({ db: database, out })).toBe(0);
+    expect(await history({ format: 'csv' })).toBe(readFileSync(out, 'utf8'));
+  });
+});
+
+describe('metascope export', () => {
+  it('writes every column needed to reproduce each result', async () => {
+    const out = path.join(temp.dir, 'export.csv');
+    await exportCommand({ db: database, out });
+    const [header, first, second, ...rest] = readFileSync(out, 'utf8').split('\n');
+    expect(rest).toEqual(['']);
+    for (const column of ['paths', 'sha256', 'class', 'probability', 'p(dim)', 'p(bright)', 'model_id', 'model_version',
+      'model_sha256', 'provider', 'preprocessing', 'app_version', 'duration_ms', 'classified_at', 'review_label',
+      'review_note', 'reviewed_at']) {
+      expect(header!.split(',')).toContain(column);
+    }
+    expect(first).toContain('/lab/copies/a, again.tif');
+    expect(first).toContain(`${sha(1)},bright,0.8,`);
+    expect(first).toContain(`cells,1.2.0,${'c'.repeat(64)},cpu,`);
+    expect(second).toContain('"out of focus, ""bright"" after all"');
+    expect(existsSync(`${out}.partial`)).toBe(false);
+  });
+
+  it('refuses a file it cannot write, leaving nothing behind', async () => {
+    const out = path.join(temp.dir, 'no such folder', 'results.csv');
+    await expect(exportCommand({ db: database, out })).rejects.toThrow(/cannot be written \(ENOENT\)/);
+  });
+});
+
+describe('a database the commands cannot use', () => {
+  it('is explained in a sentence: missing, from a newer MetaScope, or locked', async () => {
+    const missing = path.join(temp.dir, 'missing.db');
+    await expect(history({ db: missing })).rejects.toThrow(new UsageError(`There is no MetaScope database at ${missing}. Name the right file with --db.`));
+    expect(existsSync(missing)).toBe(false);
+
+    const newer = path.join(temp.dir, 'newer.db');
+    const raw = new Database(newer);
+    raw.pragma('user_version = 99');
+    raw.close();
+    await expect(history({ db: newer })).rejects.toThrow(/written by a newer MetaScope/);
+
+    const holder = new Database(database);
+    holder.pragma('locking_mode = EXCLUSIVE');
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      await expect(exportCommand({ db: database, out: path.join(temp.dir, 'x.csv') })).rejects.toThrow(/is locked by another program/);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+  });
+
+  it('ends the command with exit code 2', async () => {
+    const missing = await runCli(['history', '--db', path.join(temp.dir, 'missing.db')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^metascope: There is no MetaScope database at .*missing\.db/);
+    const badTime = await runCli(['history', '--db', database, '--since', 'yesterday-ish']);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toContain('--since must be a date');
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { makeTempDir, noiseBytes } from '../core/capture/testing/images.js';
+import { captureBytes, waitFor } from '../core/intake/testing/fixtures.js';
+import { writeModelFolder } from '../core/model/testing/model-folder.js';
+import { openStore } from '../core/store/store.js';
+import { jsonLines, startCli } from './testing/run-cli.js';
+
+const temp = makeTempDir();
+const model = path.join(temp.dir, 'model');
+afterAll(temp.remove);
+
+it('prints each result as it lands and, on SIGTERM, finishes and exits 0', async () => {
+  const inbox = path.join(temp.dir, 'inbox');
+  const database = path.join(temp.dir, 'metascope.db');
+  mkdirSync(inbox);
+  await writeModelFolder(model);
+  writeFileSync(path.join(inbox, 'before.png'), await captureBytes(1));
+  const watch = startCli(['watch', inbox, '--db', database, '--model', model, '--settle', '100', '--format', 'json']);
+  await waitFor('the watcher to start', () => watch.stderr().includes('Press Ctrl-C to stop.'), 60_000);
+  writeFileSync(path.join(inbox, 'after.png'), await captureBytes(2));
+  writeFileSync(path.join(inbox, 'broken.png'), noiseBytes(200));
+  await waitFor('three lines', () => jsonLines(watch.stdout()).length === 3, 30_000);
+
+  watch.child.kill('SIGTERM');
+  expect(await watch.exited).toEqual({ code: 0, signal: null });
+  expect(watch.stderr()).toContain('Stopping (SIGTERM)');
+  const lines = jsonLines(watch.stdout());
+  const byFile = new Map(lines.map((line) => [path.basename(String(line.file)), line]));
+  expect(byFile.get('before.png')).toMatchObject({ status: 'ok', class: expect.any(String), classifiedAt: expect.any(String) });
+  expect(byFile.get('after.png')).toMatchObject({ status: 'ok', paths: [path.join(inbox, 'after.png')] });
+  expect(byFile.get('broken.png')).toMatchObject({ status: 'failed', error: expect.stringMatching(/not an image/) });
+
+  const store = openStore(database);
+  expect(store.captures.counts()).toEqual({ discovered: 0, queued: 0, processing: 0, done: 2, failed: 1 });
+  expect(store.folders.list().map((f) => f.path)).toEqual([inbox]);
+  store.close();
+}, 120_000);
+
+it('refuses a folder that is not there, with exit code 2', async () => {
+  const watch = startCli(['watch', path.join(temp.dir, 'nowhere'), '--db', path.join(temp.dir, 'other.db'), '--model', model]);
+  expect((await watch.exited).code).toBe(2);
+  expect(watch.stderr()).toMatch(/nowhere cannot be watched: The folder is not there/);
+}, 60_000);
