@@ -1,0 +1,197 @@
+/**
+ * `npm run bench`: throughput, latency and memory of the classification pipeline against the
+ * hardware's own limits and a Python peer, plus the store and the idle cost. One table (or --json).
+ *
+ *   npm run bench -- [--json] [--quick] [--models default,resnet50,efficientnet-b0] [--kinds crop224,field8,field16]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeFixtures, type FixtureKind } from './fixtures.js';
+import { measureDecodeOnly } from './measure/decode-only.js';
+import type { EndToEndRequest } from './measure/end-to-end-child.js';
+import { measureIdle } from './measure/idle.js';
+import { measureModelOnly } from './measure/model-only.js';
+import { runPeer, type PeerResult } from './measure/peer.js';
+import { percentile } from './measure/stats.js';
+import { measureStore } from './measure/store.js';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(benchDir);
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const json = flag('json');
+const quick = flag('quick');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const modelFolders: Record<string, string> = {
+  default: path.join(root, 'models', 'default'),
+  resnet50: path.join(benchDir, 'models', 'resnet50'),
+  'efficientnet-b0': path.join(benchDir, 'models', 'efficientnet-b0'),
+};
+const counts: Record<FixtureKind, number> = quick
+  ? { crop224: 24, field8: 8, field16: 6 }
+  : { crop224: 96, field8: 32, field16: 16 };
+
+interface Row {
+  model: string;
+  kind: FixtureKind;
+  modelOnly: number;
+  bestBatch: number;
+  bestThreads: number;
+  decodeOnly: number;
+  ideal: number;
+  endToEnd: number;
+  ofIdeal: number;
+  ofModelOnly: number;
+  peakRssMb: number;
+  latencyP50: number | null;
+  latencyP95: number | null;
+  peer: PeerResult;
+  ofPeer: number | null;
+}
+
+function ensureBenchModels(wanted: string[]): void {
+  const missing = wanted.filter((m) => m !== 'default' && !existsSync(path.join(modelFolders[m]!, 'model.json')));
+  if (missing.length === 0) return;
+  log(`Generating random-weight ${missing.join(', ')} (PyTorch, once)…`);
+  const run = spawnSync('/usr/bin/python3', [path.join(benchDir, 'models', 'generate.py'), '--models', missing.join(',')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (run.status !== 0) log(`Could not generate ${missing.join(', ')}: those rows are skipped.`);
+}
+
+function endToEnd(request: EndToEndRequest): { rate: number; latencies: number[]; peakRssMb: number; failed: number } {
+  const child = path.join(benchDir, 'measure', 'end-to-end-child.ts');
+  const run = spawnSync(process.execPath, ['--import', 'tsx', child, JSON.stringify(request)], {
+    encoding: 'utf8',
+    cwd: root,
+    timeout: 20 * 60_000,
+  });
+  const last = run.stdout.trim().split('\n').at(-1);
+  if (run.status !== 0 || !last) throw new Error(`end-to-end run failed: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  return JSON.parse(last);
+}
+
+async function main(): Promise<void> {
+  const wanted = option('models', 'default,resnet50,efficientnet-b0').split(',');
+  const kinds = option('kinds', 'crop224,field8,field16').split(',') as FixtureKind[];
+  ensureBenchModels(wanted);
+  const work = await mkdtemp(path.join(tmpdir(), 'metascope-bench-'));
+  const rows: Row[] = [];
+  try {
+    for (const kind of kinds) {
+      const filesDir = path.join(work, 'files', kind);
+      log(`Writing ${counts[kind]} ${kind} captures…`);
+      const files = (await makeFixtures(filesDir, { kind, count: counts[kind] })).map((f) => f.path);
+      for (const model of wanted) {
+        const folder = modelFolders[model];
+        if (!folder || !existsSync(path.join(folder, 'model.json'))) {
+          log(`${model}: no model at ${folder}, skipped.`);
+          continue;
+        }
+        log(`${model} × ${kind}: model only…`);
+        const modelOnly = await measureModelOnly(folder, quick ? 1.5 : 3);
+        log(`${model} × ${kind}: decode only…`);
+        const decodeOnly = await measureDecodeOnly(folder, files);
+        const ideal = 1 / (1 / modelOnly.rate + 1 / decodeOnly);
+        log(`${model} × ${kind}: end to end…`);
+        const runDir = path.join(work, `${model}-${kind}`);
+        await mkdir(runDir, { recursive: true });
+        const base = { model: folder, settleMs: 300, batchSize: 8, decodeConcurrency: 4 };
+        const throughput = endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, 'throughput') });
+        let latencyP50: number | null = null;
+        let latencyP95: number | null = null;
+        if (model === 'default') {
+          log(`${model} × ${kind}: latency, one capture at a time…`);
+          const single = endToEnd({ ...base, mode: 'latency', files: files.slice(0, quick ? 6 : 20), workDir: path.join(runDir, 'latency') });
+          latencyP50 = percentile(single.latencies, 50);
+          latencyP95 = percentile(single.latencies, 95);
+        }
+        const peer: PeerResult =
+          model === 'default'
+            ? { skipped: 'the peer runs the paper architectures (same weights as ours); the default model has no PyTorch twin' }
+            : (log(`${model} × ${kind}: Python peer…`), runPeer(benchDir, folder, filesDir, path.join(runDir, 'peer.sqlite')));
+        rows.push({
+          model,
+          kind,
+          modelOnly: modelOnly.rate,
+          bestBatch: modelOnly.batch,
+          bestThreads: modelOnly.threads,
+          decodeOnly,
+          ideal,
+          endToEnd: throughput.rate,
+          ofIdeal: throughput.rate / ideal,
+          ofModelOnly: throughput.rate / modelOnly.rate,
+          peakRssMb: throughput.peakRssMb,
+          latencyP50,
+          latencyP95,
+          peer,
+          ofPeer: 'rate' in peer ? throughput.rate / peer.rate : null,
+        });
+      }
+    }
+    log('Store: 100,000 results…');
+    const store = await measureStore(path.join(work, 'store'));
+    log('Idle: metascope watch on a quiet folder…');
+    const cli = path.join(root, 'bin', 'metascope.js');
+    const idleModel = existsSync(path.join(modelFolders.default!, 'model.json')) ? modelFolders.default! : modelFolders[wanted[0]!]!;
+    const idleCpuPercent = await measureIdle(cli, idleModel, quick ? 10 : 30);
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
+    const report = { machine, rows, store, idleCpuPercent, gpu: 'none on this machine: CPU rows only' };
+    if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    else printTable(report);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const f = (n: number | null, digits = 1) => (n === null || Number.isNaN(n) ? '–' : n.toFixed(digits));
+
+function printTable(report: {
+  machine: string;
+  rows: Row[];
+  store: Awaited<ReturnType<typeof measureStore>>;
+  idleCpuPercent: number | string;
+}): void {
+  const header = ['model', 'input', 'model-only/s', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB'];
+  const lines = report.rows.map((r) => [
+    r.model,
+    r.kind,
+    `${f(r.modelOnly)} (b${r.bestBatch},t${r.bestThreads})`,
+    f(r.decodeOnly),
+    f(r.ideal),
+    f(r.endToEnd),
+    f(r.ofIdeal, 2),
+    f(r.ofModelOnly, 2),
+    'rate' in r.peer ? f(r.peer.rate) : 'skipped',
+    f(r.ofPeer, 2),
+    f(r.latencyP50, 0),
+    f(r.latencyP95, 0),
+    f(r.peakRssMb, 0),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const show = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(`MetaScope benchmark — ${report.machine}`);
+  console.log(show(header));
+  console.log(widths.map((w) => '─'.repeat(w)).join('  '));
+  lines.forEach((l) => console.log(show(l)));
+  for (const r of report.rows) if (!('rate' in r.peer)) console.log(`peer skipped for ${r.model} × ${r.kind}: ${r.peer.skipped}`);
+  const s = report.store;
+  console.log(
+    `Store at ${s.results.toLocaleString('en')} results: history page p50 ${f(s.pageP50, 1)} ms, p95 ${f(s.pageP95, 1)} ms; insert ${f(s.insertRate, 0)} results/s`,
+  );
+  console.log(
+    `Idle: metascope watch on a quiet folder used ${typeof report.idleCpuPercent === 'number' ? `${f(report.idleCpuPercent, 2)}% of one core` : report.idleCpuPercent}`,
+  );
+  console.log('GPU: none on this machine (CPU rows only).');
+}
+
+await main();
