@@ -69,8 +69,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   let intake: Intake | null = null;
   let lastProgressAt = 0;
   let trailingProgress: NodeJS.Timeout | null = null;
+  let closed = false;
   // At most a few updates a second, and always the last one, so Live never stops one short.
   const sendProgress = (): void => {
+    // Stopping the intake reports progress too: no update may be left to fire on a closed store.
+    if (closed) return;
     const wait = lastProgressAt + progressIntervalMs - Date.now();
     if (wait > 0) {
       trailingProgress ??= setTimeout(() => {
@@ -102,7 +105,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
 
   const status = async (): Promise<AppStatus> => {
     const models = await knownModels(store);
-    const active = classifier ? models.find((m) => m.manifest.onnx.sha256 === classifier!.identity.sha256) : undefined;
+    // The whole identity: two models may share one ONNX file and differ in their manifest (id, classes).
+    const identity = classifier?.identity;
+    const isActive = (m: KnownModel) =>
+      m.manifest.id === identity?.id && m.manifest.version === identity.version && m.manifest.onnx.sha256 === identity.sha256;
+    const active = identity ? models.find(isActive) : undefined;
     return {
       version: appVersion(),
       mode: options.mode,
@@ -218,10 +225,14 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
     'history.stats': ({ filter }) => {
       const f = storeFilter(filter);
-      const counts = store.history.classCounts(f, 'day', -new Date().getTimezoneOffset());
+      const utcOffsetMinutes = -new Date().getTimezoneOffset();
+      const counts = store.history.classCounts(f, 'day', utcOffsetMinutes);
       const bins = store.history.histogram(f, 20);
+      // A local day starts at local midnight, which east of Greenwich is still the day before in UTC:
+      // the label is the local date, read from that instant shifted back by the same offset.
+      const localDate = (start: number) => new Date(start + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
       return {
-        classCounts: counts.map((c) => ({ day: new Date(c.start).toISOString().slice(0, 10), class: c.className, count: c.count })),
+        classCounts: counts.map((c) => ({ day: localDate(c.start), class: c.className, count: c.count })),
         histogram: bins.map((count, i) => ({ from: i / bins.length, to: (i + 1) / bins.length, count })),
         classes: [...new Set(counts.map((c) => c.className))].sort(),
       };
@@ -271,7 +282,16 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       settings.update(changes);
       const reload = changes.provider !== undefined && changes.provider !== before.provider;
       const rethreshold = changes.threshold !== undefined && changes.threshold !== before.threshold;
-      if (classifier && (reload || rethreshold)) await openClassifier(classifier.folder);
+      if (classifier && (reload || rethreshold)) {
+        try {
+          await openClassifier(classifier.folder);
+        } catch (error) {
+          // A processor that cannot run the model is not kept: saved, it would leave the next start with none.
+          const { threshold, provider, batchSize } = before;
+          settings.update({ threshold, provider, batchSize });
+          throw error;
+        }
+      }
       emit('app.status', await status());
       return publicSettings(settings);
     },
@@ -315,8 +335,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
     allowedRoots: () => [...store.folders.list().map((f) => f.path), thumbnails],
     async close() {
-      if (trailingProgress) clearTimeout(trailingProgress);
+      closed = true;
       await intake?.stop();
+      if (trailingProgress) clearTimeout(trailingProgress);
       await classifier?.close();
       store.close();
       listeners.clear();
