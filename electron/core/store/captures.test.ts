@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './store.js';
-import { addFile, info, modelA, registerModel, resultFor, sha, tempDirs } from './test-support.js';
+import { addFile, info, modelA, registerModel, resultFor, sha, tempDirs } from './testing/fixtures.js';
 
 const dirs = tempDirs();
 afterEach(dirs.cleanup);
@@ -49,7 +49,9 @@ describe('files', () => {
     expect(store.files.forget(['/in/a.tif', '/never-seen.tif'])).toBe(1);
     expect(store.files.get('/in/a.tif')).toBeUndefined();
     expect(store.captures.get(sha(2))).toMatchObject({ state: 'done', name: 'a.tif', paths: [] });
-    expect(store.history.page({}, { key: 'time', direction: 'desc' }, { limit: 10, offset: 0 }).total).toBe(1);
+    const page = (search: string) => store.history.page({ search }, { key: 'time', direction: 'desc' }, { limit: 10, offset: 0 });
+    expect(page('').total).toBe(1);
+    expect(page('in/a.tif').total).toBe(0); // no longer found by a path it left
     store.close();
   });
 });

@@ -7,18 +7,13 @@ import { StoreError, toStoreError } from './errors.js';
 import { backupPath, type Migration } from './migrate.js';
 import { migration0001 } from './migrations/0001-initial.js';
 import { migrations } from './migrations/index.js';
-import { tempDirs } from './test-support.js';
+import { tempDirs } from './testing/fixtures.js';
 
 const dirs = tempDirs();
 afterEach(dirs.cleanup);
 
 const dbFile = () => path.join(dirs.make(), 'data', 'metascope.db');
 
-const addNote: Migration = {
-  version: 2,
-  name: 'add-note',
-  up: (db) => db.exec("ALTER TABLE watched_folders ADD COLUMN note TEXT NOT NULL DEFAULT ''"),
-};
 const broken: Migration = {
   version: 2,
   name: 'broken',
@@ -80,7 +75,7 @@ describe('openDatabase', () => {
     const error = caught(() => openDatabase(file));
     expect(error.code).toBe('newer-schema');
     expect(error.message).toBe(
-      'This database was written by a newer MetaScope (schema 7); this version understands up to 1. Update MetaScope or choose another data folder.',
+      `This database was written by a newer MetaScope (schema 7); this version understands up to ${migrations.length}. Update MetaScope or choose another data folder.`,
     );
     const after = new Database(file);
     expect(after.pragma('user_version', { simple: true })).toBe(7);
@@ -89,9 +84,9 @@ describe('openDatabase', () => {
 
   it('backs up an existing database before migrating it', () => {
     const file = schema1Database();
-    const db = openDatabase(file, [migration0001, addNote]);
+    const db = openDatabase(file);
     expect(db.pragma('user_version', { simple: true })).toBe(2);
-    expect(db.prepare('SELECT note FROM watched_folders').pluck().get()).toBe('');
+    expect(db.prepare('SELECT path FROM watched_folders').pluck().all()).toEqual(['/inbox']);
     closeDatabase(db);
     const backup = new Database(backupPath(file, 2), { readonly: true });
     expect(backup.pragma('user_version', { simple: true })).toBe(1);
@@ -115,7 +110,7 @@ describe('openDatabase', () => {
   });
 
   it('refuses a migration list with a gap', () => {
-    expect(() => openDatabase(dbFile(), [{ ...addNote, version: 3 }])).toThrow(/numbered 3, expected 1/);
+    expect(() => openDatabase(dbFile(), [migration0001, { ...broken, version: 3 }])).toThrow(/numbered 3, expected 2/);
   });
 
   it('reports a read-only database file in plain words', () => {

@@ -25,7 +25,7 @@ export function openDatabase(file: string, migrations: readonly Migration[] = al
       // 64 MiB keeps the history's indexes in memory at 100,000 results (the default is 16 MiB).
       db.pragma('cache_size = -65536');
       migrate(db, file, migrations);
-      // Refreshes planner statistics of tables that grew, so filters pick the right index.
+      // Refreshes planner statistics of tables that grew, which counts and charts rely on.
       db.pragma('optimize = 0x10002');
       return db;
     } catch (error) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from './store.js';
-import { addFile, sha, tempDirs } from './test-support.js';
+import { addFile, sha, tempDirs } from './testing/fixtures.js';
 
 const dirs = tempDirs();
 afterEach(dirs.cleanup);

@@ -23,33 +23,52 @@ export interface HistorySort {
 
 type Param = string | number;
 
+// The filters an index of each sort order can narrow by while still yielding that order (see
+// migrations/0002-history-indexes). Any other filter is written with a unary `+`, which keeps
+// SQLite from using it to pick an index: a page then walks its sort order and stops after one
+// page instead of sorting every match, whatever the planner guesses about how many match.
+// A search through the trigram index is left free in every order: it usually matches a few
+// captures, best read first. One too short for that index likely matches many.
+const ordered: Record<HistorySortKey, (keyof HistoryFilter)[]> = {
+  time: ['from', 'to', 'className', 'modelId'],
+  probability: ['minProbability', 'maxProbability', 'reviewed'],
+  class: ['className'],
+  fileName: [],
+};
+
 /**
- * The WHERE clause on `results r` (`1` when nothing filters) and its named parameters. Paths are
- * reached through a subquery on the capture, so no filter multiplies rows. The unary `+` keeps
- * SQLite from driving the query from such a list: a big folder or a loose search would then be
- * sorted in full, while walking the sort order and checking the list stops after one page.
+ * The WHERE clause on `results r` (`1` when nothing filters) and its named parameters, for rows
+ * read in `sort` order, or in any order when `sort` is left out. Paths are reached through a
+ * subquery on the capture, so no filter multiplies rows.
  */
-export function filterSql(f: HistoryFilter): { where: string; params: Record<string, Param> } {
+export function filterSql(f: HistoryFilter, sort?: HistorySortKey): { where: string; params: Record<string, Param> } {
   const clauses = ['1'];
   const params: Record<string, Param> = {};
-  const add = (clause: string, name?: keyof HistoryFilter, value?: Param) => {
-    clauses.push(clause);
-    if (name !== undefined && value !== undefined) params[name] = value;
+  const trigrams = f.search !== undefined && [...f.search].length >= 3;
+  const add = (key: keyof HistoryFilter, column: string, condition: string, value?: Param) => {
+    const free = sort === undefined || (key === 'search' && trigrams) || ordered[sort].includes(key);
+    clauses.push(`${free ? '' : '+'}${column} ${condition}`);
+    if (value !== undefined) params[key] = value;
   };
-  if (f.from !== undefined) add('r.classified_at >= @from', 'from', f.from);
-  if (f.to !== undefined) add('r.classified_at < @to', 'to', f.to);
-  if (f.className !== undefined) add('r.class_name = @className', 'className', f.className);
-  if (f.modelId !== undefined) add('r.model_id = @modelId', 'modelId', f.modelId);
-  if (f.minProbability !== undefined) add('r.probability >= @minProbability', 'minProbability', f.minProbability);
-  if (f.maxProbability !== undefined) add('r.probability <= @maxProbability', 'maxProbability', f.maxProbability);
+  if (f.from !== undefined) add('from', 'r.classified_at', '>= @from', f.from);
+  if (f.to !== undefined) add('to', 'r.classified_at', '< @to', f.to);
+  if (f.className !== undefined) add('className', 'r.class_name', '= @className', f.className);
+  if (f.modelId !== undefined) add('modelId', 'r.model_id', '= @modelId', f.modelId);
+  if (f.minProbability !== undefined) add('minProbability', 'r.probability', '>= @minProbability', f.minProbability);
+  if (f.maxProbability !== undefined) add('maxProbability', 'r.probability', '<= @maxProbability', f.maxProbability);
+  if (f.reviewed !== undefined) add('reviewed', 'r.reviewed', `= ${Number(f.reviewed)}`);
   if (f.folderId !== undefined) {
-    add('+r.capture_id IN (SELECT capture_id FROM capture_files WHERE folder_id = @folderId)', 'folderId', f.folderId);
+    add('folderId', 'r.capture_id', 'IN (SELECT capture_id FROM capture_files WHERE folder_id = @folderId)', f.folderId);
   }
-  if (f.reviewed !== undefined) add(`r.reviewed = ${Number(f.reviewed)}`);
-  if (f.search) {
-    // LIKE ignores case (for ASCII letters); the user's own % and _ are matched literally.
+  if (f.search && trigrams) {
+    // A quoted phrase of the trigram index matches exactly that substring, in any case.
+    const phrase = `"${f.search.replaceAll('"', '""')}"`;
+    const matches = 'SELECT f.capture_id FROM capture_paths JOIN capture_files f ON f.id = capture_paths.rowid';
+    add('search', 'r.capture_id', `IN (${matches} WHERE capture_paths MATCH @search)`, phrase);
+  } else if (f.search) {
+    // Too short for trigrams: read every path. The user's own % and _ are matched literally.
     const pattern = `%${f.search.replace(/[\\%_]/g, '\\$&')}%`;
-    add("+r.capture_id IN (SELECT capture_id FROM capture_files WHERE path LIKE @search ESCAPE '\\')", 'search', pattern);
+    add('search', 'r.capture_id', "IN (SELECT capture_id FROM capture_files WHERE path LIKE @search ESCAPE '\\')", pattern);
   }
   return { where: clauses.join(' AND '), params };
 }
@@ -65,13 +84,14 @@ const sortColumns: Record<HistorySortKey, string[]> = {
 
 /** The queries behind a history page: the ids of one page (`@limit`, `@offset`) and the total. */
 export function pageSql(filter: HistoryFilter, sort: HistorySort) {
-  const { where, params } = filterSql(filter);
+  const { where, params } = filterSql(filter, sort.key);
   const join = sort.key === 'fileName' ? 'JOIN captures c ON c.id = r.capture_id' : '';
   const direction = sort.direction === 'asc' ? 'ASC' : 'DESC';
   const order = sortColumns[sort.key].map((column) => `${column} ${direction}`).join(', ');
   return {
     ids: `SELECT r.id FROM results r ${join} WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
-    count: `SELECT count(*) FROM results r WHERE ${where}`,
+    // A count has no order to keep: every filter may pick the index.
+    count: `SELECT count(*) FROM results r WHERE ${filterSql(filter).where}`,
     params,
   };
 }

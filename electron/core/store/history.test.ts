@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryFilter, HistorySort } from './history-query.js';
 import type { PageRequest } from './history.js';
 import { openStore, type Store } from './store.js';
-import { addFile, info, modelA, registerModel, resultFor, sha, tempDirs } from './test-support.js';
+import { addFile, info, modelA, registerModel, resultFor, sha, tempDirs } from './testing/fixtures.js';
 
 const dirs = tempDirs();
 const hour = 3_600_000;
@@ -135,7 +135,9 @@ describe('history page', () => {
     ['a part of a second path', { search: 'copy/' }, [3]],
     ['a literal %', { search: 'a_1%' }, [3]],
     ['a % that is not in any path', { search: 'a%' }, []],
+    ['a search too short for the index, in any case', { search: 'AL' }, [1]],
     ['a literal _', { search: '_' }, [3]],
+    ['a quote, matched as text', { search: 'a"1' }, []],
     ['an empty search', { search: '' }, [5, 4, 3, 2, 1]],
   ])('filters by %s', (_, filter, expected) => {
     expect(numbers(filter)).toEqual(expected);

@@ -149,7 +149,7 @@ export function createHistory(db: Database.Database) {
      * between rows: the engine may keep writing while an export is consumed.
      */
     *export(filter: HistoryFilter, chunkSize = 500): Generator<HistoryRow> {
-      const { where, params } = filterSql(filter);
+      const { where, params } = filterSql(filter, 'time');
       const next = prepare(
         `SELECT r.id, r.classified_at FROM results r WHERE ${where} AND (r.classified_at, r.id) > (@time, @id)
          ORDER BY r.classified_at, r.id LIMIT @limit`,

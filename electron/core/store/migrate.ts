@@ -9,10 +9,6 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export function latestVersion(migrations: readonly Migration[]): number {
-  return migrations.at(-1)?.version ?? 0;
-}
-
 export function backupPath(file: string, version: number): string {
   return `${file}.before-v${version}.bak`;
 }
@@ -26,7 +22,7 @@ export function migrate(db: Database.Database, file: string, migrations: readonl
     if (m.version !== i + 1) throw new Error(`Migration "${m.name}" is numbered ${m.version}, expected ${i + 1}.`);
   });
   const current = db.pragma('user_version', { simple: true }) as number;
-  const latest = latestVersion(migrations);
+  const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) {
     throw new StoreError(
       'newer-schema',

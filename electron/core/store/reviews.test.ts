@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from './store.js';
-import { addFile, modelA, registerModel, resultFor, sha, tempDirs } from './test-support.js';
+import { addFile, modelA, registerModel, resultFor, sha, tempDirs } from './testing/fixtures.js';
 
 const dirs = tempDirs();
 afterEach(dirs.cleanup);

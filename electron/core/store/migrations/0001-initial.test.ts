@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../migrate.js';
-import { sha, tempDirs } from '../test-support.js';
+import { sha, tempDirs } from '../testing/fixtures.js';
 import { migration0001 } from './0001-initial.js';
 
 const dirs = tempDirs();

@@ -2,9 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CaptureInfo, ResultInput } from './captures.js';
-import type { ModelRef } from './models.js';
-import type { Store } from './store.js';
+import type { CaptureInfo, ResultInput } from '../captures.js';
+import type { ModelRef } from '../models.js';
+import type { Store } from '../store.js';
 
 /** Temporary folders for real database files; `cleanup` suits `afterEach`. */
 export function tempDirs() {
