@@ -3,6 +3,7 @@ import { ModelError } from '../core/model/manifest.js';
 import { providerNames } from '../core/model/providers.js';
 import { appVersion } from '../core/paths.js';
 import { classifyCommand } from './classify.js';
+import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
 import { historyCommand } from './history.js';
 import { outputFormats } from './output.js';
@@ -35,18 +36,36 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-program
-  .command('classify')
-  .description('Classify capture files or folders once and print the results.')
-  .argument('<paths...>', 'capture files or folders of captures')
-  .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
+/** The options of the commands that run the model once over files (ModelRunOptions). */
+const withModelRun = (command: Command): Command =>
+  command
+    .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
+    .addOption(new Option('--provider <provider>', 'where the model runs').choices(['auto', ...providerNames]).default('auto'))
+    .option('--batch <n>', 'captures per inference batch', positiveInt('--batch'), 8)
+    .option('--threads <n>', 'CPU threads for the model (default: all cores)', positiveInt('--threads'));
+
+withModelRun(
+  program
+    .command('classify')
+    .description('Classify capture files or folders once and print the results.')
+    .argument('<paths...>', 'capture files or folders of captures'),
+)
   .addOption(new Option('--format <format>', 'output format').choices(outputFormats).default('table'))
-  .addOption(new Option('--provider <provider>', 'where the model runs').choices(['auto', ...providerNames]).default('auto'))
-  .option('--batch <n>', 'captures per inference batch', positiveInt('--batch'), 8)
-  .option('--threads <n>', 'CPU threads for the model (default: all cores)', positiveInt('--threads'))
   .option('--recursive', 'also look in subfolders', false)
   .action(async (paths: string[], options) => {
     process.exitCode = await classifyCommand(paths, options);
+  });
+
+withModelRun(
+  program
+    .command('evaluate')
+    .description('Measure a model on labelled captures: accuracy, balanced accuracy, ROC AUC and calibration, with 95% intervals.')
+    .argument('<folder>', "a folder with one subfolder of captures per class, named after the model's classes"),
+)
+  .option('--json', 'print one JSON object instead of tables', false)
+  .option('--out <folder>', 'also write report.json, roc.svg/.png and reliability.svg/.png into this folder')
+  .action(async (folder: string, options) => {
+    process.exitCode = await evaluateCommand(folder, options);
   });
 
 program

@@ -1,0 +1,136 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { evaluate, type Evaluation } from '../core/evaluate/evaluation.js';
+import { captureExtensions } from '../core/capture/formats.js';
+import { listLabelledCaptures, type LabelledCaptures } from '../core/evaluate/labelled-folder.js';
+import type { Scored } from '../core/evaluate/metrics.js';
+import { reliabilitySvg, rocSvg, svgToPng } from '../core/evaluate/plots.js';
+import type { Outcome } from '../core/pipeline/pipeline.js';
+import {
+  evaluationReport,
+  writeEvaluationTable,
+  type EvaluationReport,
+  type FailedCapture,
+} from './evaluation-report.js';
+import { classifyFiles, openClassifier, type ModelRunOptions } from './model-run.js';
+import { UsageError } from './usage.js';
+
+export interface EvaluateOptions extends ModelRunOptions {
+  json: boolean;
+  out?: string;
+}
+
+/** `metascope evaluate`: 0 when every capture was evaluated, 1 when some failed. */
+export async function evaluateCommand(folder: string, options: EvaluateOptions): Promise<number> {
+  const classifier = await openClassifier(options);
+  try {
+    const { classes } = classifier.manifest;
+    const labelled = await labelledCaptures(folder, classes);
+    const outcomes = new Map<string, Outcome>();
+    await classifyFiles(
+      classifier,
+      labelled.captures.map((c) => c.path),
+      options.batch,
+      (outcome) => outcomes.set(outcome.job.path, outcome),
+    );
+    // In listing order, not arrival order, so the seeded bootstrap gives the same intervals every run.
+    const samples: Scored[] = [];
+    const failed: FailedCapture[] = labelled.problems.map((p) => ({
+      file: p.path,
+      class: classes[p.truth]!,
+      reason: p.reason,
+    }));
+    for (const { path: file, truth } of labelled.captures) {
+      const outcome = outcomes.get(file)!;
+      if (outcome.status === 'failed') failed.push({ file, class: classes[truth]!, reason: outcome.reason });
+      else {
+        const { prediction } = outcome;
+        samples.push({
+          truth,
+          predicted: classes.indexOf(prediction.class),
+          probabilities: classes.map((name) => prediction.probabilities[name]!),
+        });
+      }
+    }
+    const evaluation = evaluate(samples, classes);
+    const report = evaluationReport(evaluation, failed, classifier.identity);
+    if (options.json) process.stdout.write(JSON.stringify(report) + '\n');
+    else writeEvaluationTable(process.stdout, evaluation, failed, labelled.folders);
+    // After printing, so a report folder that cannot be written does not cost the results.
+    if (options.out) await writeReportFolder(options.out, report, evaluation);
+    return failed.length > 0 ? 1 : 0;
+  } finally {
+    await classifier.close();
+  }
+}
+
+const quoted = (names: string[]): string => names.map((n) => `"${n}"`).join(', ');
+
+/** The folder's captures by class; a layout that cannot be read unambiguously is a usage error. */
+async function labelledCaptures(folder: string, classes: string[]): Promise<LabelledCaptures> {
+  const expected = `one subfolder per class, named after the model's classes (${quoted(classes)}; case, spaces and punctuation do not matter)`;
+  let labelled: LabelledCaptures;
+  try {
+    labelled = await listLabelledCaptures(folder, classes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `The folder ${folder} does not exist.`
+        : `The folder ${folder} cannot be read (${code ?? String(error)}).`,
+    );
+  }
+  const { unmatched } = labelled;
+  if (unmatched.length > 0) {
+    const one = unmatched.length === 1;
+    throw new UsageError(
+      `${one ? 'The subfolder' : 'The subfolders'} ${quoted(unmatched)} of ${folder} ${one ? 'matches' : 'match'} ` +
+        `none of the model's classes: ${quoted(classes)}. Rename or move ${one ? 'it' : 'them'}; evaluate needs ${expected}.`,
+    );
+  }
+  const [ambiguous] = labelled.ambiguous;
+  if (ambiguous) {
+    throw new UsageError(
+      `The subfolder "${ambiguous.folder}" of ${folder} matches more than one of the model's classes: ${quoted(ambiguous.classes)}.`,
+    );
+  }
+  if (labelled.folders.every((names) => names.length === 0))
+    throw new UsageError(`${folder} has no subfolders; evaluate needs ${expected}.`);
+  if (labelled.captures.length === 0 && labelled.problems.length === 0) {
+    throw new UsageError(
+      `No captures found in the class folders of ${folder} (looked for ${[...captureExtensions].join(', ')}).`,
+    );
+  }
+  classes.forEach((name, c) => {
+    if (labelled.folders[c]!.length === 0) {
+      process.stderr.write(
+        `metascope: no subfolder of ${folder} holds class "${name}": it is not in the evaluation.\n`,
+      );
+    }
+  });
+  return labelled;
+}
+
+/** report.json (with the curves behind the plots), roc and reliability as SVG and PNG. */
+async function writeReportFolder(
+  out: string,
+  report: EvaluationReport,
+  evaluation: Evaluation,
+): Promise<void> {
+  const plots = { roc: rocSvg(evaluation), reliability: reliabilitySvg(evaluation) };
+  try {
+    await mkdir(out, { recursive: true });
+    const full = { ...report, roc: evaluation.roc, reliability: evaluation.reliability };
+    await writeFile(path.join(out, 'report.json'), JSON.stringify(full, null, 2) + '\n');
+    for (const [name, svg] of Object.entries(plots)) {
+      await writeFile(path.join(out, `${name}.svg`), svg);
+      await writeFile(path.join(out, `${name}.png`), await svgToPng(svg));
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && /^E[A-Z]+$/.test(code))
+      throw new UsageError(`The report folder ${out} cannot be written (${code}).`);
+    throw error;
+  }
+  process.stderr.write(`Wrote report.json, roc.svg/.png and reliability.svg/.png to ${out}.\n`);
+}
