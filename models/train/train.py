@@ -1,0 +1,495 @@
+"""Train MetaScope's default model: HEK-293A vs HT1080 from brightfield single-cell crops.
+
+One command (from the repository root) rebuilds models/default from the data folder:
+
+    /usr/bin/python3 models/train/train.py --data ../shared/data/brightfield-celltype --out models/default
+
+It runs a frame-grouped k-fold cross-validation, fits a temperature on the out-of-fold logits,
+trains the final network on all images, folds the temperature into its last layer and writes
+model.onnx, model.json and metrics.json. See models/train/README.md.
+"""
+
+import argparse
+import hashlib
+import json
+import math
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+# Folder name -> class index; index 1 is the sigmoid output, p(HT1080).
+CLASS_FOLDERS = ("HEK293A", "HT1080")
+CLASS_NAMES = ("HEK-293A", "HT1080")
+MODEL_ID = "brightfield-hek293a-ht1080"
+VERSION = "1.0.0"
+SIZE = 224
+OPSET = 17
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def load_dataset(data_dir):
+    """Returns images (uint8 [N,224,224]), labels, frame ids and file paths relative to data_dir."""
+    images, labels, frames, files = [], [], [], []
+    for label, folder in enumerate(CLASS_FOLDERS):
+        paths = sorted((data_dir / folder).glob("*.jpg"))
+        if not paths:
+            sys.exit(f"No .jpg files in {data_dir / folder}: is --data the brightfield-celltype folder?")
+        for path in paths:
+            image = Image.open(path).convert("L")
+            if image.size != (SIZE, SIZE):
+                sys.exit(f"{path} is {image.size[0]}x{image.size[1]}, expected {SIZE}x{SIZE}.")
+            images.append(np.asarray(image, dtype=np.uint8))
+            labels.append(label)
+            # `<line>-<frame>-<i>-<i>.jpg`: cells of one microscope frame share `<line>-<frame>`.
+            frames.append("-".join(path.stem.split("-")[:2]))
+            files.append(f"{folder}/{path.name}")
+    return np.stack(images), np.array(labels), np.array(frames), files
+
+
+def frame_folds(labels, frames, k, seed):
+    """Fold index per image; every frame lies in one fold, and each class is spread evenly.
+
+    Frames of a class are shuffled, then placed largest first into the fold holding the fewest
+    images of that class, so folds stay balanced even though frames hold 1 to 7 cells.
+    """
+    rng = np.random.default_rng(seed)
+    fold_of_frame = {}
+    for label in np.unique(labels):
+        names, sizes = np.unique(frames[labels == label], return_counts=True)
+        order = rng.permutation(len(names))
+        order = order[np.argsort(-sizes[order], kind="stable")]
+        load = np.zeros(k, dtype=int)
+        for i in order:
+            fold = int(np.argmin(load))
+            fold_of_frame[names[i]] = fold
+            load[fold] += sizes[i]
+    return np.array([fold_of_frame[f] for f in frames])
+
+
+def intensity_stats(images):
+    """Mean and std of the 0..1 pixels, rounded so the manifest states exactly what training used."""
+    pixels = images.astype(np.float64) / 255.0
+    return round(float(pixels.mean()), 4), round(float(pixels.std()), 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Augmentation: brightfield crops have no preferred orientation or handedness, and focus,
+# illumination and camera noise drift between sessions. Works on a batch of 0..1 images [B,1,H,W].
+
+
+def augment(x, gen):
+    b = x.shape[0]
+
+    def uniform(low, high):
+        return low + (high - low) * torch.rand(b, generator=gen)
+
+    # Exact 90-degree turns and mirror images.
+    turns = torch.randint(0, 4, (b,), generator=gen)
+    flips = torch.rand(b, generator=gen) < 0.5
+    x = torch.stack(
+        [torch.rot90(img.flip(-1) if f else img, int(t), dims=(-2, -1)) for img, t, f in zip(x, turns, flips)]
+    )
+
+    # Any angle in between, slight zoom and shift; reflection keeps the flat background flat.
+    angle = uniform(-math.pi / 4, math.pi / 4)
+    scale = uniform(0.9, 1.1)
+    shift = (torch.rand(b, 2, generator=gen) - 0.5) * 0.1
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    rows = [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)]
+    theta = torch.stack(rows, 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+    # Slight defocus on half the images: a 5x5 Gaussian per image (grouped convolution).
+    sigma = torch.where(torch.rand(b, generator=gen) < 0.5, uniform(0.3, 1.0), torch.full((b,), 1e-3))
+    taps = torch.arange(-2, 3, dtype=torch.float32)
+    kernel1d = torch.exp(-(taps[None, :] ** 2) / (2 * sigma[:, None] ** 2))
+    kernel1d = kernel1d / kernel1d.sum(1, keepdim=True)
+    kernel = (kernel1d[:, :, None] * kernel1d[:, None, :])[:, None]
+    x = F.conv2d(F.pad(x.transpose(0, 1), (2, 2, 2, 2), mode="reflect"), kernel, groups=b).transpose(0, 1)
+
+    # Illumination: contrast around the image's own mean, brightness offset; then sensor noise.
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    contrast = torch.exp(uniform(-0.2, 0.2)).view(b, 1, 1, 1)
+    brightness = uniform(-0.04, 0.04).view(b, 1, 1, 1)
+    x = (x - mean) * contrast + mean + brightness
+    x = x + torch.randn(x.shape, generator=gen) * uniform(0.0, 0.015).view(b, 1, 1, 1)
+    return x.clamp(0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Network
+
+
+def conv_bn_relu(cin, cout, kernel=3, stride=1):
+    return [
+        nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    ]
+
+
+class CompactCNN(nn.Module):
+    """About 0.25 M parameters and 0.06 GMAC per 224x224 image: under 1 ms on two CPU cores.
+
+    The stem halves the resolution at once: a cell spans roughly 40-100 px, so 112 px still keeps its
+    outline and granularity while cutting the cost of every later layer by four. One convolution
+    per scale keeps training within minutes on two shared cores.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            *conv_bn_relu(1, 16, kernel=5, stride=2),
+            nn.MaxPool2d(2),
+            *conv_bn_relu(16, 32),
+            nn.MaxPool2d(2),
+            *conv_bn_relu(32, 64),
+            nn.MaxPool2d(2),
+            *conv_bn_relu(64, 128),
+            nn.MaxPool2d(2),
+            *conv_bn_relu(128, 128),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.dropout = nn.Dropout(0.3)
+        self.head = nn.Linear(128, 1)
+
+    def forward(self, image):
+        return self.head(self.dropout(self.features(image)))
+
+
+def to_unit(images):
+    """uint8 [N,H,W] -> float 0..1 [N,1,H,W], the engine's bit-depth scaling."""
+    return torch.from_numpy(images).float().div(255.0).unsqueeze(1)
+
+
+def train_model(images, labels, norm, args, seed):
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = CompactCNN()
+    x, y = to_unit(images), torch.from_numpy(labels).float().unsqueeze(1)
+    mean, std = norm
+    steps_per_epoch = math.ceil(len(x) / args.batch)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.2
+    )
+    model.train()
+    for epoch in range(args.epochs):
+        order = torch.randperm(len(x), generator=gen)
+        total = 0.0
+        for start in range(0, len(x), args.batch):
+            batch = order[start : start + args.batch]
+            if len(batch) < 2:  # BatchNorm needs two images; a lone leftover waits for the next epoch.
+                continue
+            inputs = (augment(x[batch], gen) - mean) / std
+            loss = F.binary_cross_entropy_with_logits(model(inputs), y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += loss.item() * len(batch)
+        if (epoch + 1) % 10 == 0:
+            log(f"  epoch {epoch + 1}/{args.epochs}  loss {total / len(x):.3f}")
+    return model.eval()
+
+
+@torch.no_grad()
+def predict_logits(model, images, norm):
+    mean, std = norm
+    return model((to_unit(images) - mean) / std).squeeze(1).numpy().astype(np.float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def balanced_accuracy(y, p):
+    predicted = p >= 0.5
+    return 0.5 * (np.mean(predicted[y == 1]) + np.mean(~predicted[y == 0]))
+
+
+def roc_auc(y, score):
+    """Mann-Whitney U with mid-ranks for ties."""
+    order = np.argsort(score, kind="stable")
+    ranks = np.empty(len(score))
+    sorted_scores = score[order]
+    i = 0
+    while i < len(score):
+        j = i
+        while j + 1 < len(score) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    n_pos, n_neg = np.sum(y == 1), np.sum(y == 0)
+    return (ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def expected_calibration_error(y, p, bins=10):
+    """Top-label ECE (Guo et al. 2017): confidence of the predicted class in 10 equal-width bins."""
+    predicted = (p >= 0.5).astype(int)
+    confidence = np.where(predicted == 1, p, 1 - p)
+    correct = predicted == y
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    return sum(
+        np.mean(which == b) * abs(np.mean(correct[which == b]) - np.mean(confidence[which == b]))
+        for b in range(bins)
+        if np.any(which == b)
+    )
+
+
+def all_metrics(y, z):
+    p = sigmoid(z)
+    return {
+        "balanced_accuracy": balanced_accuracy(y, p),
+        "roc_auc": roc_auc(y, z),
+        "ece": expected_calibration_error(y, p),
+    }
+
+
+def bootstrap_intervals(y, z, frames, seed, reps=2000):
+    """95% percentile intervals. Frames are resampled within each class, not single images:
+    cells of one frame are correlated, and resampling them one by one would narrow the interval."""
+    rng = np.random.default_rng(seed)
+    members = {}
+    for i, f in enumerate(frames):
+        members.setdefault((y[i], f), []).append(i)
+    by_class = [[np.array(v) for (label, _), v in members.items() if label == c] for c in (0, 1)]
+    draws = {name: [] for name in ("balanced_accuracy", "roc_auc", "ece")}
+    for _ in range(reps):
+        idx = np.concatenate(
+            [groups[j] for groups in by_class for j in rng.integers(0, len(groups), len(groups))]
+        )
+        for name, value in all_metrics(y[idx], z[idx]).items():
+            draws[name].append(value)
+    return {name: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] for name, v in draws.items()}
+
+
+def fit_temperature(y, z):
+    """Temperature T minimising the log loss of sigmoid(z / T), by a fine grid over log T."""
+    temperatures = np.exp(np.linspace(math.log(0.05), math.log(20.0), 4000))
+    p = sigmoid(z[None, :] / temperatures[:, None]).clip(1e-12, 1 - 1e-12)
+    nll = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p), axis=1)
+    return float(temperatures[np.argmin(nll)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+def export_onnx(model, temperature, path):
+    """ONNX with the temperature folded into the last layer: the engine's sigmoid of the raw
+    logit is then the calibrated probability, with no model-specific code."""
+    with torch.no_grad():
+        model.head.weight.div_(temperature)
+        model.head.bias.div_(temperature)
+    torch.onnx.export(
+        model,
+        torch.zeros(1, 1, SIZE, SIZE),
+        str(path),
+        opset_version=OPSET,
+        input_names=["image"],
+        output_names=["logit"],
+        dynamic_axes={"image": {0: "batch"}, "logit": {0: "batch"}},
+        do_constant_folding=True,
+    )
+    onnx.checker.check_model(onnx.load(str(path)))
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def manifest(norm, onnx_sha256):
+    mean, std = norm
+    return {
+        "id": MODEL_ID,
+        "name": "Brightfield cell line: HEK-293A or HT1080",
+        "version": VERSION,
+        "description": (
+            "Tells HEK-293A cells from HT1080 fibrosarcoma cells in 224x224 brightfield single-cell crops "
+            "from a benchtop microscope. Output is p(HT1080). A research demo, not a diagnostic: "
+            "see MODEL_CARD.md."
+        ),
+        "onnx": {"file": "model.onnx", "sha256": onnx_sha256},
+        "input": {
+            "name": "image",
+            "layout": "NCHW",
+            "width": SIZE,
+            "height": SIZE,
+            "channels": 1,
+            "dtype": "float32",
+        },
+        "preprocessing": {
+            "page": 0,
+            "resize": "stretch",
+            "intensity": {"mode": "bit-depth"},
+            "mean": [mean],
+            "std": [std],
+            "grayToRgb": False,
+        },
+        "output": {"name": "logit", "activation": "sigmoid"},
+        "classes": list(CLASS_NAMES),
+        "threshold": 0.5,
+    }
+
+
+def write_json(path, value):
+    """Indented JSON with short lists of numbers or names on one line, as Prettier formats it."""
+    text = json.dumps(value, indent=2)
+    text = re.sub(
+        r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + ", ".join(re.split(r",\s+", m.group(1))) + "]", text
+    )
+    path.write_text(text + "\n")
+
+
+def rounded(value):
+    """Four decimals: the intervals are far wider than that."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, required=True, help="the brightfield-celltype folder")
+    parser.add_argument("--out", type=Path, required=True, help="model folder to write")
+    parser.add_argument("--seed", type=int, default=20190109)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-3)
+    # One thread: on a busy shared CPU two threads mostly wait on each other, and a single thread
+    # with a fixed seed repeats its numbers exactly from run to run.
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    started = time.time()
+
+    images, labels, frames, files = load_dataset(args.data)
+    folds = frame_folds(labels, frames, args.folds, args.seed)
+    log(f"{len(images)} images, {len(np.unique(frames))} frames, {args.folds} folds by frame")
+
+    # Cross-validation: every image is predicted by a network that saw no cell of its frame.
+    oof = np.zeros(len(images))
+    for k in range(args.folds):
+        train, held = folds != k, folds == k
+        assert not set(frames[train]) & set(frames[held])
+        norm = intensity_stats(images[train])
+        log(f"fold {k + 1}/{args.folds}: {train.sum()} train, {held.sum()} held-out images")
+        model = train_model(images[train], labels[train], norm, args, seed=args.seed + k + 1)
+        oof[held] = predict_logits(model, images[held], norm)
+        log(f"  held-out balanced accuracy {balanced_accuracy(labels[held], sigmoid(oof[held])):.3f}")
+
+    # Honest calibrated ECE: each fold's temperature is fitted on the other folds' logits only.
+    calibrated = np.zeros(len(images))
+    for k in range(args.folds):
+        held = folds == k
+        calibrated[held] = oof[held] / fit_temperature(labels[~held], oof[~held])
+    temperature = fit_temperature(labels, oof)
+
+    # Balanced accuracy and AUC come from the raw out-of-fold logits (a temperature changes
+    # neither); ECE is reported before and after temperature scaling.
+    raw, raw_ci = all_metrics(labels, oof), bootstrap_intervals(labels, oof, frames, args.seed)
+    cal, cal_ci = all_metrics(labels, calibrated), bootstrap_intervals(labels, calibrated, frames, args.seed)
+    summary = {
+        "balanced_accuracy": {"value": raw["balanced_accuracy"], "ci95": raw_ci["balanced_accuracy"]},
+        "roc_auc": {"value": raw["roc_auc"], "ci95": raw_ci["roc_auc"]},
+        "ece_before_temperature": {"value": raw["ece"], "ci95": raw_ci["ece"]},
+        "ece_after_temperature": {"value": cal["ece"], "ci95": cal_ci["ece"]},
+    }
+    per_fold = [all_metrics(labels[folds == k], oof[folds == k]) for k in range(args.folds)]
+    cv_seconds = time.time() - started
+    log(f"cross-validation done in {cv_seconds / 60:.1f} min; temperature {temperature:.3f}")
+    for name, entry in summary.items():
+        log(f"  {name} {entry['value']:.3f}  95% CI {entry['ci95'][0]:.3f}-{entry['ci95'][1]:.3f}")
+
+    # Final network: all images, same recipe, calibrated by the cross-validated temperature.
+    norm = intensity_stats(images)
+    log("final model on all images")
+    model = train_model(images, labels, norm, args, seed=args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    onnx_path = args.out / "model.onnx"
+    export_onnx(model, temperature, onnx_path)
+    write_json(args.out / "model.json", manifest(norm, sha256(onnx_path)))
+
+    # Logits of the exported network (temperature already folded in) on a few unaltered images:
+    # the ONNX check compares against these, so they are kept at full precision.
+    reference = [i for label in (0, 1) for i in np.flatnonzero(labels == label)[:3]]
+    reference_logits = predict_logits(model, images[reference], norm)
+
+    metrics = {
+        "model": {"id": MODEL_ID, "version": VERSION, "onnx_sha256": sha256(onnx_path)},
+        "data": {
+            "images": {name: int(np.sum(labels == i)) for i, name in enumerate(CLASS_NAMES)},
+            "frames": {name: int(len(np.unique(frames[labels == i]))) for i, name in enumerate(CLASS_NAMES)},
+        },
+        "cross_validation": {
+            "scheme": f"{args.folds}-fold, grouped by microscope frame, stratified by class",
+            "intervals": "95% percentile bootstrap, 2000 resamples of frames within each class, "
+            "over the pooled out-of-fold predictions",
+            "threshold": 0.5,
+            "ece": "top-label, 10 equal-width bins",
+            "metrics": summary,
+            "calibration_in_cv": "each fold's logits divided by a temperature fitted on the other folds only",
+            "per_fold_before_temperature": per_fold,
+            "folds_images": [int(np.sum(folds == k)) for k in range(args.folds)],
+        },
+        "temperature": temperature,
+        "training": {
+            "seed": args.seed,
+            "epochs": args.epochs,
+            "batch": args.batch,
+            "lr": args.lr,
+            "weight_decay": args.weight_decay,
+            "threads": args.threads,
+            "torch": torch.__version__,
+            "cross_validation_seconds": cv_seconds,
+            "total_seconds": time.time() - started,
+        },
+        "onnx": {"opset": OPSET, "bytes": onnx_path.stat().st_size},
+    }
+    metrics = rounded(metrics)
+    metrics["reference_outputs"] = [
+        {"file": files[i], "logit": float(z)} for i, z in zip(reference, reference_logits)
+    ]
+    write_json(args.out / "metrics.json", metrics)
+    log(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB), model.json, metrics.json "
+        f"in {(time.time() - started) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
