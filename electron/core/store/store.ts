@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { createCaptures } from './captures.js';
 import { closeDatabase, openDatabase } from './db.js';
 import { guard, toStoreError } from './errors.js';
@@ -7,14 +8,18 @@ import { createHistory } from './history.js';
 import { createModels } from './models.js';
 import { createReviews } from './reviews.js';
 
-export type Store = ReturnType<typeof openStore>;
+export type Store = ReturnType<typeof storeOn>;
 
 /**
  * The engine's durable memory, opened (created, migrated) at `file`. Every call is synchronous;
  * a disk-full, read-only or damaged database surfaces as a StoreError with a plain sentence.
  */
-export function openStore(file: string) {
-  const db = openDatabase(file);
+export function openStore(file: string): Store {
+  return storeOn(openDatabase(file), file);
+}
+
+/** The store's API over a database already opened and migrated by `openDatabase`. */
+export function storeOn(db: Database.Database, file: string) {
   return {
     folders: guarded(createFolders(db), file),
     files: guarded(createFiles(db), file),
