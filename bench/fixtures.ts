@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { seededRandom } from '../electron/core/evaluate/bootstrap.js';
 
 export type FixtureKind = 'crop224' | 'field8' | 'field16';
 export type TiffCompression = 'none' | 'lzw';
@@ -89,17 +90,6 @@ export interface Fixture {
   sha256: string;
 }
 
-/** mulberry32: small, fast, good enough for image content. Returns floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A 32-bit seed from the parts (FNV-1a over their text), so nearby indices give unrelated streams. */
 function seedOf(...parts: (string | number)[]): number {
@@ -267,7 +257,7 @@ export async function makeFixtures(dir: string, options: MakeFixturesOptions): P
   await mkdir(dir, { recursive: true });
   const written: Fixture[] = [];
   for (let i = start; i < start + count; i++) {
-    const img = renderCapture(spec, prng(seedOf(seed, kind, i)));
+    const img = renderCapture(spec, seededRandom(seedOf(seed, kind, i)));
     const data = await encode(spec, img, compression);
     const check = await inspectFixture(data);
     if (!matches(spec, check)) {
