@@ -127,6 +127,24 @@ describe('Pipeline', () => {
     }
   });
 
+  it('fills a batch with the captures decoding together, and runs a lone capture at once', async () => {
+    const run = vi.spyOn(classifier, 'run');
+    try {
+      const { pipeline, outcomes } = collecting({ batchSize: 8, decodeConcurrency: 4 });
+      pipeline.push(...jobsFor(good.slice(0, 4)));
+      await pipeline.idle();
+      // All four were decoding at once: one run, not one per capture as each finished.
+      expect(run.mock.calls.map(([tensors]) => tensors.length)).toEqual([4]);
+
+      pipeline.push(...jobsFor(good.slice(4, 5)));
+      await pipeline.idle();
+      expect(run.mock.calls.map(([tensors]) => tensors.length)).toEqual([4, 1]);
+      expect(outcomes.filter((o) => o.status === 'ok')).toHaveLength(5);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
   it('pause holds the queue, finishing only what was in flight; resume classifies the rest', async () => {
     const { pipeline, outcomes } = collecting({ batchSize: 8, decodeConcurrency: 2 });
     pipeline.push(...jobsFor(good));

@@ -150,7 +150,11 @@ export class Pipeline {
         this.pump();
       });
     }
-    if (!this.inferring && this.ready.length > 0) void this.infer();
+    // A batch waits for captures still being decoded that it has room for: a run costs about as
+    // much for one capture as for a few, and it blocks this thread. It never waits for work that is
+    // not yet decoding, so a lone capture is classified at once.
+    const filling = this.decoding > 0 && this.ready.length < this.batchSize;
+    if (!this.inferring && this.ready.length > 0 && !filling) void this.infer();
     this.report();
     if (this.isIdle()) {
       const waiters = this.idleWaiters;
