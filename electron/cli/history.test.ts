@@ -8,7 +8,9 @@ import type { ResultInput } from '../core/store/captures.js';
 import { openStore } from '../core/store/store.js';
 import { exportCommand } from './export.js';
 import { historyCommand, type HistoryOptions } from './history.js';
-import { jsonLines, runCli } from './testing/run-cli.js';
+import { closeDatabase, openDatabase } from '../core/store/db.js';
+import { fillSyntheticHistory } from '../core/store/testing/synthetic-history.js';
+import { jsonLines, runCli, startCli } from './testing/run-cli.js';
 import { UsageError } from './usage.js';
 
 const temp = makeTempDir();
@@ -169,4 +171,18 @@ describe('a database the commands cannot use', () => {
     expect(badTime.code).toBe(2);
     expect(badTime.stderr).toContain('--since must be a date');
   });
+});
+
+describe('metascope history | head', () => {
+  it('stops quietly with exit code 0 when the reader closes the pipe early', async () => {
+    const big = path.join(temp.dir, 'big.db');
+    const db = openDatabase(big);
+    fillSyntheticHistory(db, 3000); // far more output than a pipe buffers
+    closeDatabase(db);
+    const run = startCli(['history', '--db', big]);
+    run.child.stdout.once('data', () => run.child.stdout.destroy());
+    const { code } = await run.exited;
+    expect(run.stderr()).not.toMatch(/unexpected error|EPIPE/);
+    expect(code).toBe(0);
+  }, 60_000);
 });

@@ -129,6 +129,8 @@ function exitCodeFor(error: unknown): number {
   const code = (error as { code?: string }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
   if (code?.startsWith('commander.')) return 2; // commander already printed the usage problem
+  // The reader went away (`… | head`): what it wanted was printed.
+  if (code === 'EPIPE') return process.exitCode === undefined ? 0 : Number(process.exitCode);
   if (error instanceof UsageError || error instanceof ModelError) {
     process.stderr.write(`metascope: ${error.message}\n`);
     return 2;
