@@ -292,6 +292,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           throw error;
         }
       }
+      if (changes.batchSize !== undefined && changes.batchSize !== before.batchSize) intake?.setBatchSize(changes.batchSize);
       emit('app.status', await status());
       return publicSettings(settings);
     },

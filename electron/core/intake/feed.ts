@@ -31,7 +31,8 @@ export class Feed {
   private current: Pipeline;
   /** The current pipeline, and earlier models' pipelines still finishing what they claimed. */
   private readonly pipelines = new Set<Pipeline>();
-  private readonly capacity: number;
+  private classifier: Classifier;
+  private batchSize: number;
   private started = false;
   private paused = false;
   private stopped = false;
@@ -44,9 +45,14 @@ export class Feed {
     classifier: Classifier,
     private readonly options: FeedOptions,
   ) {
-    // Two batches prepared while one runs: the model never waits, and little is claimed at once.
-    this.capacity = options.batchSize * 2 + 1;
-    this.current = this.pipelineFor(classifier);
+    this.classifier = classifier;
+    this.batchSize = options.batchSize;
+    this.current = this.newPipeline();
+  }
+
+  /** Two batches prepared while one runs: the model never waits, and little is claimed at once. */
+  private get capacity(): number {
+    return this.batchSize * 2 + 1;
   }
 
   /** Called once crash recovery has put interrupted work back in the queue. */
@@ -55,8 +61,19 @@ export class Feed {
     this.fill();
   }
 
+  /** The next captures go to a new pipeline; the old one finishes what it has claimed. */
   setClassifier(classifier: Classifier): void {
-    this.current = this.pipelineFor(classifier);
+    this.classifier = classifier;
+    this.replacePipeline();
+  }
+
+  setBatchSize(batchSize: number): void {
+    this.batchSize = batchSize;
+    this.replacePipeline();
+  }
+
+  private replacePipeline(): void {
+    this.current = this.newPipeline();
     this.fill();
   }
 
@@ -105,8 +122,9 @@ export class Feed {
     this.options.store.captures.requeueProcessing();
   }
 
-  private pipelineFor(classifier: Classifier): Pipeline {
-    const { store, batchSize, decodeConcurrency, maxPixels } = this.options;
+  private newPipeline(): Pipeline {
+    const { store, decodeConcurrency, maxPixels } = this.options;
+    const { classifier, batchSize } = this;
     // Results name their model, so it is on record before the first one.
     store.models.register({ ...classifier.identity, classes: classifier.manifest.classes, folder: path.resolve(classifier.folder) });
     const pipeline = new Pipeline({

@@ -180,6 +180,23 @@ describe('Intake', () => {
     expect(world.store.history.forCapture(sha)[0]?.model).toMatchObject({ id: 'second-model', version: '2.0.0' });
   });
 
+  it('runs captures queued after a batch-size change in batches of that size', async () => {
+    const batches: number[] = [];
+    const run = classifier.run.bind(classifier);
+    classifier.run = (tensors) => {
+      batches.push(tensors.length);
+      return run(tensors);
+    };
+    const service = intake({ batchSize: 8 });
+    await service.start();
+    service.setBatchSize(1);
+    service.addFolder(world.inbox, false);
+    await Promise.all([10, 11, 12, 13, 14].map((n) => write(`burst-${n}.png`, n)));
+    await waitFor('five results', () => counts().done === 5);
+    expect(batches.length).toBe(5);
+    expect(Math.max(...batches)).toBe(1);
+  });
+
   it('updates and removes folders, forgetting files that were still settling', async () => {
     const service = intake({ settleMs: 60_000 });
     await service.start();

@@ -159,6 +159,11 @@ export class Intake {
     this.feed.setClassifier(classifier);
   }
 
+  /** Captures claimed from now on run in batches of up to this many. */
+  setBatchSize(batchSize: number): void {
+    this.feed.setBatchSize(batchSize);
+  }
+
   pause(): void {
     this.feed.pause();
   }
