@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EngineHandlers } from '../contract/api.js';
 import type { EventMessage } from '../contract/messages.js';
-import type { CaptureDetail } from '../contract/types.js';
+import { captureDetail } from './testing/capture-detail.js';
 import { describeStartFailure, EngineHost, type HostedEngine, type HostPort } from './host.js';
 import type { FromEngine } from './protocol.js';
 
@@ -35,34 +35,6 @@ class FakePort implements HostPort {
 const sha = (c: string) => c.repeat(64);
 const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-function detail(sha256: string, paths: string[]): CaptureDetail {
-  return {
-    capture: {
-      sha256,
-      fileName: path.basename(paths[0] ?? 'x.png'),
-      paths,
-      folderId: 1,
-      state: 'done',
-      failureReason: null,
-      width: 4,
-      height: 4,
-      bitDepth: 8,
-      pages: 1,
-      class: null,
-      probability: null,
-      probabilities: null,
-      provider: null,
-      model: null,
-      durationMs: null,
-      classifiedAt: null,
-      review: null,
-    },
-    format: 'png',
-    channels: 1,
-    results: [],
-    reviews: [],
-  };
-}
 
 function fakeEngine(roots: string[], captures: Record<string, string[]> = {}) {
   const listeners = new Set<(message: EventMessage) => void>();
@@ -78,7 +50,7 @@ function fakeEngine(roots: string[], captures: Record<string, string[]> = {}) {
       const paths = captures[sha256];
       if (!paths)
         throw Object.assign(new Error('This capture is not in the database.'), { code: 'not-found' });
-      return detail(sha256, paths);
+      return captureDetail(sha256, paths);
     },
   } as unknown as EngineHandlers;
   const engine = {

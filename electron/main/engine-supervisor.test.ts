@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { EngineHandlers } from '../contract/api.js';
 import type { EventMessage, ResponseMessage } from '../contract/messages.js';
 import { EngineHost, type HostedEngine, type HostPort } from '../engine-process/host.js';
+import { captureDetail } from '../engine-process/testing/capture-detail.js';
 import { channels } from './channels.js';
 
 /**
@@ -142,32 +143,7 @@ function fakeEngine() {
   const engine = {
     handlers: {
       'folders.list': async () => [],
-      'captures.get': async ({ sha256 }: { sha256: string }) => ({
-        capture: {
-          sha256,
-          fileName: 'cell.png',
-          paths: [path.join(root, 'cell.png')],
-          folderId: 1,
-          state: 'done',
-          failureReason: null,
-          width: 1,
-          height: 1,
-          bitDepth: 8,
-          pages: 1,
-          class: null,
-          probability: null,
-          probabilities: null,
-          provider: null,
-          model: null,
-          durationMs: null,
-          classifiedAt: null,
-          review: null,
-        },
-        format: 'png',
-        channels: 1,
-        results: [],
-        reviews: [],
-      }),
+      'captures.get': async ({ sha256 }: { sha256: string }) => captureDetail(sha256, [path.join(root, 'cell.png')]),
     } as unknown as EngineHandlers,
     onEvent: (listener: (m: EventMessage) => void) => {
       listeners.add(listener);
