@@ -36,6 +36,10 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+/** Options several commands share, spelled once. */
+const databaseOption = () => new Option('--db <file>', 'database file (default: in the MetaScope data folder)');
+const formatOption = () => new Option('--format <format>', 'output format').choices(outputFormats).default('table');
+
 /** The options of the commands that run the model once over files (ModelRunOptions). */
 const withModelRun = (command: Command): Command =>
   command
@@ -50,7 +54,7 @@ withModelRun(
     .description('Classify capture files or folders once and print the results.')
     .argument('<paths...>', 'capture files or folders of captures'),
 )
-  .addOption(new Option('--format <format>', 'output format').choices(outputFormats).default('table'))
+  .addOption(formatOption())
   .option('--recursive', 'also look in subfolders', false)
   .action(async (paths: string[], options) => {
     process.exitCode = await classifyCommand(paths, options);
@@ -72,7 +76,7 @@ program
   .command('serve')
   .description('Run MetaScope in your web browser, on this computer only (127.0.0.1, with a secret token).')
   .option('--port <n>', 'port to listen on; 0 picks a free one', portNumber, 0)
-  .option('--db <file>', 'database file (default: in the MetaScope data folder)')
+  .addOption(databaseOption())
   .option('--model <folder>', 'model folder with model.onnx and model.json (default: the active model)')
   .option('--watch <folders...>', 'also watch these folders for new captures')
   .option('--open', 'open the address in the default browser')
@@ -84,11 +88,11 @@ program
   .command('watch')
   .description('Classify captures as they arrive in folders and keep every result, until Ctrl-C.')
   .argument('<folders...>', 'folders the microscope software saves captures into')
-  .option('--db <file>', 'database file (default: in the MetaScope data folder)')
+  .addOption(databaseOption())
   .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
   .option('--recursive', 'also watch subfolders', false)
   .option('--settle <ms>', 'how long a file must stay unchanged before it is read', positiveInt('--settle'))
-  .addOption(new Option('--format <format>', 'output format').choices(outputFormats).default('table'))
+  .addOption(formatOption())
   .action(async (folders: string[], options) => {
     process.exitCode = await watchCommand(folders, options);
   });
@@ -96,10 +100,10 @@ program
 program
   .command('history')
   .description('Print the stored results, oldest first.')
-  .option('--db <file>', 'database file (default: in the MetaScope data folder)')
+  .addOption(databaseOption())
   .option('--class <name>', 'only results of this class')
   .option('--since <time>', 'only results classified at or after this time (ISO 8601)', isoTime)
-  .addOption(new Option('--format <format>', 'output format').choices(outputFormats).default('table'))
+  .addOption(formatOption())
   .action(async (options) => {
     process.exitCode = await historyCommand(options);
   });
@@ -107,7 +111,7 @@ program
 program
   .command('export')
   .description('Write every result, with all it takes to reproduce it, to a CSV file.')
-  .option('--db <file>', 'database file (default: in the MetaScope data folder)')
+  .addOption(databaseOption())
   .requiredOption('--out <file>', 'CSV file to write')
   .action(async (options) => {
     process.exitCode = await exportCommand(options);
