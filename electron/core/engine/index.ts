@@ -15,7 +15,7 @@ import type { HistoryFilter } from '../store/history-query.js';
 import { openStore } from '../store/store.js';
 import { resultsCsv } from '../export/results-csv.js';
 import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
-import { knownModels, summaryOf, type KnownModel } from './models.js';
+import { isBuiltIn, knownModels, summaryOf, type KnownModel } from './models.js';
 import { folderOf, resultDetailOf, reviewOf, rowOfCapture, rowOfResult } from './rows.js';
 import { SettingsFile } from './settings.js';
 
@@ -103,13 +103,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     return rowOfCapture(capture, store.reviews.latest(sha256));
   };
 
+  // Built from the loaded classifier: listing every model would re-hash each ONNX file on every call.
   const status = async (): Promise<AppStatus> => {
-    const models = await knownModels(store);
-    // The whole identity: two models may share one ONNX file and differ in their manifest (id, classes).
-    const identity = classifier?.identity;
-    const isActive = (m: KnownModel) =>
-      m.manifest.id === identity?.id && m.manifest.version === identity.version && m.manifest.onnx.sha256 === identity.sha256;
-    const active = identity ? models.find(isActive) : undefined;
+    const active: KnownModel | null = classifier
+      ? { folder: path.resolve(classifier.folder), manifest: classifier.manifest, builtIn: isBuiltIn(classifier.folder) }
+      : null;
     return {
       version: appVersion(),
       mode: options.mode,

@@ -11,6 +11,11 @@ export interface KnownModel {
   builtIn: boolean;
 }
 
+/** A model shipped with the app: a folder directly under models/. */
+export function isBuiltIn(folder: string): boolean {
+  return path.dirname(path.resolve(folder)) === path.resolve(modelsFolder());
+}
+
 /** The shipped models (one folder each under models/) and the ones a lab imported. */
 export async function knownModels(store: Store): Promise<KnownModel[]> {
   const shipped = modelsFolder();
@@ -28,7 +33,7 @@ export async function knownModels(store: Store): Promise<KnownModel[]> {
     seen.add(resolved);
     // A folder that moved or broke since it was imported is left out of the list, not fatal.
     const loaded = await loadModelFolder(resolved).catch(() => null);
-    if (loaded) models.push({ folder: resolved, manifest: loaded.manifest, builtIn: builtInFolders.includes(folder) });
+    if (loaded) models.push({ folder: resolved, manifest: loaded.manifest, builtIn: isBuiltIn(resolved) });
   }
   return models;
 }

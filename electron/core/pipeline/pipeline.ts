@@ -79,6 +79,8 @@ export class Pipeline {
   private readonly ready: Prepared[] = [];
   private decoding = 0;
   private inferring = false;
+  /** Captures of the batch at the model that have no outcome yet: counted in flight until delivered. */
+  private undelivered = 0;
   private paused = false;
   private done = 0;
   private failed = 0;
@@ -118,10 +120,10 @@ export class Pipeline {
     while (this.finishedAt.length > 0 && this.finishedAt[0]! < now - rateWindowMs) this.finishedAt.shift();
     const span = this.finishedAt.length > 1 ? (now - this.finishedAt[0]!) / 1000 : 0;
     const rate = span > 0 ? this.finishedAt.length / span : 0;
-    const remaining = this.waiting.length + this.decoding + this.ready.length + (this.inferring ? 1 : 0);
+    const remaining = this.waiting.length + this.decoding + this.ready.length + this.undelivered;
     return {
       queued: this.waiting.length,
-      inFlight: this.decoding + this.ready.length + (this.inferring ? 1 : 0),
+      inFlight: this.decoding + this.ready.length + this.undelivered,
       done: this.done,
       failed: this.failed,
       rate,
@@ -190,6 +192,7 @@ export class Pipeline {
   private async infer(): Promise<void> {
     this.inferring = true;
     const batch = this.ready.splice(0, this.batchSize);
+    this.undelivered = batch.length;
     let predictions: Prediction[] | null = null;
     let failure: string | null = null;
     try {
@@ -202,6 +205,7 @@ export class Pipeline {
       const now = Date.now();
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i]!;
+        this.undelivered--;
         if (!predictions) {
           await this.fail(p.job, p.sha256, p.info, 'model-failed', failure!);
           continue;
@@ -220,6 +224,7 @@ export class Pipeline {
       }
     } finally {
       this.inferring = false;
+      this.undelivered = 0;
       this.pump();
     }
   }
