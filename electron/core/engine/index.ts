@@ -92,12 +92,15 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     return { ...p, queued: p.queued + store.captures.counts().queued };
   };
 
-  const folderIdOf = (folderPath: string | null): number | null =>
-    folderPath === null ? null : (store.folders.list().find((f) => f.path === folderPath)?.id ?? null);
+  /** Folder ids by path, read once for a whole page of rows. */
+  const folderIds = (): ((folderPath: string | null) => number | null) => {
+    const byPath = new Map(store.folders.list().map((f) => [f.path, f.id]));
+    return (folderPath) => (folderPath === null ? null : (byPath.get(folderPath) ?? null));
+  };
 
   const captureRow = (sha256: string) => {
     const latest = store.history.forCapture(sha256)[0];
-    if (latest) return rowOfResult(latest, folderIdOf);
+    if (latest) return rowOfResult(latest, folderIds());
     const capture = store.captures.get(sha256);
     if (!capture) throw new ContractError('not-found', 'This capture is not in the database (it may have been removed).');
     return rowOfCapture(capture, store.reviews.latest(sha256));
@@ -219,6 +222,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     'captures.importPaths': ({ paths }) => importIntoInbox(inbox, paths.map(fromPath)),
     'history.query': ({ filter, sort, offset, limit }) => {
       const page = store.history.page(storeFilter(filter), sort, { offset, limit });
+      const folderIdOf = folderIds();
       return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
     },
     'history.stats': ({ filter }) => {
@@ -244,6 +248,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
     'reviews.queue': ({ offset, limit }) => {
       const page = store.history.reviewQueue({}, { offset, limit });
+      const folderIdOf = folderIds();
       return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
     },
     'models.list': async () => {
