@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ModelError } from '../core/model/manifest.js';
+import { ModelError } from '../core/model/errors.js';
 import { providerNames } from '../core/model/providers.js';
 import { appVersion } from '../core/paths.js';
 import { classifyCommand } from './classify.js';

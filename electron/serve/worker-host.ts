@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../core/engine/index.js';
+import { startModuleWorker } from '../core/threads.js';
 import {
   ContractError,
   eventEnvelope,
@@ -9,20 +9,6 @@ import {
 import type { EngineHost, Rendition } from './engine-host.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
-/**
- * Compiled, the worker is a plain .js file. Run from source with tsx (development, tests), this
- * file is .ts and a worker does not inherit tsx's loader, so the worker registers it first.
- */
-function startWorker(options: EngineOptions): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: options });
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./engine-worker.ts', import.meta.url).href);
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); })`, {
-    eval: true,
-    workerData: options,
-  });
-}
 const closeGraceMs = 15_000;
 
 interface Waiting {
@@ -32,7 +18,7 @@ interface Waiting {
 
 /** Starts the engine in a worker thread; resolves once it is open, rejects with its reason if it cannot open. */
 export function startWorkerHost(options: EngineOptions): Promise<EngineHost> {
-  const worker = startWorker(options);
+  const worker = startModuleWorker(import.meta.url, 'engine-worker', { workerData: options });
   const waiting = new Map<number, Waiting>();
   const listeners = new Set<(message: EventMessage) => void>();
   let nextId = 1;

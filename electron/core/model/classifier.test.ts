@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureInfo } from '../capture/decode.js';
 import { encode, greyImage, makeTempDir, rawImage } from '../capture/testing/images.js';
 import { Classifier, interpret, type ClassifierOptions } from './classifier.js';
-import { ModelError, parseManifest, type ModelManifest } from './manifest.js';
+import { ModelError } from './errors.js';
+import { parseManifest, type ModelManifest } from './manifest.js';
 import { tinyModelSpec, writeModelFolder, type ManifestChanges } from './testing/model-folder.js';
 import type { LinearModelSpec } from './testing/onnx-writer.js';
 

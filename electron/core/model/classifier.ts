@@ -1,7 +1,8 @@
-import * as ort from 'onnxruntime-node';
-import { loadModelFolder, ModelError, type ModelManifest } from './manifest.js';
+import { ModelError } from './errors.js';
+import { loadModelFolder, type ModelManifest } from './manifest.js';
 import { Preprocessor } from './preprocess.js';
-import { openSession, type ModelSession, type ProviderAttempt, type SessionOptions } from './session.js';
+import type { ProviderAttempt, SessionOptions } from './session.js';
+import { openSessionThread, type SessionThread } from './session-thread.js';
 import type { ProviderName } from './providers.js';
 
 export interface Prediction {
@@ -58,7 +59,7 @@ function expectedOutputs(manifest: ModelManifest): number[] {
   return manifest.output.activation === 'sigmoid' && manifest.classes.length === 2 ? [1, 2] : [manifest.classes.length];
 }
 
-/** A model ready to classify: its manifest, its preprocessing and one reusable session. */
+/** A model ready to classify: its manifest, its preprocessing and one reusable session on its own thread. */
 export class Classifier {
   readonly preprocessor: Preprocessor;
 
@@ -66,7 +67,7 @@ export class Classifier {
     readonly manifest: ModelManifest,
     readonly identity: ModelIdentity,
     readonly folder: string,
-    private readonly loaded: ModelSession,
+    private readonly loaded: SessionThread,
     readonly threshold: number,
   ) {
     this.preprocessor = new Preprocessor(manifest);
@@ -74,11 +75,11 @@ export class Classifier {
 
   static async open(folder: string, options: ClassifierOptions = {}): Promise<Classifier> {
     const model = await loadModelFolder(folder);
-    const loaded = await openSession(model, options);
+    const loaded = await openSessionThread(model, options);
     const { manifest } = model;
     const allowed = expectedOutputs(manifest);
     if (loaded.outputsPerCapture !== null && !allowed.includes(loaded.outputsPerCapture)) {
-      await loaded.session.release();
+      await loaded.release();
       throw new ModelError(
         'manifest-invalid',
         `The model gives ${loaded.outputsPerCapture} value${loaded.outputsPerCapture === 1 ? '' : 's'} per capture, but its model.json names ${manifest.classes.length} classes with a ${manifest.output.activation} output.`,
@@ -103,7 +104,7 @@ export class Classifier {
 
   /** Classifies prepared tensors, in as few runs as the graph's batch axis allows. */
   async run(tensors: Float32Array[]): Promise<Prediction[]> {
-    const { input, output } = this.manifest;
+    const { input } = this.manifest;
     const dims =
       input.layout === 'NCHW'
         ? [input.channels, input.height, input.width]
@@ -115,9 +116,7 @@ export class Classifier {
       const chunk = tensors.slice(start, start + step);
       const batch = new Float32Array(size * chunk.length);
       chunk.forEach((t, i) => batch.set(t, i * size));
-      const feeds = { [input.name]: new ort.Tensor('float32', batch, [chunk.length, ...dims]) };
-      const results = await this.loaded.session.run(feeds, [output.name]);
-      const values = results[output.name]!.data as Float32Array;
+      const values = await this.loaded.run(batch, [chunk.length, ...dims]);
       const per = values.length / chunk.length;
       for (let i = 0; i < chunk.length; i++) {
         predictions.push(interpret(this.manifest, values.subarray(i * per, (i + 1) * per), this.threshold));
@@ -127,6 +126,6 @@ export class Classifier {
   }
 
   async close(): Promise<void> {
-    await this.loaded.session.release();
+    await this.loaded.release();
   }
 }

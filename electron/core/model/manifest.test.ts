@@ -3,7 +3,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../capture/testing/images.js';
-import { loadModelFolder, ModelError, parseManifest, type ModelErrorCode } from './manifest.js';
+import { ModelError, type ModelErrorCode } from './errors.js';
+import { loadModelFolder, parseManifest } from './manifest.js';
 import { writeModelFolder } from './testing/model-folder.js';
 
 const temp = makeTempDir();

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ModelError } from './errors.js';
 
 /**
  * `model.json`: everything the engine needs to know about a model. The engine has no
@@ -76,19 +77,6 @@ export const manifestSchema = z
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
 export type IntensityScaling = ModelManifest['preprocessing']['intensity'];
-
-export type ModelErrorCode = 'model-missing' | 'manifest-invalid' | 'onnx-checksum' | 'session-failed' | 'provider-failed';
-
-/** A model that cannot be used, with a sentence a biologist can act on. */
-export class ModelError extends Error {
-  constructor(
-    readonly code: ModelErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ModelError';
-  }
-}
 
 export interface ModelFolder {
   folder: string;

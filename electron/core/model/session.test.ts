@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../capture/testing/images.js';
-import { loadModelFolder, ModelError, type ModelFolder } from './manifest.js';
+import { ModelError } from './errors.js';
+import { loadModelFolder, type ModelFolder } from './manifest.js';
 import { openSession } from './session.js';
 import { tinyModelSpec, writeModelFolder, type ManifestChanges } from './testing/model-folder.js';
 import type { LinearModelSpec } from './testing/onnx-writer.js';

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { ModelError, type ModelFolder } from './manifest.js';
+import { ModelError } from './errors.js';
+import type { ModelFolder } from './manifest.js';
 import {
   explainProviderFailure,
   missingHardware,
