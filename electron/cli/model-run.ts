@@ -36,7 +36,7 @@ export async function classifyFiles(
   const pipeline = new Pipeline({
     classifier,
     batchSize: batch,
-    onOutcome,
+    onOutcomes: (outcomes) => outcomes.forEach(onOutcome),
     onProgress: (p) => bar.update(p.done + p.failed, p.failed, p.rate),
   });
   pipeline.push(...files.map((path) => ({ path })));

@@ -3,15 +3,18 @@ import path from 'node:path';
 import type { DecodeLimits } from '../capture/decode.js';
 import type { Classifier } from '../model/classifier.js';
 import { Pipeline, type Outcome, type PipelineProgress } from '../pipeline/pipeline.js';
-import type { Capture } from '../store/captures.js';
+import type { Capture, CaptureFailure, ResultInput } from '../store/captures.js';
 import type { Store } from '../store/store.js';
 import { resultOf } from './provenance.js';
+import type { RecentReads } from './recent-reads.js';
 
 export interface FeedOptions extends DecodeLimits {
   store: Store;
   appVersion: string;
   batchSize: number;
   decodeConcurrency: number;
+  /** Content the intake has just read: the pipeline takes it instead of reading the file again. */
+  recentReads: RecentReads;
   /** A capture was classified or failed. */
   onCapture(sha256: string): void;
   onProgress(): void;
@@ -132,7 +135,7 @@ export class Feed {
       batchSize,
       decodeConcurrency,
       maxPixels,
-      onOutcome: (outcome) => this.save(outcome, classifier),
+      onOutcomes: (outcomes) => this.save(outcomes, classifier),
       onProgress: () => this.options.onProgress(),
     });
     if (this.paused) pipeline.pause();
@@ -158,8 +161,9 @@ export class Feed {
       for (const capture of claimed) {
         const file = await this.readablePath(capture);
         if (file) {
-          pipeline.push({ path: file, sha256: capture.sha256 });
+          pipeline.push({ path: file, sha256: capture.sha256, read: this.options.recentReads.take(capture.sha256) });
         } else {
+          this.options.recentReads.take(capture.sha256);
           this.options.store.captures.markFailed(capture.sha256, vanishedReason);
           this.failed++;
           this.options.onCapture(capture.sha256);
@@ -179,23 +183,30 @@ export class Feed {
     return null;
   }
 
-  private async save(outcome: Outcome, classifier: Classifier): Promise<void> {
+  /** Saves a batch's outcomes in one transaction: one commit per batch, not per capture. */
+  private save(outcomes: Outcome[], classifier: Classifier): void {
     const { store, appVersion } = this.options;
-    const sha256 = outcome.job.sha256!;
+    const results: ResultInput[] = [];
+    const failures: CaptureFailure[] = [];
+    for (const outcome of outcomes) {
+      const sha256 = outcome.job.sha256!;
+      if (outcome.status === 'ok') results.push(resultOf(outcome, sha256, classifier, appVersion));
+      else failures.push({ sha256, reason: outcome.reason });
+    }
     try {
-      if (outcome.status === 'ok') store.captures.markDone(resultOf(outcome, sha256, classifier, appVersion));
-      else store.captures.markFailed(sha256, outcome.reason);
+      store.captures.saveOutcomes(results, failures);
     } catch (error) {
-      // The capture stays 'processing' and is queued again at the next start.
+      // The captures stay 'processing' and are queued again at the next start.
       this.pause();
       this.options.onSaveError(
         `A result could not be saved: ${(error as Error).message} Classification is paused until it is resumed.`,
       );
       return;
     }
-    if (outcome.status === 'ok') this.done++;
-    else this.failed++;
-    this.options.onCapture(sha256);
+    this.done += results.length;
+    this.failed += failures.length;
+    for (const outcome of outcomes) this.options.onCapture(outcome.job.sha256!);
     this.fill();
   }
+
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterEach, expect, it, vi } from 'vitest';
+import { RecentReads } from './recent-reads.js';
 import { Reconciler } from './reconciler.js';
 import { captureBytes, intakeWorld, sleep } from './testing/fixtures.js';
 
@@ -25,7 +26,7 @@ it('retries a locked file with growing waits, says so once, and never fails it',
   const folder = world.store.folders.add(world.inbox, { recursive: false });
   const notices: string[] = [];
   const reconciler = new Reconciler(
-    { store: world.store, settleMs: 50, maxAttempts: 3, readConcurrency: 1 },
+    { store: world.store, settleMs: 50, maxAttempts: 3, readConcurrency: 1, recentReads: new RecentReads(1 << 20) },
     { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: (_l, m) => notices.push(m) },
   );
   const file = path.join(world.inbox, 'locked.png');

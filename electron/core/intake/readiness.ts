@@ -5,11 +5,13 @@ import { isCaptureError } from '../capture/errors.js';
 import { sniffFormat } from '../capture/formats.js';
 import { unreadableReason } from '../pipeline/pipeline.js';
 import type { CaptureInfo } from '../store/captures.js';
+import type { CaptureRead } from './recent-reads.js';
 import type { FileStat } from './scan.js';
 
 /** What a settled file turned out to be when it was read. */
 export type Readiness =
-  | { kind: 'ready'; sha256: string; info: CaptureInfo }
+  /** `read` is the content and its decoded header, for the pipeline to use without reading again. */
+  | { kind: 'ready'; sha256: string; info: CaptureInfo; read: CaptureRead }
   /** Read in full, but not a capture we can decode (yet: it may still be completed). */
   | { kind: 'invalid'; sha256: string; info: CaptureInfo; reason: string }
   /** Changed while it was read: it is still being written. */
@@ -40,6 +42,7 @@ export async function checkReadiness(file: string, seen: FileStat, limits: Decod
     return {
       kind: 'ready',
       sha256,
+      read: { bytes, info: header },
       info: {
         size: bytes.length,
         width: header.width,

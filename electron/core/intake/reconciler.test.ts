@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noiseBytes } from '../capture/testing/images.js';
 import type { WatchedFolder } from '../store/folders.js';
+import { RecentReads } from './recent-reads.js';
 import { Reconciler, type ReconcilerEvents } from './reconciler.js';
 import { captureBytes, intakeWorld, sleep, type IntakeWorld } from './testing/fixtures.js';
 
@@ -13,6 +14,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 let world: IntakeWorld;
 let folder: WatchedFolder;
 let reconciler: Reconciler;
+let recentReads: RecentReads;
 let events: { changed: string[]; queued: number; availability: (string | null)[]; notices: string[] };
 
 beforeEach(() => {
@@ -25,7 +27,8 @@ beforeEach(() => {
     availabilityChanged: (_folder, reason) => events.availability.push(reason),
     notice: (level, message) => events.notices.push(`${level}: ${message}`),
   };
-  reconciler = new Reconciler({ store: world.store, settleMs, maxAttempts: 3, readConcurrency: 2 }, recorder);
+  recentReads = new RecentReads(1 << 20);
+  reconciler = new Reconciler({ store: world.store, settleMs, maxAttempts: 3, readConcurrency: 2, recentReads }, recorder);
 });
 afterEach(() => world.close());
 
@@ -65,6 +68,10 @@ describe('Reconciler', () => {
     });
     expect(events).toMatchObject({ changed: [sha256(bytes)], queued: 1 });
     expect(world.store.folders.get(folder.id)?.lastScanAt).not.toBeNull();
+    // What was read to identify it waits for the pipeline: the content and its decoded header.
+    const read = recentReads.take(sha256(bytes))!;
+    expect(Buffer.from(read.bytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(read.info).toMatchObject({ width: 16, height: 16, bitDepth: 8, format: 'png' });
   });
 
   it('waits, without failing, while a file is still being written', async () => {
@@ -99,6 +106,8 @@ describe('Reconciler', () => {
     expect([...capture.paths].sort()).toEqual([...paths].sort());
     expect(world.store.captures.counts()).toMatchObject({ queued: 1, discovered: 0 });
     expect(events.queued).toBe(1);
+    // One read kept for the one capture; the copies were only identified.
+    expect(recentReads.heldBytes).toBe(bytes.length);
   });
 
   it('ignores hidden, temporary and non-capture files, and hidden folders', async () => {

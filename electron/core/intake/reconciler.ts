@@ -4,6 +4,7 @@ import type { FileRecord } from '../store/files.js';
 import type { WatchedFolder } from '../store/folders.js';
 import type { Store } from '../store/store.js';
 import { checkReadiness } from './readiness.js';
+import type { CaptureRead, RecentReads } from './recent-reads.js';
 import { FolderUnavailable, isWithin, scanFolder, type FolderListing } from './scan.js';
 
 export interface ReconcilerOptions extends DecodeLimits {
@@ -14,6 +15,8 @@ export interface ReconcilerOptions extends DecodeLimits {
   maxAttempts: number;
   /** Settled files read, hashed and decoded at once. */
   readConcurrency: number;
+  /** Where a newly queued capture's content waits for the pipeline. */
+  recentReads: RecentReads;
 }
 
 export interface ReconcilerEvents {
@@ -142,7 +145,7 @@ export class Reconciler {
         return Date.now() + settleMs;
       case 'ready':
         this.attempts.delete(record.path);
-        this.attach(record.path, outcome.sha256, outcome.info);
+        this.attach(record.path, outcome.sha256, outcome.info, outcome.read);
         return null;
       case 'invalid': {
         // A file may decode only once its writer has finished, so it gets several passes first.
@@ -167,11 +170,14 @@ export class Reconciler {
     }
   }
 
-  private attach(file: string, sha256: string, info: CaptureInfo): void {
+  private attach(file: string, sha256: string, info: CaptureInfo, read: CaptureRead): void {
     const { store } = this.options;
     const { created } = store.captures.attachFile(file, sha256, info);
     // Content that failed (its file vanished, or the model broke) gets another try when it turns up again.
-    if (created || store.captures.retry(sha256)) this.events.queued();
+    if (created || store.captures.retry(sha256)) {
+      this.options.recentReads.keep(sha256, read);
+      this.events.queued();
+    }
     this.events.captureChanged(sha256);
   }
 

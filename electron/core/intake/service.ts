@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { Feed } from './feed.js';
 import { PassScheduler } from './passes.js';
 import { Reconciler } from './reconciler.js';
+import { RecentReads } from './recent-reads.js';
 import { folderProblem } from './scan.js';
 import { FolderWatcher } from './watcher.js';
 
@@ -32,6 +33,8 @@ export interface IntakeListener {
   notice?(level: 'info' | 'warning' | 'error', message: string): void;
 }
 
+const recentReadsBytes = 128 * 1024 * 1024;
+
 /**
  * Watched folders in, stored results out. Every state lives in the store, so a restart resumes
  * where the last run stopped: nothing finished is redone, nothing unfinished is dropped.
@@ -53,12 +56,15 @@ export class Intake {
     this.store = options.store;
     this.rescanMs = options.rescanMs ?? 30_000;
     const decodeConcurrency = options.decodeConcurrency ?? 4;
+    // A burst of new captures waits here between being identified and being classified.
+    const recentReads = new RecentReads(recentReadsBytes);
     const notice = (level: 'info' | 'warning' | 'error', message: string) => listener.notice?.(level, message);
     this.feed = new Feed(options.classifier, {
       store: options.store,
       appVersion: options.appVersion,
       batchSize: options.batchSize ?? 8,
       decodeConcurrency,
+      recentReads,
       maxPixels: options.maxPixels,
       onCapture: (sha256) => listener.captureChanged?.(sha256),
       onProgress: () => listener.progress?.(this.feed.progress()),
@@ -70,6 +76,7 @@ export class Intake {
         settleMs: options.settleMs ?? 2000,
         maxAttempts: options.maxAttempts ?? 4,
         readConcurrency: decodeConcurrency,
+        recentReads,
         maxPixels: options.maxPixels,
       },
       {

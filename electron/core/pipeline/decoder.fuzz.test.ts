@@ -73,7 +73,7 @@ function mutate(seed: Buffer, m: Mutation): Buffer {
 /** Runs files through one pipeline and collects their outcomes, failing if any takes too long. */
 async function classifyAll(files: string[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
-  const pipeline = new Pipeline({ classifier, batchSize: 4, maxPixels: 4096 * 4096, onOutcome: (o) => void outcomes.push(o) });
+  const pipeline = new Pipeline({ classifier, batchSize: 4, maxPixels: 4096 * 4096, onOutcomes: (o) => void outcomes.push(...o) });
   pipeline.push(...files.map((file) => ({ path: file })));
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encode, foreignHeaders, greyImage, makeTempDir, writeCapture } from '../capture/testing/images.js';
+import { readCaptureInfo } from '../capture/decode.js';
 import { Classifier } from '../model/classifier.js';
 import { writeModelFolder } from '../model/testing/model-folder.js';
 import { Pipeline, type CaptureJob, type Outcome, type PipelineOptions } from './pipeline.js';
@@ -64,7 +65,7 @@ afterAll(async () => {
 /** A pipeline that collects its outcomes. */
 function collecting(options: Partial<PipelineOptions> = {}) {
   const outcomes: Outcome[] = [];
-  const pipeline = new Pipeline({ classifier, onOutcome: (o) => void outcomes.push(o), ...options });
+  const pipeline = new Pipeline({ classifier, onOutcomes: (o) => void outcomes.push(...o), ...options });
   return { pipeline, outcomes };
 }
 
@@ -110,6 +111,18 @@ describe('Pipeline', () => {
     const byPath = new Map(outcomes.map((o) => [o.job.path, o.sha256]));
     expect(byPath.get(good[0]!.path)).toBe('a'.repeat(64));
     expect(byPath.get(good[1]!.path)).not.toBe('a'.repeat(64));
+  });
+
+  it('uses a capture the intake has already read instead of reading the file again', async () => {
+    const bytes = await encode(greyImage(16, 12, 8, () => 204), 'png');
+    const info = await readCaptureInfo(bytes);
+    const { pipeline, outcomes } = collecting();
+    // The path no longer exists: only the read handed over can have been classified.
+    pipeline.push({ path: path.join(temp.dir, 'already-read.png'), sha256: 'b'.repeat(64), read: { bytes, info } });
+    await pipeline.idle();
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ status: 'ok', sha256: 'b'.repeat(64), prediction: { class: 'bright' } });
+    expect(outcomes[0]!.job.read).toBeUndefined(); // the content is not carried along with the result
   });
 
   it('runs the model in batches no larger than batchSize', async () => {

@@ -10,6 +10,8 @@ export interface CaptureJob {
   path: string;
   /** Known already when the intake hashed the file to identify it. */
   sha256?: string;
+  /** The file's content and header, when the intake has just read them: not read again. */
+  read?: { bytes: Uint8Array; info: CaptureInfo };
   page?: number;
 }
 
@@ -54,7 +56,8 @@ export interface PipelineOptions extends DecodeLimits {
   batchSize?: number;
   /** Captures decoded at once while the model runs (sharp works in libuv's thread pool). */
   decodeConcurrency?: number;
-  onOutcome: (outcome: Outcome) => void | Promise<void>;
+  /** The outcomes of one inference batch, or of one capture that failed before the model, in order. */
+  onOutcomes: (outcomes: Outcome[]) => void | Promise<void>;
   onProgress?: (progress: PipelineProgress) => void;
 }
 
@@ -167,22 +170,23 @@ export class Pipeline {
 
   private async prepare(job: CaptureJob): Promise<void> {
     const started = Date.now();
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-      bytes = await readFile(job.path);
+      bytes = job.read?.bytes ?? (await readFile(job.path));
     } catch (error) {
       await this.fail(job, null, null, 'unreadable', unreadableReason(error));
       return;
     }
     const sha256 = job.sha256 ?? createHash('sha256').update(bytes).digest('hex');
-    let info: CaptureInfo | null = null;
+    let info: CaptureInfo | null = job.read?.info ?? null;
     try {
-      info = await readCaptureInfo(bytes, this.options);
+      info ??= await readCaptureInfo(bytes, this.options);
       const { tensor, window } = await this.options.classifier.preprocessor.prepare(bytes, info, {
         page: job.page,
         maxPixels: this.options.maxPixels,
       });
-      this.ready.push({ job, sha256, info, tensor, window, started });
+      // The content is no longer needed once prepared: a deep queue holds tensors, not files.
+      this.ready.push({ job: { ...job, read: undefined }, sha256, info, tensor, window, started });
     } catch (error) {
       if (error instanceof CaptureError) await this.fail(job, sha256, info, error.code, error.message);
       else await this.fail(job, sha256, info, 'corrupt', `The capture could not be prepared: ${(error as Error).message}`);
@@ -203,16 +207,14 @@ export class Pipeline {
     // Outcomes are delivered outside the model's try: a failing listener is not a failing model.
     try {
       const now = Date.now();
-      for (let i = 0; i < batch.length; i++) {
-        const p = batch[i]!;
-        this.undelivered--;
+      const outcomes = batch.map((p, i): Outcome => {
+        this.finishedAt.push(now);
         if (!predictions) {
-          await this.fail(p.job, p.sha256, p.info, 'model-failed', failure!);
-          continue;
+          this.failed++;
+          return { status: 'failed', job: p.job, sha256: p.sha256, info: p.info, code: 'model-failed', reason: failure! };
         }
         this.done++;
-        this.finishedAt.push(now);
-        await this.options.onOutcome({
+        return {
           status: 'ok',
           job: p.job,
           sha256: p.sha256,
@@ -220,8 +222,10 @@ export class Pipeline {
           prediction: predictions[i]!,
           window: p.window,
           durationMs: now - p.started,
-        });
-      }
+        };
+      });
+      this.undelivered = 0;
+      await this.options.onOutcomes(outcomes);
     } finally {
       this.inferring = false;
       this.undelivered = 0;
@@ -232,7 +236,7 @@ export class Pipeline {
   private async fail(job: CaptureJob, sha256: string | null, info: CaptureInfo | null, code: string, reason: string): Promise<void> {
     this.failed++;
     this.finishedAt.push(Date.now());
-    await this.options.onOutcome({ status: 'failed', job, sha256, info, code, reason });
+    await this.options.onOutcomes([{ status: 'failed', job, sha256, info, code, reason }]);
   }
 
   private report(): void {

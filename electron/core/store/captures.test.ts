@@ -156,6 +156,25 @@ describe('captures', () => {
     db.close();
   });
 
+  it('saves a batch of results and failures in one transaction: all of it or none', () => {
+    const { store, file } = open();
+    registerModel(store);
+    for (let n = 1; n <= 4; n++) addFile(store, `/in/${n}.tif`, sha(n));
+    store.captures.claimNext(4);
+    const unknownModel = { ...modelA, sha256: 'f'.repeat(64) };
+    const broken = [resultFor(sha(1)), resultFor(sha(2), { model: unknownModel })];
+    expect(() => store.captures.saveOutcomes(broken, [{ sha256: sha(3), reason: 'Damaged.' }])).toThrow(/FOREIGN KEY/);
+    expect(store.captures.counts()).toMatchObject({ processing: 4, done: 0, failed: 0 });
+
+    store.captures.saveOutcomes([resultFor(sha(1)), resultFor(sha(2))], [{ sha256: sha(3), reason: 'Damaged.' }]);
+    expect(store.captures.counts()).toMatchObject({ processing: 1, done: 2, failed: 1 });
+    expect(store.captures.get(sha(3))).toMatchObject({ state: 'failed', failureReason: 'Damaged.' });
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM results').pluck().get()).toBe(2);
+    db.close();
+  });
+
   it('puts work cut short by a crash back in the queue on the next start', () => {
     const { store, file } = open();
     registerModel(store);

@@ -32,6 +32,12 @@ export interface Capture {
   paths: string[];
 }
 
+/** A capture that could not be classified; `reason` is shown to the user as is. */
+export interface CaptureFailure {
+  sha256: string;
+  reason: string;
+}
+
 /** One classification, with everything needed to reproduce it. */
 export interface ResultInput {
   sha256: string;
@@ -160,7 +166,7 @@ export function createCaptures(db: Database.Database) {
     }
     return { created };
   });
-  const done = db.transaction((result: ResultInput) => {
+  const saveDone = (result: ResultInput) => {
     saveResult.run({
       ...result,
       captureId: idOf(result.sha256),
@@ -171,6 +177,11 @@ export function createCaptures(db: Database.Database) {
       preprocessing: JSON.stringify(result.preprocessing),
     });
     setStateOf(result.sha256, 'done', null);
+  };
+  const done = db.transaction(saveDone);
+  const outcomes = db.transaction((results: ResultInput[], failures: CaptureFailure[]) => {
+    results.forEach(saveDone);
+    for (const { sha256, reason } of failures) setStateOf(sha256, 'failed', reason);
   });
 
   return {
@@ -199,6 +210,8 @@ export function createCaptures(db: Database.Database) {
     requeueProcessing: (): number => requeue.run(Date.now()).changes,
     /** Saves the result and marks its capture done, both or neither. */
     markDone: (result: ResultInput): void => done.immediate(result),
+    /** A batch's results and failures in one transaction: all saved or none (they stay 'processing'). */
+    saveOutcomes: (results: ResultInput[], failures: CaptureFailure[]): void => outcomes.immediate(results, failures),
     /** `reason` is shown to the user as is: a plain sentence. */
     markFailed: (sha256: string, reason: string): boolean => setStateOf(sha256, 'failed', reason),
     /** A failed capture goes back to the queue (e.g. its file turned up again). Returns whether it had failed. */
