@@ -122,6 +122,9 @@ export async function decodePixels(
   if (request.size) {
     image = image.resize(request.size.width, request.size.height, {
       fit: fitFor[request.size.resize],
+      // Bilinear and antialiased, as torchvision's Resize that most models are trained with; on a
+      // 2048² 16-bit field it takes about 16 ms where sharp's default Lanczos takes 25 (BENCHMARKS.md).
+      kernel: 'linear',
       position: 'centre',
       background: { r: 0, g: 0, b: 0 },
     });
