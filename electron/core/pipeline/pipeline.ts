@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { readCaptureInfo, type CaptureInfo, type DecodeLimits } from '../capture/decode.js';
 import { CaptureError } from '../capture/errors.js';
+import { contentSha256 } from '../capture/identity.js';
 import type { Classifier, Prediction } from '../model/classifier.js';
 import type { IntensityWindow } from '../capture/intensity.js';
 
@@ -177,7 +177,7 @@ export class Pipeline {
       await this.fail(job, null, null, 'unreadable', unreadableReason(error));
       return;
     }
-    const sha256 = job.sha256 ?? createHash('sha256').update(bytes).digest('hex');
+    const sha256 = job.sha256 ?? (await contentSha256(bytes));
     let info: CaptureInfo | null = job.read?.info ?? null;
     try {
       info ??= await readCaptureInfo(bytes, this.options);
