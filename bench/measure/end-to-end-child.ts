@@ -1,7 +1,7 @@
 /**
  * One end-to-end run in its own process, so its peak memory is the engine's alone: files copied
  * into a watched folder go through the real intake, pipeline, model and SQLite store.
- * Prints one JSON line: { rate, latencies, peakRssMb, failed }.
+ * Prints one JSON line: { rate, latencies, peakRssMb, engineThreadBusy, failed }.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,6 +51,7 @@ const intake = new Intake(
   },
 );
 await intake.start();
+const busyFrom = performance.eventLoopUtilization();
 
 const waitFor = (count: number) =>
   new Promise<void>((resolve) => {
@@ -69,6 +70,7 @@ if (request.mode === 'throughput') {
     await waitFor(i + 1);
   }
 }
+const engineThreadBusy = performance.eventLoopUtilization(busyFrom).utilization;
 await intake.stop();
 await classifier.close();
 store.close();
@@ -86,6 +88,7 @@ process.stdout.write(
     rate: rows.length / span,
     latencies: rows.map((r) => r.stored - r.settled),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    engineThreadBusy,
     failed,
   }) + '\n',
 );
