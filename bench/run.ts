@@ -14,6 +14,7 @@ import { makeFixtures, type FixtureKind } from './fixtures.js';
 import { measureDecodeOnly } from './measure/decode-only.js';
 import type { EndToEndRequest } from './measure/end-to-end-child.js';
 import { measureIdle } from './measure/idle.js';
+import { measureIntakePass, type IntakePass } from './measure/intake-pass.js';
 import { measureModelOnly } from './measure/model-only.js';
 import { runPeer, type PeerResult } from './measure/peer.js';
 import { percentile } from './measure/stats.js';
@@ -140,12 +141,15 @@ async function main(): Promise<void> {
     }
     log('Store: 100,000 results…');
     const store = await measureStore(path.join(work, 'store'));
+    const folderCaptures = quick ? 2_000 : 10_000;
+    log(`Intake: one folder holding ${folderCaptures.toLocaleString('en')} captures…`);
+    const intakePass = await measureIntakePass(folderCaptures);
     log('Idle: metascope watch on a quiet folder…');
     const cli = path.join(root, 'bin', 'metascope.js');
     const idleModel = existsSync(path.join(modelFolders.default!, 'model.json')) ? modelFolders.default! : modelFolders[wanted[0]!]!;
     const idleCpuPercent = await measureIdle(cli, idleModel, quick ? 10 : 30);
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
-    const report = { machine, rows, store, idleCpuPercent, gpu: 'none on this machine: CPU rows only' };
+    const report = { machine, rows, store, intakePass, idleCpuPercent, gpu: 'none on this machine: CPU rows only' };
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else printTable(report);
   } finally {
@@ -159,6 +163,7 @@ function printTable(report: {
   machine: string;
   rows: Row[];
   store: Awaited<ReturnType<typeof measureStore>>;
+  intakePass: IntakePass;
   idleCpuPercent: number | string;
 }): void {
   const header = ['model', 'input', 'model-only/s', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB'];
@@ -187,6 +192,10 @@ function printTable(report: {
   const s = report.store;
   console.log(
     `Store at ${s.results.toLocaleString('en')} results: history page p50 ${f(s.pageP50, 1)} ms, p95 ${f(s.pageP95, 1)} ms; insert ${f(s.insertRate, 0)} results/s`,
+  );
+  const p = report.intakePass;
+  console.log(
+    `Intake, one folder holding ${p.captures.toLocaleString('en')} captures: a new capture's pass ${f(p.namedPassMs, 1)} ms CPU; full listing (start, every 30 s) ${f(p.fullPassMs, 0)} ms CPU`,
   );
   console.log(
     `Idle: metascope watch on a quiet folder used ${typeof report.idleCpuPercent === 'number' ? `${f(report.idleCpuPercent, 2)}% of one core` : report.idleCpuPercent}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PassScheduler } from './passes.js';
+import { PassScheduler, type PassScope } from './passes.js';
 import { sleep } from './testing/fixtures.js';
 
 describe('PassScheduler', () => {
@@ -18,6 +18,45 @@ describe('PassScheduler', () => {
     release();
     await Promise.all([first, ...during]);
     expect(ran).toEqual([1, 1]);
+    await scheduler.stop();
+  });
+
+  it('gives the follow-up pass every file named meanwhile, or the whole folder if any request was for it', async () => {
+    const scopes: PassScope[] = [];
+    let release = () => {};
+    const scheduler = new PassScheduler(async (_id, scope) => {
+      scopes.push(scope.full ? scope : { full: false, changed: new Set(scope.changed) });
+      if (scopes.length % 2 === 1) await new Promise<void>((resolve) => (release = resolve));
+      return null;
+    });
+    const first = scheduler.run(1, ['/in/a.tif']);
+    const named = [scheduler.run(1, ['/in/b.tif']), scheduler.run(1, ['/in/c.tif', '/in/b.tif'])];
+    await sleep(5);
+    release();
+    await Promise.all([first, ...named]);
+    expect(scopes).toEqual([
+      { full: false, changed: new Set(['/in/a.tif']) },
+      { full: false, changed: new Set(['/in/b.tif', '/in/c.tif']) },
+    ]);
+
+    const third = scheduler.run(1, ['/in/d.tif']);
+    const whole = [scheduler.run(1, ['/in/e.tif']), scheduler.run(1)];
+    await sleep(5);
+    release();
+    await Promise.all([third, ...whole]);
+    expect(scopes.slice(2)).toEqual([{ full: false, changed: new Set(['/in/d.tif']) }, { full: true }]);
+    await scheduler.stop();
+  });
+
+  it('wakes a folder for its settling files alone, without listing it', async () => {
+    const scopes: PassScope[] = [];
+    const scheduler = new PassScheduler(async (_id, scope) => {
+      scopes.push(scope);
+      return scopes.length === 1 ? Date.now() + 10 : null;
+    });
+    await scheduler.run(3);
+    await sleep(60);
+    expect(scopes).toEqual([{ full: true }, { full: false, changed: new Set() }]);
     await scheduler.stop();
   });
 

@@ -1,14 +1,21 @@
+/** What a pass looks at: the whole folder, or only the files the watcher named (and those still settling). */
+export type PassScope = { full: true } | { full: false; changed: ReadonlySet<string> };
+
+export type Pass = (folderId: number, scope: PassScope, stopping: () => boolean) => Promise<number | null>;
+
 interface Slot {
   running: Promise<void> | null;
-  /** Asked for again while running: one more pass follows. */
+  /** Asked for again while running: one more pass follows, over everything asked for meanwhile. */
   again: boolean;
+  full: boolean;
+  changed: Set<string>;
   timer: NodeJS.Timeout | null;
 }
 
 /**
  * Runs reconcile passes, one at a time per folder, never more than asked: any number of requests
- * during a pass become one follow-up pass. A pass returns when the folder next has a file coming
- * due, and a timer wakes it then; with nothing pending, nothing runs.
+ * during a pass become one follow-up pass, full if any of them was. A pass returns when the folder
+ * next has a file coming due, and a timer wakes it then; with nothing pending, nothing runs.
  */
 export class PassScheduler {
   private readonly slots = new Map<number, Slot>();
@@ -16,12 +23,17 @@ export class PassScheduler {
   private readonly active = new Set<Promise<void>>();
   private stopped = false;
 
-  constructor(private readonly pass: (folderId: number, stopping: () => boolean) => Promise<number | null>) {}
+  constructor(private readonly pass: Pass) {}
 
-  /** Resolves once a pass that started after this call has finished for the folder. */
-  run(folderId: number): Promise<void> {
+  /**
+   * Resolves once a pass that started after this call has finished for the folder. Without
+   * `changed`, the pass lists the whole folder; with it, the pass looks at those files only.
+   */
+  run(folderId: number, changed?: Iterable<string>): Promise<void> {
     if (this.stopped) return Promise.resolve();
     const slot = this.slot(folderId);
+    if (changed === undefined) slot.full = true;
+    else for (const file of changed) slot.changed.add(file);
     if (slot.running) {
       slot.again = true;
       return slot.running;
@@ -53,7 +65,7 @@ export class PassScheduler {
 
   private slot(folderId: number): Slot {
     let slot = this.slots.get(folderId);
-    if (!slot) this.slots.set(folderId, (slot = { running: null, again: false, timer: null }));
+    if (!slot) this.slots.set(folderId, (slot = { running: null, again: false, full: false, changed: new Set(), timer: null }));
     return slot;
   }
 
@@ -62,9 +74,13 @@ export class PassScheduler {
       slot.again = false;
       if (slot.timer) clearTimeout(slot.timer);
       slot.timer = null;
-      const wakeAt = await this.pass(folderId, () => this.stopped);
+      const scope: PassScope = slot.full ? { full: true } : { full: false, changed: slot.changed };
+      slot.full = false;
+      slot.changed = new Set();
+      const wakeAt = await this.pass(folderId, scope, () => this.stopped);
       if (wakeAt !== null && !this.stopped && this.slots.get(folderId) === slot) {
-        slot.timer = setTimeout(() => void this.run(folderId), Math.max(0, wakeAt - Date.now()));
+        // Coming due is about files the store already knows to be settling: no listing needed.
+        slot.timer = setTimeout(() => void this.run(folderId, []), Math.max(0, wakeAt - Date.now()));
       }
     } while (slot.again && !this.stopped);
   }

@@ -185,6 +185,79 @@ describe('Reconciler', () => {
     expect(events.queued).toBe(1);
   });
 
+  describe('a pass over the files the watcher named', () => {
+    /** Settles and identifies `names` by partial passes that name them, as the watcher would. */
+    async function namedPasses(files: string[], limit = 10): Promise<void> {
+      let changed: ReadonlySet<string> = new Set(files);
+      for (let passes = 1; passes <= limit; passes++) {
+        const wakeAt = await reconciler.reconcile(folder.id, () => false, changed);
+        if (wakeAt === null) return;
+        changed = new Set(); // the timer's pass: only what is still settling
+        await sleep(Math.max(0, wakeAt - Date.now()) + 5);
+      }
+      throw new Error(`Still not quiet after ${limit} passes.`);
+    }
+
+    it('identifies a named file without looking at the rest of the folder', async () => {
+      const named = write('named.png', await captureBytes(20));
+      const unnamed = write('unnamed.png', await captureBytes(21));
+      await namedPasses([named]);
+      expect(world.store.files.get(named)?.sha256).not.toBeNull();
+      expect(world.store.files.get(unnamed)).toBeUndefined();
+      // The full listing (start, periodic rescan) finds what no event named.
+      await passesUntilQuiet();
+      expect(world.store.files.get(unnamed)?.sha256).not.toBeNull();
+    });
+
+    it('follows a named file that is still being written until it holds still', async () => {
+      const bytes = await captureBytes(22);
+      const file = write('slow.png', bytes.subarray(0, 20));
+      expect(await reconciler.reconcile(folder.id, () => false, new Set([file]))).not.toBeNull();
+      appendFileSync(file, bytes.subarray(20));
+      await namedPasses([file]);
+      expect(world.store.files.get(file)?.sha256).toBe(sha256(bytes));
+    });
+
+    it('applies the listing rules to named files: temporary, hidden, nested or too deep are not captures', async () => {
+      const nested = world.store.folders.add(path.join(world.inbox, 'nested'), { recursive: false });
+      const flat = world.store.folders.add(path.join(world.inbox, 'flat'), { recursive: false });
+      const files = [
+        write('c.tif.part', await captureBytes(23)),
+        write('.hidden/d.png', await captureBytes(24)),
+        write('nested/e.png', await captureBytes(25)),
+        write('notes.txt', 'not a capture'),
+        write('flat/deeper/f.png', await captureBytes(26)),
+        path.join(`${world.inbox}-elsewhere`, 'g.png'),
+      ];
+      await namedPasses(files);
+      expect(world.store.captures.counts()).toMatchObject({ discovered: 0, queued: 0 });
+      await reconciler.reconcile(flat.id, () => false, new Set(files));
+      expect(world.store.files.inFolder(flat.id)).toEqual([]);
+      expect(world.store.files.inFolder(nested.id)).toEqual([]);
+    });
+
+    it('forgets a named file that is gone, and leaves an unplugged folder to a full pass', async () => {
+      const bytes = await captureBytes(27);
+      const file = write('gone.png', bytes);
+      await namedPasses([file]);
+      rmSync(file);
+      await namedPasses([file]);
+      expect(world.store.files.get(file)).toBeUndefined();
+      expect(world.store.captures.get(sha256(bytes))).toMatchObject({ paths: [] });
+
+      const kept = write('kept.png', await captureBytes(28));
+      await namedPasses([kept]);
+      const away = `${world.inbox}-unplugged`;
+      renameSync(world.inbox, away);
+      expect(await reconciler.reconcile(folder.id, () => false, new Set([kept]))).toBeNull();
+      expect(world.store.folders.get(folder.id)?.state).toBe('unavailable');
+      expect(world.store.files.get(kept)?.sha256).not.toBeNull(); // known files are kept while it is away
+      renameSync(away, world.inbox);
+      await namedPasses([]);
+      expect(world.store.folders.get(folder.id)?.state).toBe('available');
+    });
+  });
+
   it('leaves a nested watched folder to its own reconciliation', async () => {
     const nested = world.store.folders.add(path.join(world.inbox, 'nested'), { recursive: false });
     const inner = write('nested/inner.png', await captureBytes(13));

@@ -5,7 +5,16 @@ import type { WatchedFolder } from '../store/folders.js';
 import type { Store } from '../store/store.js';
 import { checkReadiness } from './readiness.js';
 import type { CaptureRead, RecentReads } from './recent-reads.js';
-import { FolderUnavailable, isWithin, scanFolder, type FolderListing } from './scan.js';
+import {
+  checkFolder,
+  FolderUnavailable,
+  isListed,
+  isWithin,
+  scanFolder,
+  statFiles,
+  type FolderListing,
+  type ScanOptions,
+} from './scan.js';
 
 export interface ReconcilerOptions extends DecodeLimits {
   store: Store;
@@ -56,14 +65,40 @@ export class Reconciler {
     private readonly events: ReconcilerEvents,
   ) {}
 
-  /** One pass over a folder. Returns when its next file comes due (settled or retry), or null. */
-  async reconcile(folderId: number, shouldStop: () => boolean = () => false): Promise<number | null> {
+  /**
+   * One pass over a folder. Returns when its next file comes due (settled or retry), or null.
+   * With `changed` (the files the watcher named), the pass looks only at those and at the files
+   * still settling, so its cost does not grow with the thousands of captures already identified;
+   * without it, the whole folder is listed and compared.
+   */
+  async reconcile(
+    folderId: number,
+    shouldStop: () => boolean = () => false,
+    changed?: ReadonlySet<string>,
+  ): Promise<number | null> {
     const { store } = this.options;
     const folder = store.folders.get(folderId);
     if (!folder?.enabled) return null;
+    const scope: ScanOptions = { recursive: folder.recursive, skip: this.nestedIn(folder) };
+    // A folder coming back is caught up on by a full listing.
+    const partial = changed !== undefined && folder.state === 'available';
     let listing: FolderListing;
+    let known: Map<string, FileRecord>;
     try {
-      listing = await scanFolder(folder.path, { recursive: folder.recursive, skip: this.nestedIn(folder) });
+      if (partial) {
+        await checkFolder(folder.path);
+        const settling = store.files.settlingIn(folder.id);
+        const named = [...changed].filter((file) => isListed(folder.path, file, scope));
+        listing = await statFiles(new Set([...named, ...settling.map((f) => f.path)]));
+        known = new Map(settling.map((f) => [f.path, f]));
+        for (const file of named) {
+          const record = known.has(file) ? undefined : store.files.get(file);
+          if (record) known.set(file, record);
+        }
+      } else {
+        listing = await scanFolder(folder.path, scope);
+        known = new Map(store.files.inFolder(folder.id).map((f) => [f.path, f]));
+      }
     } catch (error) {
       if (!(error instanceof FolderUnavailable)) throw error;
       this.setAvailability(folder, error.message);
@@ -72,7 +107,6 @@ export class Reconciler {
     if (folder.state === 'unavailable') this.setAvailability(folder, null);
 
     const now = Date.now();
-    const known = new Map(store.files.inFolder(folder.id).map((f) => [f.path, f]));
     this.forgetVanished(known, listing);
     const due: FileRecord[] = [];
     let wakeAt: number | null = null;

@@ -1,5 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
+import { access, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isCaptureFileName } from '../capture/formats.js';
 
@@ -58,6 +58,50 @@ export async function scanFolder(root: string, options: ScanOptions): Promise<Fo
   return listing;
 }
 
+/** Throws FolderUnavailable when `root` is not a readable folder (a pass that lists nothing still checks). */
+export async function checkFolder(root: string): Promise<void> {
+  try {
+    await access(root, constants.R_OK | constants.X_OK);
+    if (!(await stat(root)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+  } catch (error) {
+    throw new FolderUnavailable(folderProblem(error));
+  }
+}
+
+/**
+ * Stats the given files the way a listing would see them: a file that is gone is simply absent,
+ * one that cannot be read is kept as it was known. For passes that know which files changed.
+ */
+export async function statFiles(files: Iterable<string>): Promise<FolderListing> {
+  const listing: FolderListing = { files: new Map(), unreadable: [] };
+  await Promise.all([...files].map((file) => statInto(file, listing)));
+  return listing;
+}
+
+/** Whether a listing of `root` would include `file`: the same rules as the walk below. */
+export function isListed(root: string, file: string, options: ScanOptions): boolean {
+  if (!isWithin(root, file) || file === root || !isCaptureFileName(path.basename(file))) return false;
+  const folders = path.relative(root, path.dirname(file));
+  if (folders === '') return true;
+  if (!options.recursive) return false;
+  let folder = root;
+  for (const name of folders.split(path.sep)) {
+    folder = path.join(folder, name);
+    if (name.startsWith('.') || options.skip.has(folder)) return false;
+  }
+  return true;
+}
+
+async function statInto(file: string, listing: FolderListing): Promise<void> {
+  try {
+    const info = await stat(file);
+    if (info.isFile()) listing.files.set(file, { size: info.size, mtimeMs: info.mtimeMs });
+  } catch (error) {
+    // Gone between readdir and stat: simply not there. Anything else: keep what we knew.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') listing.unreadable.push(file);
+  }
+}
+
 async function walk(folder: string, entries: Dirent[], options: ScanOptions, listing: FolderListing): Promise<void> {
   const subfolders: string[] = [];
   const candidates: string[] = [];
@@ -69,17 +113,7 @@ async function walk(folder: string, entries: Dirent[], options: ScanOptions, lis
       candidates.push(full);
     }
   }
-  await Promise.all(
-    candidates.map(async (file) => {
-      try {
-        const info = await stat(file);
-        if (info.isFile()) listing.files.set(file, { size: info.size, mtimeMs: info.mtimeMs });
-      } catch (error) {
-        // Gone between readdir and stat: simply not there. Anything else: keep what we knew.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') listing.unreadable.push(file);
-      }
-    }),
-  );
+  await Promise.all(candidates.map((file) => statInto(file, listing)));
   for (const sub of subfolders) {
     let children: Dirent[];
     try {

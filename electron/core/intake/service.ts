@@ -90,9 +90,9 @@ export class Intake {
         notice,
       },
     );
-    this.passes = new PassScheduler(async (folderId, stopping) => {
+    this.passes = new PassScheduler(async (folderId, scope, stopping) => {
       try {
-        return await this.reconciler.reconcile(folderId, stopping);
+        return await this.reconciler.reconcile(folderId, stopping, scope.full ? undefined : scope.changed);
       } catch (error) {
         // A folder removed during its pass leaves nothing to report.
         if (this.store.folders.get(folderId)) {
@@ -101,7 +101,7 @@ export class Intake {
         return null;
       }
     });
-    this.watcher = new FolderWatcher((folderId) => void this.passes.run(folderId));
+    this.watcher = new FolderWatcher((folderId, changed) => void this.passes.run(folderId, changed ?? undefined));
   }
 
   /** Queues again what a crash cut short, watches the enabled folders, catches up with them, starts classifying. */

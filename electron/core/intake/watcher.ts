@@ -12,16 +12,26 @@ export function ignoredPath(root: string, file: string, stats?: Stats): boolean 
   return stats?.isFile() === true && !isCaptureFileName(name);
 }
 
+/** Files whose events name them; a folder event, an error or the initial look ask for the whole folder. */
+const fileEvents = new Set(['add', 'change', 'unlink']);
+
+interface Gathering {
+  timer: NodeJS.Timeout;
+  /** The files named so far, or null once the whole folder is to be looked at. */
+  changed: Set<string> | null;
+}
+
 /**
  * File-system events, used only as hints: each folder's events are gathered for `delayMs` and
- * then wake its reconciler once. Missed or odd events do no harm; the periodic rescan catches up.
+ * then wake its reconciler once, naming the files they were about (or null: look at everything).
+ * Missed or odd events do no harm; the periodic rescan lists every folder and catches up.
  */
 export class FolderWatcher {
   private readonly watchers = new Map<number, FSWatcher>();
-  private readonly pending = new Map<number, NodeJS.Timeout>();
+  private readonly pending = new Map<number, Gathering>();
 
   constructor(
-    private readonly onHint: (folderId: number) => void,
+    private readonly onHint: (folderId: number, changed: ReadonlySet<string> | null) => void,
     private readonly delayMs = 150,
   ) {}
 
@@ -34,16 +44,16 @@ export class FolderWatcher {
       depth: folder.recursive ? undefined : 0,
       ignored: (file, stats) => ignoredPath(folder.path, file, stats),
     });
-    watcher.on('all', () => this.hint(folder.id));
+    watcher.on('all', (event, file) => this.hint(folder.id, fileEvents.has(event) ? path.resolve(file) : null));
     // Files that arrived while the watch was being set up raised no event: look once it is ready.
-    watcher.on('ready', () => this.hint(folder.id));
+    watcher.on('ready', () => this.hint(folder.id, null));
     // A vanished or unreadable folder: the reconciler finds out why and says so.
-    watcher.on('error', () => this.hint(folder.id));
+    watcher.on('error', () => this.hint(folder.id, null));
     this.watchers.set(folder.id, watcher);
   }
 
   async unwatch(folderId: number): Promise<void> {
-    clearTimeout(this.pending.get(folderId));
+    clearTimeout(this.pending.get(folderId)?.timer);
     this.pending.delete(folderId);
     const watcher = this.watchers.get(folderId);
     this.watchers.delete(folderId);
@@ -54,14 +64,18 @@ export class FolderWatcher {
     await Promise.all([...this.watchers.keys()].map((id) => this.unwatch(id)));
   }
 
-  private hint(folderId: number): void {
-    if (this.pending.has(folderId)) return;
-    this.pending.set(
-      folderId,
-      setTimeout(() => {
-        this.pending.delete(folderId);
-        this.onHint(folderId);
-      }, this.delayMs),
-    );
+  private hint(folderId: number, file: string | null): void {
+    const gathering = this.pending.get(folderId);
+    if (gathering) {
+      if (file === null) gathering.changed = null;
+      else gathering.changed?.add(file);
+      return;
+    }
+    const timer = setTimeout(() => {
+      const { changed } = this.pending.get(folderId)!;
+      this.pending.delete(folderId);
+      this.onHint(folderId, changed);
+    }, this.delayMs);
+    this.pending.set(folderId, { timer, changed: file === null ? null : new Set([file]) });
   }
 }

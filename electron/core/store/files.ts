@@ -59,6 +59,8 @@ export function createFiles(db: Database.Database) {
   );
   const byPath = db.prepare<[string], FileRow>(`${select} WHERE f.path = ?`);
   const inFolder = db.prepare<[number], FileRow>(`${select} WHERE f.folder_id = ? ORDER BY f.path`);
+  // capture_files_by_folder (folder_id, capture_id) finds these without reading the settled ones.
+  const settlingIn = db.prepare<[number], FileRow>(`${select} WHERE f.folder_id = ? AND f.capture_id IS NULL`);
   const forget = db.prepare<[string]>(
     'DELETE FROM capture_files WHERE path IN (SELECT value FROM json_each(?))',
   );
@@ -79,6 +81,8 @@ export function createFiles(db: Database.Database) {
     get,
     /** Every known file of a watched folder, for comparing with its listing. */
     inFolder: (folderId: number): FileRecord[] => inFolder.all(folderId).map(toFile),
+    /** The files of a watched folder not yet identified: settling, or waiting to be read again. */
+    settlingIn: (folderId: number): FileRecord[] => settlingIn.all(folderId).map(toFile),
     /** Drops sightings of files gone from disk; their captures, results and reviews stay. */
     forget(paths: readonly string[]): number {
       return forget.run(JSON.stringify(paths)).changes;
