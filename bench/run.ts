@@ -53,6 +53,8 @@ interface Row {
   ofIdeal: number;
   ofModelOnly: number;
   peakRssMb: number;
+  /** Share of the end-to-end run the engine's own JS thread was busy (event-loop utilisation). */
+  engineThreadBusy: number;
   latencyP50: number | null;
   latencyP95: number | null;
   peer: PeerResult;
@@ -69,7 +71,13 @@ function ensureBenchModels(wanted: string[]): void {
   if (run.status !== 0) log(`Could not generate ${missing.join(', ')}: those rows are skipped.`);
 }
 
-function endToEnd(request: EndToEndRequest): { rate: number; latencies: number[]; peakRssMb: number; failed: number } {
+function endToEnd(request: EndToEndRequest): {
+  rate: number;
+  latencies: number[];
+  peakRssMb: number;
+  engineThreadBusy: number;
+  failed: number;
+} {
   const child = path.join(benchDir, 'measure', 'end-to-end-child.ts');
   const run = spawnSync(process.execPath, ['--import', 'tsx', child, JSON.stringify(request)], {
     encoding: 'utf8',
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
           ofIdeal: throughput.rate / ideal,
           ofModelOnly: throughput.rate / modelOnly.rate,
           peakRssMb: throughput.peakRssMb,
+          engineThreadBusy: throughput.engineThreadBusy,
           latencyP50,
           latencyP95,
           peer,
@@ -166,7 +175,7 @@ function printTable(report: {
   intakePass: IntakePass;
   idleCpuPercent: number | string;
 }): void {
-  const header = ['model', 'input', 'model-only/s', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB'];
+  const header = ['model', 'input', 'model-only/s', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB', 'engine thread'];
   const lines = report.rows.map((r) => [
     r.model,
     r.kind,
@@ -181,6 +190,7 @@ function printTable(report: {
     f(r.latencyP50, 0),
     f(r.latencyP95, 0),
     f(r.peakRssMb, 0),
+    `${f(r.engineThreadBusy * 100, 0)}%`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const show = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
