@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Classifier } from '../model/classifier.js';
 import { vanishedReason } from './feed.js';
-import { Intake, type IntakeListener, type IntakeOptions } from './service.js';
+import { Intake, rescanDelay, type IntakeListener, type IntakeOptions } from './service.js';
 import { captureBytes, intakeWorld, waitFor, type IntakeWorld } from './testing/fixtures.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -228,3 +228,11 @@ function fakeResult(sha: string) {
     classifiedAt: 1,
   };
 }
+
+describe('rescanDelay', () => {
+  it('rescans every interval while a rescan is cheap, and keeps a costly one to about 1% of the time', () => {
+    expect(rescanDelay(30_000, 0)).toBe(30_000);
+    expect(rescanDelay(30_000, 40)).toBe(30_000); // a folder of a few thousand captures
+    expect(rescanDelay(30_000, 900)).toBe(90_000); // tens of thousands: 0.9 s every 90 s
+  });
+});

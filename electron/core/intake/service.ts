@@ -36,6 +36,15 @@ export interface IntakeListener {
 const recentReadsBytes = 128 * 1024 * 1024;
 
 /**
+ * When the next full rescan runs. It is the safety net for events a file system never sends (network
+ * shares), so it runs every `rescanMs`, but never takes more than about 1% of the time, however
+ * many captures the folders have piled up.
+ */
+export function rescanDelay(rescanMs: number, lastRescanMs: number): number {
+  return Math.max(rescanMs, lastRescanMs * 100);
+}
+
+/**
  * Watched folders in, stored results out. Every state lives in the store, so a restart resumes
  * where the last run stopped: nothing finished is redone, nothing unfinished is dropped.
  */
@@ -115,7 +124,7 @@ export class Intake {
     folders.forEach((folder) => this.watcher.watch(folder));
     await Promise.all(folders.map((folder) => this.passes.run(folder.id)));
     if (this.stopped) return;
-    this.rescanTimer = setInterval(() => void this.rescan(), this.rescanMs);
+    this.scheduleRescan(0);
     this.feed.start();
   }
 
@@ -183,6 +192,14 @@ export class Intake {
     return this.feed.progress();
   }
 
+  private scheduleRescan(lastRescanMs: number): void {
+    this.rescanTimer = setTimeout(async () => {
+      const started = Date.now();
+      await this.rescan();
+      if (!this.stopped) this.scheduleRescan(Date.now() - started);
+    }, rescanDelay(this.rescanMs, lastRescanMs));
+  }
+
   /** Reconciles every enabled folder now. */
   async rescan(): Promise<void> {
     await Promise.all(this.enabledFolders().map((folder) => this.passes.run(folder.id)));
@@ -191,7 +208,7 @@ export class Intake {
   /** Stops watching, finishes what is in flight (its results saved) and leaves the rest queued. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    if (this.rescanTimer) clearTimeout(this.rescanTimer);
     await this.passes.stop();
     await this.watcher.close();
     await this.feed.stop();
