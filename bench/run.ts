@@ -39,7 +39,7 @@ const modelFolders: Record<string, string> = {
 };
 const counts: Record<FixtureKind, number> = quick
   ? { crop224: 24, field8: 8, field16: 6 }
-  : { crop224: 96, field8: 32, field16: 16 };
+  : { crop224: 96, field8: 64, field16: 48 };
 
 interface Row {
   model: string;
