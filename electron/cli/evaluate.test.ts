@@ -138,6 +138,41 @@ describe.concurrent('metascope evaluate', () => {
     expect(stderr).toContain(`metascope: The report folder ${blocked} cannot be written (ENOTDIR).`);
   });
 
+  it('--group resamples the captures of one frame together, and says which file names it could not group', async () => {
+    const framed = path.join(temp.dir, 'framed');
+    const write = async (folder: string, name: string, level: number) => {
+      mkdirSync(path.join(framed, folder), { recursive: true });
+      writeCapture(path.join(framed, folder), name, await encode(greyImage(8, 8, 8, () => level), 'png'));
+    };
+    await write('dim', 'f1-a.png', 51);
+    await write('dim', 'f1-b.png', 51);
+    await write('dim', 'f2-a.png', 51);
+    await write('dim', 'f3-a.png', 204);
+    await write('dim', 'odd.png', 51);
+    await write('bright', 'f4-a.png', 204);
+    await write('bright', 'f4-b.png', 204);
+    await write('bright', 'f5-a.png', 204);
+    const grouped = await evaluate('--json', '--group', '^(f[0-9])-', framed);
+    expect(grouped.code).toBe(0);
+    const report = JSON.parse(grouped.stdout);
+    // f1…f5, and odd.png on its own.
+    expect(report.bootstrap).toMatchObject({ resamples: 1000, groups: 6 });
+    expect(grouped.stderr).toContain('--group "^(f[0-9])-" matched no part of 1 file name; each is resampled on its own.');
+    const plain = JSON.parse((await evaluate('--json', framed)).stdout);
+    expect(plain.bootstrap.groups).toBeNull();
+    expect(plain.balancedAccuracy.value).toBe(report.balancedAccuracy.value);
+    expect([plain.balancedAccuracy.low, plain.balancedAccuracy.high]).not.toEqual([
+      report.balancedAccuracy.low,
+      report.balancedAccuracy.high,
+    ]);
+
+    const table = await evaluate('--group', '^(f[0-9])-', framed);
+    expect(table.stdout).toContain('within each class, drawing whole groups (6 groups).');
+    const invalid = await evaluate('--group', '(f', framed);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/--group "\(f" is not a regular expression/);
+  });
+
   it('a subfolder that matches no class is a usage error naming it and the classes', async () => {
     const root = path.join(temp.dir, 'unmatched');
     await writeGreys(root, 'dim', [51]);

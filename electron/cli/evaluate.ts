@@ -18,10 +18,13 @@ import { UsageError } from './usage.js';
 export interface EvaluateOptions extends ModelRunOptions {
   json: boolean;
   out?: string;
+  /** A regular expression over file names: captures with the same match are resampled together. */
+  group?: string;
 }
 
 /** `metascope evaluate`: 0 when every capture was evaluated, 1 when some failed. */
 export async function evaluateCommand(folder: string, options: EvaluateOptions): Promise<number> {
+  const groupOf = options.group === undefined ? null : groupingBy(options.group);
   const classifier = await openClassifier(options);
   try {
     const { classes } = classifier.manifest;
@@ -35,6 +38,7 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
     );
     // In listing order, not arrival order, so the seeded bootstrap gives the same intervals every run.
     const samples: Scored[] = [];
+    const groups: string[] = [];
     const failed: FailedCapture[] = labelled.problems.map((p) => ({
       file: p.path,
       class: classes[p.truth]!,
@@ -50,9 +54,16 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
           predicted: classes.indexOf(prediction.class),
           probabilities: classes.map((name) => prediction.probabilities[name]!),
         });
+        if (groupOf) groups.push(groupOf(file) ?? `\u0000${file}`);
       }
     }
-    const evaluation = evaluate(samples, classes);
+    const alone = groups.filter((g) => g.startsWith('\u0000')).length;
+    if (alone > 0) {
+      process.stderr.write(
+        `metascope: --group "${options.group}" matched no part of ${alone} file name${alone === 1 ? '' : 's'}; each is resampled on its own.\n`,
+      );
+    }
+    const evaluation = evaluate(samples, classes, { groups: groupOf ? groups : undefined });
     const report = evaluationReport(evaluation, failed, classifier.identity);
     if (options.json) process.stdout.write(JSON.stringify(report) + '\n');
     else writeEvaluationTable(process.stdout, evaluation, failed, labelled.folders);
@@ -62,6 +73,20 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
   } finally {
     await classifier.close();
   }
+}
+
+/** The group of a capture from its file name: the pattern's first bracketed part, or its whole match; null when it does not match. */
+function groupingBy(pattern: string): (file: string) => string | null {
+  let expression: RegExp;
+  try {
+    expression = new RegExp(pattern);
+  } catch (error) {
+    throw new UsageError(`--group "${pattern}" is not a regular expression: ${(error as Error).message}.`);
+  }
+  return (file) => {
+    const match = expression.exec(path.basename(file));
+    return match ? (match[1] ?? match[0]) : null;
+  };
 }
 
 const quoted = (names: string[]): string => names.map((n) => `"${n}"`).join(', ');

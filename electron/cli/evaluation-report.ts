@@ -73,7 +73,8 @@ export function writeEvaluationTable(
   const level = `${bootstrap.level * 100}%`;
   out.write(
     `Evaluated ${e.n} captures in ${classes.length} classes${failed.length ? `; ${failed.length} failed and are left out` : ''}.\n` +
-      `Intervals: ${level}, percentile bootstrap over ${bootstrap.resamples} resamples within each class.\n\n`,
+      `Intervals: ${level}, percentile bootstrap over ${bootstrap.resamples} resamples within each class` +
+      (bootstrap.groups === null ? '.\n\n' : `, drawing whole groups (${bootstrap.groups} groups).\n\n`),
   );
   table(
     out,

@@ -68,6 +68,10 @@ withModelRun(
 )
   .option('--json', 'print one JSON object instead of tables', false)
   .option('--out <folder>', 'also write report.json, roc.svg/.png and reliability.svg/.png into this folder')
+  .option(
+    '--group <pattern>',
+    "resample captures in groups for the intervals: a regular expression over file names, its bracketed part (or whole match) naming the group, e.g. '^([^-]+-[0-9]+)-' for the frame of HT1080-000012-3-41.jpg",
+  )
   .action(async (folder: string, options) => {
     process.exitCode = await evaluateCommand(folder, options);
   });

@@ -29,6 +29,22 @@ describe('bootstrap', () => {
     expect(stratifiedResamples(strata, 50, 7)).toEqual(resamples);
   });
 
+  it('with groups, draws whole groups within each class: captures of one frame stay together', () => {
+    const strata = [0, 0, 0, 1, 1];
+    const groups = ['frame-a', 'frame-a', 'frame-b', 'frame-c', 'frame-c'];
+    const resamples = stratifiedResamples(strata, 200, 3, groups);
+    const count = (indices: number[], i: number) => indices.filter((j) => j === i).length;
+    for (const indices of resamples) {
+      expect(count(indices, 0)).toBe(count(indices, 1)); // frame-a's two cells come and go together
+      expect(indices.filter((i) => strata[i] === 1)).toEqual([3, 4]); // class 1 has one frame: always it
+      expect(count(indices, 0) + count(indices, 2)).toBe(2); // two frames drawn for class 0
+    }
+    const sizes = new Set(resamples.map((indices) => indices.length));
+    expect(sizes).toEqual(new Set([4, 5, 6])); // b+b, a+b, a+a: sizes follow the frames drawn
+    // Without groups, each capture is its own group: the same draws as before groups existed.
+    expect(stratifiedResamples(strata, 20, 3, strata.map((_, i) => String(i)))).toEqual(stratifiedResamples(strata, 20, 3));
+  });
+
   it('quantiles interpolate between neighbours; intervals skip undefined replicates', () => {
     expect(quantile([1, 2, 3, 4], 0)).toBe(1);
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);

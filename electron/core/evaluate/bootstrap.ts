@@ -14,20 +14,29 @@ export function seededRandom(seed: number): () => number {
 
 /**
  * Index sets drawn with replacement within each stratum (class), so every resample keeps the
- * class sizes of the data and per-class metrics stay defined.
+ * class sizes of the data and per-class metrics stay defined. With `groups` (say, the microscope
+ * frame of each capture), whole groups are drawn instead of single captures: neighbouring cells
+ * of one frame are not independent, and resampling them one by one makes intervals too narrow.
  */
-export function stratifiedResamples(strata: readonly number[], count: number, seed: number): number[][] {
+export function stratifiedResamples(
+  strata: readonly number[],
+  count: number,
+  seed: number,
+  groups?: readonly string[],
+): number[][] {
   const random = seededRandom(seed);
-  const groups = new Map<number, number[]>();
+  const units = new Map<number, Map<string, number[]>>();
   strata.forEach((stratum, i) => {
-    const members = groups.get(stratum);
+    let byGroup = units.get(stratum);
+    if (!byGroup) units.set(stratum, (byGroup = new Map()));
+    const key = groups ? groups[i]! : String(i);
+    const members = byGroup.get(key);
     if (members) members.push(i);
-    else groups.set(stratum, [i]);
+    else byGroup.set(key, [i]);
   });
+  const perStratum = [...units.values()].map((byGroup) => [...byGroup.values()]);
   return Array.from({ length: count }, () =>
-    [...groups.values()].flatMap((members) =>
-      members.map(() => members[Math.floor(random() * members.length)]!),
-    ),
+    perStratum.flatMap((drawn) => drawn.flatMap(() => drawn[Math.floor(random() * drawn.length)]!)),
   );
 }
 

@@ -30,7 +30,7 @@ describe('evaluate', () => {
 
   it('gives each metric a 95% interval around its value', () => {
     expect(evaluation.n).toBe(120);
-    expect(evaluation.bootstrap).toEqual({ resamples: 1000, seed: 1, level: 0.95, stratified: true });
+    expect(evaluation.bootstrap).toEqual({ resamples: 1000, seed: 1, level: 0.95, stratified: true, groups: null });
     for (const [name, e] of estimates(evaluation)) {
       expect(e.low, name).toBeLessThanOrEqual(e.value!);
       expect(e.high, name).toBeGreaterThanOrEqual(e.value!);

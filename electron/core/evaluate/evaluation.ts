@@ -46,7 +46,8 @@ export interface Evaluation {
   /** One curve for two classes (positive: classes[1]); one per class against the rest for more. */
   roc: { positive: string; points: RocPoint[] }[];
   reliability: ReliabilityBin[];
-  bootstrap: { resamples: number; seed: number; level: number; stratified: true };
+  /** `groups`: how many groups were resampled whole (null: each capture on its own). */
+  bootstrap: { resamples: number; seed: number; level: number; stratified: true; groups: number | null };
 }
 
 export interface EvaluationOptions {
@@ -54,6 +55,8 @@ export interface EvaluationOptions {
   seed?: number;
   level?: number;
   bins?: number;
+  /** Per sample, the group it is resampled with (e.g. its microscope frame). */
+  groups?: readonly string[];
 }
 
 interface Point {
@@ -79,18 +82,19 @@ function pointMetrics(samples: readonly Scored[], classCount: number, bins: numb
   };
 }
 
-/** Every metric with its percentile interval over class-stratified bootstrap resamples. */
+/** Every metric with its percentile interval over class-stratified (and optionally grouped) bootstrap resamples. */
 export function evaluate(
   samples: readonly Scored[],
   classes: string[],
   options: EvaluationOptions = {},
 ): Evaluation {
-  const { resamples = 1000, seed = 1, level = 0.95, bins = 10 } = options;
+  const { resamples = 1000, seed = 1, level = 0.95, bins = 10, groups } = options;
   const point = pointMetrics(samples, classes.length, bins);
   const replicates = stratifiedResamples(
     samples.map((s) => s.truth),
     resamples,
     seed,
+    groups,
   ).map((indices) =>
     pointMetrics(
       indices.map((i) => samples[i]!),
@@ -125,6 +129,6 @@ export function evaluate(
       points: rocCurve(t.scores, t.labels),
     })),
     reliability: reliabilityBins(samples, bins),
-    bootstrap: { resamples, seed, level, stratified: true },
+    bootstrap: { resamples, seed, level, stratified: true, groups: groups ? new Set(groups).size : null },
   };
 }
