@@ -97,6 +97,11 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
  * A new request whose fuzzing never passes validation fails its test until it has one here.
  */
 const examples: Partial<Record<RequestName, unknown[]>> = {
+  // A required integer id: random numbers are mostly fractions, so a run could miss every valid one.
+  'folders.update': [{ id: 1, enabled: false }, { id: 2, recursive: true }],
+  'folders.remove': [{ id: 3 }],
+  'folders.add': [{ path: '/lab/microscope', recursive: true }],
+  'models.import': [{ folder: '/lab/models/resnet' }],
   'captures.import': [{ files: [{ name: 'cell.png', dataBase64: 'iVBORw0KGgo=' }] }],
   'captures.get': [{ sha256: 'a'.repeat(64) }],
   'reviews.add': [
