@@ -134,9 +134,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const previous = classifier;
     classifier = next;
     modelProblem = null;
-    if (intake) intake.setClassifier(next);
-    // The old session may still be finishing a batch; the pipeline holds its own reference.
-    if (previous) setTimeout(() => void previous.close(), 30_000).unref();
+    // The old model is closed once it has finished the captures it had started, never under them.
+    const finished = intake ? intake.setClassifier(next) : Promise.resolve();
+    if (previous) void finished.then(() => previous.close());
   };
 
   const chooseModelFolder = async (): Promise<string> => {

@@ -64,10 +64,13 @@ export class Feed {
     this.fill();
   }
 
-  /** The next captures go to a new pipeline; the old one finishes what it has claimed. */
-  setClassifier(classifier: Classifier): void {
+  /**
+   * Captures not yet started go to a new pipeline with this model; the old one finishes what it
+   * has started. Resolves when it has, so the old model can be closed without failing a capture.
+   */
+  setClassifier(classifier: Classifier): Promise<void> {
     this.classifier = classifier;
-    this.replacePipeline();
+    return this.replacePipeline().idle();
   }
 
   setBatchSize(batchSize: number): void {
@@ -75,9 +78,13 @@ export class Feed {
     this.replacePipeline();
   }
 
-  private replacePipeline(): void {
+  /** Returns the pipeline replaced, which keeps only the captures it has started. */
+  private replacePipeline(): Pipeline {
+    const previous = this.current;
     this.current = this.newPipeline();
+    this.current.push(...previous.takeWaiting());
     this.fill();
+    return previous;
   }
 
   pause(): void {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Classifier } from '../model/classifier.js';
 import { vanishedReason } from './feed.js';
 import { Intake, rescanDelay, type IntakeListener, type IntakeOptions } from './service.js';
-import { captureBytes, intakeWorld, waitFor, type IntakeWorld } from './testing/fixtures.js';
+import { captureBytes, intakeWorld, sleep, waitFor, type IntakeWorld } from './testing/fixtures.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -178,6 +178,40 @@ describe('Intake', () => {
     const sha = await write('new.png', 9);
     await waitFor('the second result', () => counts().done === 2);
     expect(world.store.history.forCapture(sha)[0]?.model).toMatchObject({ id: 'second-model', version: '2.0.0' });
+  });
+
+  it('hands the captures the old model has not started to the new one, and says when the old one can be closed', async () => {
+    // A slow old model, so captures pile up behind it.
+    const oldRuns: number[] = [];
+    const run = classifier.run.bind(classifier);
+    classifier.run = async (tensors) => {
+      oldRuns.push(Date.now());
+      await sleep(150);
+      return run(tensors);
+    };
+    const service = intake({ batchSize: 2, decodeConcurrency: 1 });
+    service.pause();
+    await service.start();
+    service.addFolder(world.inbox, false);
+    await Promise.all([20, 21, 22, 23, 24, 25, 26, 27].map((n) => write(`slow-${n}.png`, n)));
+    await waitFor('eight queued', () => counts().queued === 8);
+    service.resume();
+    await waitFor('the old model at work', () => oldRuns.length > 0);
+
+    const next = await world.classifier({ id: 'second-model', version: '2.0.0' });
+    const retired = service.setClassifier(next);
+    await retired;
+    const runsBefore = oldRuns.length;
+    await classifier.close(); // what the engine does once `retired` resolves
+    await waitFor('eight results', () => counts().done === 8, 20_000);
+    expect(oldRuns.length).toBe(runsBefore); // the closed model was never asked again
+    expect(counts().failed).toBe(0);
+    const models = world.store.captures
+      .inState('done', { limit: 8, offset: 0 })
+      .map((c) => world.store.history.forCapture(c.sha256)[0]!.model.id);
+    // The old model finished only what it had started (its runs take 2 at most); the rest ran on the new one.
+    expect(models.filter((id) => id === 'second-model').length).toBeGreaterThanOrEqual(8 - 2 * runsBefore);
+    expect(models.filter((id) => id !== 'second-model').length).toBeGreaterThan(0);
   });
 
   it('runs captures queued after a batch-size change in batches of that size', async () => {

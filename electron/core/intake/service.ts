@@ -170,9 +170,12 @@ export class Intake {
     return true;
   }
 
-  /** Captures queued from now on use this model; the previous one finishes what it has started. */
-  setClassifier(classifier: Classifier): void {
-    this.feed.setClassifier(classifier);
+  /**
+   * Captures not yet started use this model from now on; the previous one finishes what it has
+   * started. Resolves once it has: then the previous model can be closed.
+   */
+  setClassifier(classifier: Classifier): Promise<void> {
+    return this.feed.setClassifier(classifier);
   }
 
   /** Captures claimed from now on run in batches of up to this many. */

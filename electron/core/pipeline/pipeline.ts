@@ -107,6 +107,13 @@ export class Pipeline {
     this.report();
   }
 
+  /** Hands back the captures not yet started (e.g. to a pipeline with a newer model). */
+  takeWaiting(): CaptureJob[] {
+    const jobs = this.waiting.splice(0);
+    this.pump();
+    return jobs;
+  }
+
   resume(): void {
     this.paused = false;
     this.pump();
