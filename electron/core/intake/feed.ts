@@ -215,5 +215,4 @@ export class Feed {
     for (const outcome of outcomes) this.options.onCapture(outcome.job.sha256!);
     this.fill();
   }
-
 }

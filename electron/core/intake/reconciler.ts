@@ -79,26 +79,14 @@ export class Reconciler {
     const { store } = this.options;
     const folder = store.folders.get(folderId);
     if (!folder?.enabled) return null;
-    const scope: ScanOptions = { recursive: folder.recursive, skip: this.nestedIn(folder) };
-    // A folder coming back is caught up on by a full listing.
-    const partial = changed !== undefined && folder.state === 'available';
     let listing: FolderListing;
     let known: Map<string, FileRecord>;
     try {
-      if (partial) {
-        await checkFolder(folder.path);
-        const settling = store.files.settlingIn(folder.id);
-        const named = [...changed].filter((file) => isListed(folder.path, file, scope));
-        listing = await statFiles(new Set([...named, ...settling.map((f) => f.path)]));
-        known = new Map(settling.map((f) => [f.path, f]));
-        for (const file of named) {
-          const record = known.has(file) ? undefined : store.files.get(file);
-          if (record) known.set(file, record);
-        }
-      } else {
-        listing = await scanFolder(folder.path, scope);
-        known = new Map(store.files.inFolder(folder.id).map((f) => [f.path, f]));
-      }
+      // A folder coming back is caught up on by a full listing.
+      ({ listing, known } =
+        changed !== undefined && folder.state === 'available'
+          ? await this.lookAt(folder, changed)
+          : await this.listAll(folder));
     } catch (error) {
       if (!(error instanceof FolderUnavailable)) throw error;
       this.setAvailability(folder, error.message);
@@ -131,6 +119,33 @@ export class Reconciler {
     await Promise.all(Array.from({ length: Math.min(this.options.readConcurrency, due.length) }, worker));
     store.folders.markScanned(folder.id);
     return wakeAt;
+  }
+
+  /** The whole folder on disk, and every file the store knows in it. */
+  private async listAll(folder: WatchedFolder): Promise<{ listing: FolderListing; known: Map<string, FileRecord> }> {
+    const listing = await scanFolder(folder.path, this.scopeOf(folder));
+    return { listing, known: new Map(this.options.store.files.inFolder(folder.id).map((f) => [f.path, f])) };
+  }
+
+  /** Only the named files that a listing would include, and the files still settling. */
+  private async lookAt(
+    folder: WatchedFolder,
+    changed: ReadonlySet<string>,
+  ): Promise<{ listing: FolderListing; known: Map<string, FileRecord> }> {
+    const { files } = this.options.store;
+    await checkFolder(folder.path);
+    const scope = this.scopeOf(folder);
+    const known = new Map(files.settlingIn(folder.id).map((f) => [f.path, f]));
+    const named = [...changed].filter((file) => isListed(folder.path, file, scope));
+    for (const file of named) {
+      const record = known.has(file) ? undefined : files.get(file);
+      if (record) known.set(file, record);
+    }
+    return { listing: await statFiles(new Set([...named, ...known.keys()])), known };
+  }
+
+  private scopeOf(folder: WatchedFolder): ScanOptions {
+    return { recursive: folder.recursive, skip: this.nestedIn(folder) };
   }
 
   /** Drops retry bookkeeping for files under a folder no longer watched. */
