@@ -82,8 +82,8 @@ export class Pipeline {
   private readonly ready: Prepared[] = [];
   private decoding = 0;
   private inferring = false;
-  /** Captures of the batch at the model that have no outcome yet: counted in flight until delivered. */
-  private undelivered = 0;
+  /** Captures of the batch at the model: in flight until their outcomes are counted as done or failed. */
+  private atModel = 0;
   private paused = false;
   private done = 0;
   private failed = 0;
@@ -130,10 +130,10 @@ export class Pipeline {
     while (this.finishedAt.length > 0 && this.finishedAt[0]! < now - rateWindowMs) this.finishedAt.shift();
     const span = this.finishedAt.length > 1 ? (now - this.finishedAt[0]!) / 1000 : 0;
     const rate = span > 0 ? this.finishedAt.length / span : 0;
-    const remaining = this.waiting.length + this.decoding + this.ready.length + this.undelivered;
+    const remaining = this.waiting.length + this.decoding + this.ready.length + this.atModel;
     return {
       queued: this.waiting.length,
-      inFlight: this.decoding + this.ready.length + this.undelivered,
+      inFlight: this.decoding + this.ready.length + this.atModel,
       done: this.done,
       failed: this.failed,
       rate,
@@ -203,7 +203,7 @@ export class Pipeline {
   private async infer(): Promise<void> {
     this.inferring = true;
     const batch = this.ready.splice(0, this.batchSize);
-    this.undelivered = batch.length;
+    this.atModel = batch.length;
     let predictions: Prediction[] | null = null;
     let failure: string | null = null;
     try {
@@ -231,11 +231,10 @@ export class Pipeline {
           durationMs: now - p.started,
         };
       });
-      this.undelivered = 0;
+      this.atModel = 0;
       await this.options.onOutcomes(outcomes);
     } finally {
       this.inferring = false;
-      this.undelivered = 0;
       this.pump();
     }
   }
