@@ -6,7 +6,7 @@ import type { FromSessionWorker, SessionWorkerData, ToSessionWorker } from './se
 
 /** A model session that runs on its own thread, so decoding, intake and storage go on during a run. */
 export interface SessionThread extends Omit<ModelSession, 'session'> {
-  /** The model's raw output for one batch laid out as `dims` (batch first). */
+  /** The model's raw output for one batch laid out as `dims` (batch first). `batch` moves to the model's thread: its buffer is detached. */
   run(batch: Float32Array, dims: number[]): Promise<Float32Array>;
   release(): Promise<void>;
 }
