@@ -89,7 +89,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const idleProgress: Progress = { queued: 0, inFlight: 0, done: 0, failed: 0, rate: 0, etaSeconds: null, paused: false };
   const progress = (): Progress => {
     const p = intake?.progress() ?? idleProgress;
-    return { ...p, queued: p.queued + store.captures.counts().queued };
+    return { ...p, queued: p.queued + store.captures.queued() };
   };
 
   /** Folder ids by path, read once for a whole page of rows. */

@@ -186,6 +186,7 @@ describe('captures', () => {
     const restarted = openStore(file);
     expect(restarted.captures.requeueProcessing()).toBe(2);
     expect(restarted.captures.counts()).toMatchObject({ queued: 2, processing: 0, done: 1 });
+    expect(restarted.captures.queued()).toBe(2);
     const again = restarted.captures.claimNext(5);
     expect(again.map((c) => [c.sha256, c.attempts])).toEqual([
       [sha(2), 2],

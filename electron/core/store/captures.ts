@@ -140,6 +140,8 @@ export function createCaptures(db: Database.Database) {
        preprocessing = excluded.preprocessing, app_version = excluded.app_version,
        duration_ms = excluded.duration_ms, classified_at = excluded.classified_at`,
   );
+  // captures_by_state reaches the queued ones directly: a count that stays cheap at 100k results.
+  const queuedCount = db.prepare<[], number>("SELECT count(*) FROM captures WHERE state = 'queued'").pluck();
   const stateCounts = db.prepare<[], { state: IntakeState; n: number }>(
     `SELECT state, count(*) AS n FROM captures GROUP BY state
      UNION ALL SELECT 'discovered', count(*) FROM capture_files WHERE capture_id IS NULL`,
@@ -216,6 +218,8 @@ export function createCaptures(db: Database.Database) {
     markFailed: (sha256: string, reason: string): boolean => setStateOf(sha256, 'failed', reason),
     /** A failed capture goes back to the queue (e.g. its file turned up again). Returns whether it had failed. */
     retry: (sha256: string): boolean => retry.run(Date.now(), sha256).changes > 0,
+    /** How many captures wait in the queue (what progress shows, several times a second). */
+    queued: (): number => queuedCount.get()!,
     /** How many file paths are settling and how many captures are in each state. */
     counts(): Record<IntakeState, number> {
       const counts = { discovered: 0, queued: 0, processing: 0, done: 0, failed: 0 };
