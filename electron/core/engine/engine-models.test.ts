@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CaptureRow } from '../../contract/types.js';
@@ -76,6 +76,20 @@ describe('models', () => {
     expect(!notModel.ok && notModel.error.message).toBe(`The folder ${world.inbox} is not a model: it has no model.json.`);
     const unknown = await app.respond('models.activate', { id: 'nope', version: '9' });
     expect(unknown).toMatchObject({ ok: false, error: { code: 'not-found', message: 'No installed model is called nope 9.' } });
+    expect((await app.call('app.status', {})).model?.id).toBe('test-linear-mean');
+  });
+});
+
+describe('a model damaged after import', () => {
+  it('is still listed, and activating it says what is wrong and keeps the running model', async () => {
+    const app = await world.open();
+    const damaged = await world.writeModel('damaged-model', { id: 'test-damaged' });
+    await app.call('models.import', { folder: damaged });
+    appendFileSync(path.join(damaged, 'model.onnx'), 'x');
+    expect((await app.call('models.list', {})).map((m) => m.id).sort()).toEqual(['test-damaged', 'test-linear-mean']);
+    const refused = await app.respond('models.activate', { id: 'test-damaged', version: '1.0.0' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'onnx-checksum' } });
+    expect(!refused.ok && refused.error.message).toMatch(/is not the one its model.json describes/);
     expect((await app.call('app.status', {})).model?.id).toBe('test-linear-mean');
   });
 });

@@ -103,8 +103,8 @@ export function parseManifest(json: unknown, where: string): ModelManifest {
   );
 }
 
-/** Reads and checks a model folder: manifest fields, then the ONNX file against its SHA-256. */
-export async function loadModelFolder(folder: string): Promise<ModelFolder> {
+/** Reads and checks a model folder's model.json alone: enough to list the model, not to run it. */
+export async function readModelManifest(folder: string): Promise<ModelManifest> {
   const manifestPath = path.join(folder, 'model.json');
   let text: string;
   try {
@@ -130,7 +130,12 @@ export async function loadModelFolder(folder: string): Promise<ModelFolder> {
       `The model description ${manifestPath} is not valid JSON (${(error as Error).message}).`,
     );
   }
-  const manifest = parseManifest(json, manifestPath);
+  return parseManifest(json, manifestPath);
+}
+
+/** Reads and checks a model folder: manifest fields, then the ONNX file against its SHA-256. */
+export async function loadModelFolder(folder: string): Promise<ModelFolder> {
+  const manifest = await readModelManifest(folder);
   const onnxPath = path.join(folder, manifest.onnx.file);
   let onnxBytes: Uint8Array;
   try {
