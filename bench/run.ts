@@ -3,6 +3,7 @@
  * hardware's own limits and a Python peer, plus the store and the idle cost. One table (or --json).
  *
  *   npm run bench -- [--json] [--quick] [--models default,resnet50,efficientnet-b0] [--kinds crop224,field8,field16]
+ *                    [--providers cpu,webgpu] [--parts rows,store,intake,idle]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,15 +11,19 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Classifier } from '../electron/core/model/classifier.js';
+import { providerLabels, providerNames, type ProviderName } from '../electron/core/model/providers.js';
 import { makeFixtures, type FixtureKind } from './fixtures.js';
 import { measureDecodeOnly } from './measure/decode-only.js';
 import type { EndToEndRequest } from './measure/end-to-end-child.js';
 import { measureIdle } from './measure/idle.js';
 import { measureIntakePass, type IntakePass } from './measure/intake-pass.js';
-import { measureModelOnly } from './measure/model-only.js';
+import { measureModelOnly, type ModelOnly } from './measure/model-only.js';
 import { runPeer, type PeerResult } from './measure/peer.js';
 import { percentile } from './measure/stats.js';
 import { measureStore } from './measure/store.js';
+
+type Store = Awaited<ReturnType<typeof measureStore>>;
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(benchDir);
@@ -44,9 +49,15 @@ const counts: Record<FixtureKind, number> = quick
 interface Row {
   model: string;
   kind: FixtureKind;
+  /** Where the model was asked to run. */
+  provider: ProviderName;
+  /** Where the stored results say it ran. */
+  ranOn: string[];
   modelOnly: number;
   bestBatch: number;
   bestThreads: number;
+  /** Median batch-1 inference, ms. */
+  singleMs: number;
   decodeOnly: number;
   ideal: number;
   endToEnd: number;
@@ -71,12 +82,37 @@ function ensureBenchModels(wanted: string[]): void {
   if (run.status !== 0) log(`Could not generate ${missing.join(', ')}: those rows are skipped.`);
 }
 
+/** The providers asked for that start on this machine, and why the others did not. */
+async function providersThatStart(
+  providers: ProviderName[],
+  model: string | undefined,
+): Promise<{ usable: ProviderName[]; unavailable: { provider: ProviderName; reason: string }[] }> {
+  const usable: ProviderName[] = [];
+  const unavailable: { provider: ProviderName; reason: string }[] = [];
+  for (const provider of providers) {
+    if (provider === 'cpu' || !model) {
+      usable.push(provider);
+      continue;
+    }
+    try {
+      await (await Classifier.open(model, { provider })).close();
+      usable.push(provider);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`${provider}: cannot start here, its rows are skipped. ${reason}`);
+      unavailable.push({ provider, reason });
+    }
+  }
+  return { usable, unavailable };
+}
+
 function endToEnd(request: EndToEndRequest): {
   rate: number;
   latencies: number[];
   peakRssMb: number;
   engineThreadBusy: number;
   failed: number;
+  ranOn: string[];
 } {
   const child = path.join(benchDir, 'measure', 'end-to-end-child.ts');
   const run = spawnSync(process.execPath, ['--import', 'tsx', child, JSON.stringify(request)], {
@@ -92,11 +128,23 @@ function endToEnd(request: EndToEndRequest): {
 async function main(): Promise<void> {
   const wanted = option('models', 'default,resnet50,efficientnet-b0').split(',');
   const kinds = option('kinds', 'crop224,field8,field16').split(',') as FixtureKind[];
+  const providers = option('providers', 'cpu').split(',') as ProviderName[];
+  const parts = new Set(option('parts', 'rows,store,intake,idle').split(','));
+  const unknown = providers.filter((p) => !providerNames.includes(p));
+  if (unknown.length > 0) throw new Error(`Unknown provider ${unknown.join(', ')}: choose from ${providerNames.join(', ')}.`);
   ensureBenchModels(wanted);
+  const { usable, unavailable } = await providersThatStart(providers, Object.values(modelFolders).find((f) => existsSync(path.join(f, 'model.json'))));
+  // The model-only rate does not depend on the input kind: measured once per model and provider.
+  const modelOnlyRates = new Map<string, Promise<ModelOnly>>();
+  const modelOnlyOf = (folder: string, provider: ProviderName) => {
+    const key = `${folder}|${provider}`;
+    if (!modelOnlyRates.has(key)) modelOnlyRates.set(key, measureModelOnly(folder, quick ? 1.5 : 3, provider));
+    return modelOnlyRates.get(key)!;
+  };
   const work = await mkdtemp(path.join(tmpdir(), 'metascope-bench-'));
   const rows: Row[] = [];
   try {
-    for (const kind of kinds) {
+    for (const kind of parts.has('rows') ? kinds : []) {
       const filesDir = path.join(work, 'files', kind);
       log(`Writing ${counts[kind]} ${kind} captures…`);
       const files = (await makeFixtures(filesDir, { kind, count: counts[kind] })).map((f) => f.path);
@@ -106,59 +154,76 @@ async function main(): Promise<void> {
           log(`${model}: no model at ${folder}, skipped.`);
           continue;
         }
-        log(`${model} × ${kind}: model only…`);
-        const modelOnly = await measureModelOnly(folder, quick ? 1.5 : 3);
         log(`${model} × ${kind}: decode only…`);
         const decodeOnly = await measureDecodeOnly(folder, files);
-        const ideal = 1 / (1 / modelOnly.rate + 1 / decodeOnly);
-        log(`${model} × ${kind}: end to end…`);
-        const runDir = path.join(work, `${model}-${kind}`);
-        await mkdir(runDir, { recursive: true });
-        const base = { model: folder, settleMs: 300, batchSize: 8, decodeConcurrency: 4 };
-        const throughput = endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, 'throughput') });
-        let latencyP50: number | null = null;
-        let latencyP95: number | null = null;
-        if (model === 'default') {
-          log(`${model} × ${kind}: latency, one capture at a time…`);
-          const single = endToEnd({ ...base, mode: 'latency', files: files.slice(0, quick ? 6 : 20), workDir: path.join(runDir, 'latency') });
-          latencyP50 = percentile(single.latencies, 50);
-          latencyP95 = percentile(single.latencies, 95);
+        for (const provider of usable) {
+          const label = `${model} × ${kind} on ${provider}`;
+          log(`${label}: model only…`);
+          const modelOnly = await modelOnlyOf(folder, provider);
+          const ideal = 1 / (1 / modelOnly.rate + 1 / decodeOnly);
+          log(`${label}: end to end…`);
+          const runDir = path.join(work, `${model}-${kind}-${provider}`);
+          await mkdir(runDir, { recursive: true });
+          const base = { model: folder, provider, settleMs: 300, batchSize: 8, decodeConcurrency: 4 };
+          const throughput = endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, 'throughput') });
+          let latencyP50: number | null = null;
+          let latencyP95: number | null = null;
+          if (model === 'default') {
+            log(`${label}: latency, one capture at a time…`);
+            const single = endToEnd({ ...base, mode: 'latency', files: files.slice(0, quick ? 6 : 20), workDir: path.join(runDir, 'latency') });
+            latencyP50 = percentile(single.latencies, 50);
+            latencyP95 = percentile(single.latencies, 95);
+          }
+          const peer: PeerResult =
+            model === 'default'
+              ? { skipped: 'the peer runs the paper architectures (same weights as ours); the default model has no PyTorch twin' }
+              : provider !== 'cpu'
+                ? { skipped: 'the peer is PyTorch on the CPU: compare it with the CPU row' }
+                : (log(`${label}: Python peer…`), runPeer(benchDir, folder, filesDir, path.join(runDir, 'peer.sqlite')));
+          rows.push({
+            model,
+            kind,
+            provider,
+            ranOn: throughput.ranOn,
+            modelOnly: modelOnly.rate,
+            bestBatch: modelOnly.batch,
+            bestThreads: modelOnly.threads,
+            singleMs: modelOnly.singleMs,
+            decodeOnly,
+            ideal,
+            endToEnd: throughput.rate,
+            ofIdeal: throughput.rate / ideal,
+            ofModelOnly: throughput.rate / modelOnly.rate,
+            peakRssMb: throughput.peakRssMb,
+            engineThreadBusy: throughput.engineThreadBusy,
+            latencyP50,
+            latencyP95,
+            peer,
+            ofPeer: 'rate' in peer ? throughput.rate / peer.rate : null,
+          });
         }
-        const peer: PeerResult =
-          model === 'default'
-            ? { skipped: 'the peer runs the paper architectures (same weights as ours); the default model has no PyTorch twin' }
-            : (log(`${model} × ${kind}: Python peer…`), runPeer(benchDir, folder, filesDir, path.join(runDir, 'peer.sqlite')));
-        rows.push({
-          model,
-          kind,
-          modelOnly: modelOnly.rate,
-          bestBatch: modelOnly.batch,
-          bestThreads: modelOnly.threads,
-          decodeOnly,
-          ideal,
-          endToEnd: throughput.rate,
-          ofIdeal: throughput.rate / ideal,
-          ofModelOnly: throughput.rate / modelOnly.rate,
-          peakRssMb: throughput.peakRssMb,
-          engineThreadBusy: throughput.engineThreadBusy,
-          latencyP50,
-          latencyP95,
-          peer,
-          ofPeer: 'rate' in peer ? throughput.rate / peer.rate : null,
-        });
       }
     }
-    log('Store: 100,000 results…');
-    const store = await measureStore(path.join(work, 'store'));
-    const folderCaptures = quick ? 2_000 : 10_000;
-    log(`Intake: one folder holding ${folderCaptures.toLocaleString('en')} captures…`);
-    const intakePass = await measureIntakePass(folderCaptures);
-    log('Idle: metascope watch on a quiet folder…');
-    const cli = path.join(root, 'bin', 'metascope.js');
-    const idleModel = existsSync(path.join(modelFolders.default!, 'model.json')) ? modelFolders.default! : modelFolders[wanted[0]!]!;
-    const idleCpuPercent = await measureIdle(cli, idleModel, quick ? 10 : 30);
+    let store: Store | null = null;
+    if (parts.has('store')) {
+      log('Store: 100,000 results…');
+      store = await measureStore(path.join(work, 'store'));
+    }
+    let intakePass: IntakePass | null = null;
+    if (parts.has('intake')) {
+      const folderCaptures = quick ? 2_000 : 10_000;
+      log(`Intake: one folder holding ${folderCaptures.toLocaleString('en')} captures…`);
+      intakePass = await measureIntakePass(folderCaptures);
+    }
+    let idleCpuPercent: number | string | null = null;
+    if (parts.has('idle')) {
+      log('Idle: metascope watch on a quiet folder…');
+      const cli = path.join(root, 'bin', 'metascope.js');
+      const idleModel = existsSync(path.join(modelFolders.default!, 'model.json')) ? modelFolders.default! : modelFolders[wanted[0]!]!;
+      idleCpuPercent = await measureIdle(cli, idleModel, quick ? 10 : 30);
+    }
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
-    const report = { machine, rows, store, intakePass, idleCpuPercent, gpu: 'none on this machine: CPU rows only' };
+    const report = { machine, rows, store, intakePass, idleCpuPercent, unavailable };
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else printTable(report);
   } finally {
@@ -171,15 +236,18 @@ const f = (n: number | null, digits = 1) => (n === null || Number.isNaN(n) ? '�
 function printTable(report: {
   machine: string;
   rows: Row[];
-  store: Awaited<ReturnType<typeof measureStore>>;
-  intakePass: IntakePass;
-  idleCpuPercent: number | string;
+  store: Store | null;
+  intakePass: IntakePass | null;
+  idleCpuPercent: number | string | null;
+  unavailable: { provider: ProviderName; reason: string }[];
 }): void {
-  const header = ['model', 'input', 'model-only/s', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB', 'engine thread'];
+  const header = ['model', 'input', 'ran on', 'model-only/s', 'b1 ms', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB', 'engine thread'];
   const lines = report.rows.map((r) => [
     r.model,
     r.kind,
+    r.ranOn.join('+') || '–',
     `${f(r.modelOnly)} (b${r.bestBatch},t${r.bestThreads})`,
+    f(r.singleMs, 2),
     f(r.decodeOnly),
     f(r.ideal),
     f(r.endToEnd),
@@ -198,19 +266,32 @@ function printTable(report: {
   console.log(show(header));
   console.log(widths.map((w) => '─'.repeat(w)).join('  '));
   lines.forEach((l) => console.log(show(l)));
-  for (const r of report.rows) if (!('rate' in r.peer)) console.log(`peer skipped for ${r.model} × ${r.kind}: ${r.peer.skipped}`);
+  for (const r of report.rows) if (!('rate' in r.peer)) console.log(`peer skipped for ${r.model} × ${r.kind} on ${r.provider}: ${r.peer.skipped}`);
   const s = report.store;
-  console.log(
-    `Store at ${s.results.toLocaleString('en')} results: history page p50 ${f(s.pageP50, 1)} ms, p95 ${f(s.pageP95, 1)} ms; insert ${f(s.insertRate, 0)} results/s`,
-  );
+  if (s) {
+    console.log(
+      `Store at ${s.results.toLocaleString('en')} results: history page p50 ${f(s.pageP50, 1)} ms, p95 ${f(s.pageP95, 1)} ms; insert ${f(s.insertRate, 0)} results/s`,
+    );
+  }
   const p = report.intakePass;
-  console.log(
-    `Intake, one folder holding ${p.captures.toLocaleString('en')} captures: a new capture's pass ${f(p.namedPassMs, 1)} ms CPU; full listing (start, every 30 s) ${f(p.fullPassMs, 0)} ms CPU`,
-  );
-  console.log(
-    `Idle: metascope watch on a quiet folder used ${typeof report.idleCpuPercent === 'number' ? `${f(report.idleCpuPercent, 2)}% of one core` : report.idleCpuPercent}`,
-  );
-  console.log('GPU: none on this machine (CPU rows only).');
+  if (p) {
+    console.log(
+      `Intake, one folder holding ${p.captures.toLocaleString('en')} captures: a new capture's pass ${f(p.namedPassMs, 1)} ms CPU; full listing (start, every 30 s) ${f(p.fullPassMs, 0)} ms CPU`,
+    );
+  }
+  const idle = report.idleCpuPercent;
+  if (idle !== null) {
+    console.log(`Idle: metascope watch on a quiet folder used ${typeof idle === 'number' ? `${f(idle, 2)}% of one core` : idle}`);
+  }
+  const gpuRows = report.rows.filter((r) => r.provider !== 'cpu');
+  for (const provider of new Set(gpuRows.map((r) => r.provider))) {
+    const stored = new Set(gpuRows.filter((r) => r.provider === provider).flatMap((r) => r.ranOn));
+    console.log(`${providerLabels[provider]}: its results were stored as run on ${[...stored].join(', ')}.`);
+  }
+  for (const { provider, reason } of report.unavailable) console.log(`${providerLabels[provider]}: not measured. ${reason}`);
+  if (gpuRows.length === 0 && report.unavailable.length === 0) {
+    console.log('GPU: not measured (CPU rows only). On a machine with a graphics card: npm run bench -- --providers cpu,webgpu');
+  }
 }
 
 await main();

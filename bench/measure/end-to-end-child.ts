@@ -1,13 +1,14 @@
 /**
  * One end-to-end run in its own process, so its peak memory is the engine's alone: files copied
  * into a watched folder go through the real intake, pipeline, model and SQLite store.
- * Prints one JSON line: { rate, latencies, peakRssMb, engineThreadBusy, failed }.
+ * Prints one JSON line: { rate, latencies, peakRssMb, engineThreadBusy, failed, ranOn }.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Intake } from '../../electron/core/intake/service.js';
 import { Classifier } from '../../electron/core/model/classifier.js';
+import type { ProviderName } from '../../electron/core/model/providers.js';
 import { openStore } from '../../electron/core/store/store.js';
 
 export interface EndToEndRequest {
@@ -18,6 +19,7 @@ export interface EndToEndRequest {
   settleMs: number;
   batchSize: number;
   decodeConcurrency: number;
+  provider: ProviderName;
   threads?: number;
 }
 
@@ -27,7 +29,7 @@ const database = path.join(request.workDir, 'bench.db');
 await mkdir(folder, { recursive: true });
 const store = openStore(database);
 store.folders.add(folder, { recursive: false });
-const classifier = await Classifier.open(request.model, { provider: 'cpu', threads: request.threads });
+const classifier = await Classifier.open(request.model, { provider: request.provider, threads: request.threads });
 // As in the app, which loads a model once and keeps it: its first runs (arena growth, one per
 // batch size) are not part of the steady rate. The model-only measure warms up the same way.
 const { input } = classifier.manifest;
@@ -87,6 +89,8 @@ const rows = db
   .prepare('SELECT c.first_seen_at AS settled, r.classified_at AS stored FROM results r JOIN captures c ON c.id = r.capture_id')
   .all() as { settled: number; stored: number }[];
 const failed = db.prepare("SELECT count(*) FROM captures WHERE state = 'failed'").pluck().get() as number;
+// What each result says ran it, as History shows it: proof of where the model really ran.
+const ranOn = db.prepare('SELECT DISTINCT provider FROM results ORDER BY provider').pluck().all() as string[];
 db.close();
 const span = (Math.max(...rows.map((r) => r.stored)) - Math.min(...rows.map((r) => r.settled))) / 1000;
 process.stdout.write(
@@ -96,5 +100,6 @@ process.stdout.write(
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     engineThreadBusy,
     failed,
+    ranOn,
   }) + '\n',
 );

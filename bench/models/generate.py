@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import os
 import sys
@@ -110,6 +111,9 @@ def build_weights(torch, archs, model_id: str):
 
 def export_onnx(torch, model, path: Path) -> None:
     dummy = torch.zeros(1, 3, SIZE, SIZE)
+    # PyTorch 2.9+ exports through torch.export by default, at opset 18 and with its own axis names;
+    # the TorchScript exporter keeps the graph this file promises (and what Debian's torch 1.13 makes).
+    newer = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     torch.onnx.export(
         model,
         dummy,
@@ -119,6 +123,7 @@ def export_onnx(torch, model, path: Path) -> None:
         output_names=["logit"],
         dynamic_axes={"image": {0: "N"}, "logit": {0: "N"}},
         do_constant_folding=True,
+        **newer,
     )
 
 

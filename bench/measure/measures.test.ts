@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFixtures } from '../fixtures.js';
+import type { EndToEndRequest } from './end-to-end-child.js';
+import { measureModelOnly, threadCounts } from './model-only.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const defaultModel = path.join(root, 'models', 'default');
+
+describe('threadCounts', () => {
+  it('tries one, two, half and all of the cores, each once', () => {
+    expect(threadCounts(1)).toEqual([1]);
+    expect(threadCounts(2)).toEqual([1, 2]);
+    expect(threadCounts(16)).toEqual([1, 2, 8, 16]);
+  });
+});
+
+describe('measureModelOnly', () => {
+  it('reports the best batch and thread count, and the batch-1 time, of the real default model', async () => {
+    const result = await measureModelOnly(defaultModel, 0.05, 'cpu');
+    expect(result.rate).toBeGreaterThan(0);
+    expect([1, 8, 16]).toContain(result.batch);
+    expect(threadCounts()).toContain(result.threads);
+    expect(result.singleMs).toBeGreaterThan(0);
+    expect(result.singleMs).toBeLessThan(1000);
+  }, 60_000);
+
+  // `cuda` needs an NVIDIA GPU and libraries that `npm install` does not fetch (onnxruntime-node-install=skip).
+  it.skipIf(existsSync('/dev/nvidiactl'))('says why when the chosen provider cannot run here', async () => {
+    await expect(measureModelOnly(defaultModel, 0.05, 'cuda')).rejects.toThrow(/NVIDIA GPU|CUDA/);
+  }, 60_000);
+});
+
+describe('end-to-end run', () => {
+  let work: string;
+  let files: string[];
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'metascope-e2e-measure-'));
+    files = (await makeFixtures(path.join(work, 'files'), { kind: 'crop224', count: 4 })).map((f) => f.path);
+  });
+  afterAll(() => rm(work, { recursive: true, force: true }));
+
+  it('classifies every file through the real intake and says where its results say the model ran', () => {
+    const request: EndToEndRequest = {
+      mode: 'throughput',
+      model: defaultModel,
+      provider: 'cpu',
+      files,
+      workDir: path.join(work, 'run'),
+      settleMs: 100,
+      batchSize: 8,
+      decodeConcurrency: 2,
+    };
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'end-to-end-child.ts'), JSON.stringify(request)], {
+      encoding: 'utf8',
+      cwd: root,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(result).toMatchObject({ failed: 0, ranOn: ['cpu'] });
+    expect(result.latencies).toHaveLength(files.length);
+    expect(result.rate).toBeGreaterThan(0);
+    expect(result.peakRssMb).toBeGreaterThan(0);
+  }, 60_000);
+});
