@@ -1,6 +1,7 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { CaptureError } from './errors.js';
 import { sniffFormat, type CaptureFormat } from './formats.js';
+import { readGreyStrips } from './tiff-strips.js';
 
 /** What a capture is, as read from its header. */
 export interface CaptureInfo {
@@ -113,12 +114,17 @@ export async function decodePixels(
     );
   }
   const sixteen = info.bitDepth === 16;
-  let image = sharp(bytes, {
-    page,
-    limitInputPixels: request.maxPixels ?? defaultMaxPixels,
-    // A truncated file must fail here, not come out as a half-grey image.
-    failOn: 'truncated',
-  }).removeAlpha();
+  const limitInputPixels = request.maxPixels ?? defaultMaxPixels;
+  const strips = info.format === 'tiff' && info.pages === 1 ? readGreyStrips(bytes) : null;
+  if (strips && 'missingBytes' in strips) {
+    throw corrupt('TIFF', new Error(`its pixels stop ${strips.missingBytes.toLocaleString('en')} bytes short of the end`));
+  }
+  let image = (
+    strips && strips.bitDepth === info.bitDepth
+      ? sharp(strips.data, { raw: { width: strips.width, height: strips.height, channels: 1 }, limitInputPixels })
+      : // A truncated file must fail here, not come out as a half-grey image.
+        sharp(bytes, { page, limitInputPixels, failOn: 'truncated' })
+  ).removeAlpha();
   if (request.size) {
     image = image.resize(request.size.width, request.size.height, {
       fit: fitFor[request.size.resize],
