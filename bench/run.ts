@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Classifier } from '../electron/core/model/classifier.js';
 import { providerLabels, providerNames, type ProviderName } from '../electron/core/model/providers.js';
+import { decodeSlots, threadPoolEnv } from '../electron/core/thread-pool.js';
 import { makeFixtures, type FixtureKind } from './fixtures.js';
 import { measureDecodeOnly } from './measure/decode-only.js';
 import type { EndToEndRequest } from './measure/end-to-end-child.js';
@@ -117,6 +118,8 @@ function endToEnd(request: EndToEndRequest): {
   const child = path.join(benchDir, 'measure', 'end-to-end-child.ts');
   const run = spawnSync(process.execPath, ['--import', 'tsx', child, JSON.stringify(request)], {
     encoding: 'utf8',
+    // As the app starts its engine: a thread pool as large as the captures it decodes at once.
+    env: threadPoolEnv(),
     cwd: root,
     timeout: 20 * 60_000,
   });
@@ -164,7 +167,7 @@ async function main(): Promise<void> {
           log(`${label}: end to end…`);
           const runDir = path.join(work, `${model}-${kind}-${provider}`);
           await mkdir(runDir, { recursive: true });
-          const base = { model: folder, provider, settleMs: 300, batchSize: 8, decodeConcurrency: 4 };
+          const base = { model: folder, provider, settleMs: 300, batchSize: 8, decodeConcurrency: decodeSlots() };
           const throughput = endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, 'throughput') });
           let latencyP50: number | null = null;
           let latencyP95: number | null = null;
@@ -218,7 +221,7 @@ async function main(): Promise<void> {
     let idleCpuPercent: number | string | null = null;
     if (parts.has('idle')) {
       log('Idle: metascope watch on a quiet folder…');
-      const cli = path.join(root, 'bin', 'metascope.js');
+      const cli = path.join(root, 'bin', 'metascope.cjs');
       const idleModel = existsSync(path.join(modelFolders.default!, 'model.json')) ? modelFolders.default! : modelFolders[wanted[0]!]!;
       idleCpuPercent = await measureIdle(cli, idleModel, quick ? 10 : 30);
     }

@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { readCaptureInfo } from '../../electron/core/capture/decode.js';
 import { loadModelFolder } from '../../electron/core/model/manifest.js';
 import { Preprocessor } from '../../electron/core/model/preprocess.js';
+import { decodeSlots } from '../../electron/core/thread-pool.js';
 import { inParallel, seconds } from './stats.js';
 
 /**
  * Images per second of reading, decoding and preprocessing alone, with every core busy: the
- * ceiling of the pipeline's decode stage for this model's input.
+ * ceiling of the pipeline's decode stage for this model's input, as many at once as the app decodes.
  */
-export async function measureDecodeOnly(modelFolder: string, files: string[], concurrency = 4): Promise<number> {
+export async function measureDecodeOnly(modelFolder: string, files: string[], concurrency = decodeSlots()): Promise<number> {
   const { manifest } = await loadModelFolder(modelFolder);
   const preprocessor = new Preprocessor(manifest);
   const decode = async (file: string) => {

@@ -3,6 +3,7 @@ import type { ImageRequest } from '../contract/images.js';
 import { ContractError, eventEnvelope, type ResponseMessage } from '../contract/messages.js';
 import type { EngineNotice } from '../contract/types.js';
 import { fromEngine, type EngineStartOptions, type ToEngine } from '../engine-process/protocol.js';
+import { threadPoolEnv } from '../core/thread-pool.js';
 import { channels } from './channels.js';
 import { createRestartPolicy, defaultRestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
@@ -64,6 +65,7 @@ export class EngineSupervisor {
     const child = utilityProcess.fork(this.options.entry, [], {
       serviceName: 'MetaScope engine',
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: threadPoolEnv(),
     });
     this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));

@@ -9,6 +9,7 @@ import { PassScheduler } from './passes.js';
 import { Reconciler } from './reconciler.js';
 import { RecentReads } from './recent-reads.js';
 import { folderProblem } from './scan.js';
+import { decodeSlots } from '../thread-pool.js';
 import { FolderWatcher } from './watcher.js';
 
 export interface IntakeOptions {
@@ -64,7 +65,7 @@ export class Intake {
   ) {
     this.store = options.store;
     this.rescanMs = options.rescanMs ?? 30_000;
-    const decodeConcurrency = options.decodeConcurrency ?? 4;
+    const decodeConcurrency = options.decodeConcurrency ?? decodeSlots();
     // A burst of new captures waits here between being identified and being classified.
     const recentReads = new RecentReads(recentReadsBytes);
     const notice = (level: 'info' | 'warning' | 'error', message: string) => listener.notice?.(level, message);

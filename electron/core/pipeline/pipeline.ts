@@ -4,6 +4,7 @@ import { CaptureError } from '../capture/errors.js';
 import { contentSha256 } from '../capture/identity.js';
 import type { Classifier, Prediction } from '../model/classifier.js';
 import type { IntensityWindow } from '../capture/intensity.js';
+import { decodeSlots } from '../thread-pool.js';
 
 export interface CaptureJob {
   /** Where the capture is read from. */
@@ -54,7 +55,7 @@ export interface PipelineOptions extends DecodeLimits {
   classifier: Classifier;
   /** Largest inference batch; smaller batches run whenever the queue is shallow. */
   batchSize?: number;
-  /** Captures decoded at once while the model runs (sharp works in libuv's thread pool). */
+  /** Captures decoded at once while the model runs (default: `decodeSlots()`). */
   decodeConcurrency?: number;
   /** The outcomes of one inference batch, or of one capture that failed before the model, in order. */
   onOutcomes: (outcomes: Outcome[]) => void | Promise<void>;
@@ -94,7 +95,7 @@ export class Pipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.batchSize = Math.max(1, options.batchSize ?? 8);
-    this.decodeConcurrency = Math.max(1, options.decodeConcurrency ?? 4);
+    this.decodeConcurrency = Math.max(1, options.decodeConcurrency ?? decodeSlots());
   }
 
   push(...jobs: CaptureJob[]): void {
