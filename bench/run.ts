@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Classifier } from '../electron/core/model/classifier.js';
 import { providerLabels, providerNames, type ProviderName } from '../electron/core/model/providers.js';
-import { decodeSlots, threadPoolEnv } from '../electron/core/thread-pool.js';
+import { decodeSlots, threadPoolEnv } from '../electron/core/threads.js';
 import { makeFixtures, type FixtureKind } from './fixtures.js';
 import { measureDecodeOnly } from './measure/decode-only.js';
 import type { EndToEndRequest } from './measure/end-to-end-child.js';

@@ -13,6 +13,6 @@ if (!existsSync(entry)) {
   process.stderr.write('MetaScope is not built yet: run `npm install` (or `npm run build`) in its folder first.\n');
   process.exit(2);
 }
-const { threadPoolEnv } = require(path.join(built, 'core', 'thread-pool.js'));
+const { threadPoolEnv } = require(path.join(built, 'core', 'threads.js'));
 process.env.UV_THREADPOOL_SIZE = threadPoolEnv().UV_THREADPOOL_SIZE;
 import(pathToFileURL(entry).href);

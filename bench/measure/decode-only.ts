@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { readCaptureInfo } from '../../electron/core/capture/decode.js';
 import { loadModelFolder } from '../../electron/core/model/manifest.js';
 import { Preprocessor } from '../../electron/core/model/preprocess.js';
-import { decodeSlots } from '../../electron/core/thread-pool.js';
+import { decodeSlots } from '../../electron/core/threads.js';
 import { inParallel, seconds } from './stats.js';
 
 /**

@@ -3,7 +3,7 @@ import type { ImageRequest } from '../contract/images.js';
 import { ContractError, eventEnvelope, type ResponseMessage } from '../contract/messages.js';
 import type { EngineNotice } from '../contract/types.js';
 import { fromEngine, type EngineStartOptions, type ToEngine } from '../engine-process/protocol.js';
-import { threadPoolEnv } from '../core/thread-pool.js';
+import { threadPoolEnv } from '../core/threads.js';
 import { channels } from './channels.js';
 import { createRestartPolicy, defaultRestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 

@@ -4,12 +4,12 @@ import type { Classifier } from '../model/classifier.js';
 import type { PipelineProgress } from '../pipeline/pipeline.js';
 import type { WatchedFolder } from '../store/folders.js';
 import type { Store } from '../store/store.js';
+import { decodeSlots } from '../threads.js';
 import { Feed } from './feed.js';
 import { PassScheduler } from './passes.js';
 import { Reconciler } from './reconciler.js';
 import { RecentReads } from './recent-reads.js';
 import { folderProblem } from './scan.js';
-import { decodeSlots } from '../thread-pool.js';
 import { FolderWatcher } from './watcher.js';
 
 export interface IntakeOptions {

@@ -4,7 +4,7 @@ import { CaptureError } from '../capture/errors.js';
 import { contentSha256 } from '../capture/identity.js';
 import type { Classifier, Prediction } from '../model/classifier.js';
 import type { IntensityWindow } from '../capture/intensity.js';
-import { decodeSlots } from '../thread-pool.js';
+import { decodeSlots } from '../threads.js';
 
 export interface CaptureJob {
   /** Where the capture is read from. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSlots, threadPoolEnv } from './thread-pool.js';
+import { decodeSlots, threadPoolEnv } from './threads.js';
 
 describe('decodeSlots', () => {
   it('decodes half as many captures at once as there are cores, 4 to 8', () => {
