@@ -40,7 +40,7 @@ export async function measureStore(dir: string, results = 100_000) {
   return { results, pageP50: percentile(times, 50), pageP95: percentile(times, 95), insertRate };
 }
 
-/** Results saved per second through the same calls the intake makes (attach, claim, markDone). */
+/** Results saved per second through the same calls the intake makes (attach, claim, save the outcome). */
 function measureInserts(store: ReturnType<typeof openStore>, count: number): number {
   const model = { id: 'bench', version: '1', sha256: 'c'.repeat(64) };
   store.models.register({ ...model, name: 'Bench', classes: ['a', 'b'], folder: '/bench' });
@@ -51,7 +51,7 @@ function measureInserts(store: ReturnType<typeof openStore>, count: number): num
     store.files.recordSeen({ path: filePath, folderId: null, size: 1000, mtimeMs: 0 });
     store.captures.attachFile(filePath, sha256, { size: 1000, width: 224, height: 224, bitDepth: 8, channels: 1, pages: 1, format: 'jpeg' });
     store.captures.claimNext(1);
-    store.captures.markDone({
+    const result = {
       sha256,
       model,
       probabilities: { a: 0.3, b: 0.7 },
@@ -62,7 +62,8 @@ function measureInserts(store: ReturnType<typeof openStore>, count: number): num
       appVersion: 'bench',
       durationMs: 10,
       classifiedAt: Date.now(),
-    });
+    };
+    store.captures.saveOutcomes([result], []);
   }
   return count / ((performance.now() - start) / 1000);
 }

@@ -45,8 +45,8 @@ beforeAll(() => {
     durationMs: 12.5,
     classifiedAt: at,
   });
-  store.captures.markDone(result(1, 'bright', 0.8, t0));
-  store.captures.markDone(result(2, 'dim', 0.3, t0 + 3_600_000));
+  store.captures.saveOutcomes([result(1, 'bright', 0.8, t0)], []);
+  store.captures.saveOutcomes([result(2, 'dim', 0.3, t0 + 3_600_000)], []);
   store.reviews.add({ sha256: sha(2), label: 'dim' });
   store.reviews.add({ sha256: sha(2), label: 'bright', note: 'out of focus, "bright" after all' });
   store.close();

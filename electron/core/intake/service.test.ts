@@ -95,7 +95,7 @@ describe('Intake', () => {
     await first.stop();
     // As a crash leaves it: one finished, one claimed and never finished.
     world.store.captures.claimNext(2);
-    world.store.captures.markDone(fakeResult(done));
+    world.store.captures.saveOutcomes([fakeResult(done)], []);
     expect(counts()).toMatchObject({ processing: 1, done: 1 });
 
     const second = intake();

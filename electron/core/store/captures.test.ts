@@ -45,7 +45,7 @@ describe('files', () => {
     expect(store.files.get('/nowhere.tif')).toBeUndefined();
 
     store.captures.claimNext(3);
-    store.captures.markDone(resultFor(sha(2)));
+    store.captures.saveOutcomes([resultFor(sha(2))], []);
     expect(store.files.forget(['/in/a.tif', '/never-seen.tif'])).toBe(1);
     expect(store.files.get('/in/a.tif')).toBeUndefined();
     expect(store.captures.get(sha(2))).toMatchObject({ state: 'done', name: 'a.tif', paths: [] });
@@ -112,7 +112,7 @@ describe('captures', () => {
     addFile(store, '/in/a.tif', sha(1));
     addFile(store, '/in/b.tif', sha(2));
     store.captures.claimNext(2);
-    store.captures.markDone(resultFor(sha(1)));
+    store.captures.saveOutcomes([resultFor(sha(1))], []);
     expect(store.captures.markFailed(sha(2), 'The file is not a TIFF the decoder understands.')).toBe(true);
     expect(store.captures.markFailed(sha(99), 'no such capture')).toBe(false);
     expect(store.captures.get(sha(1))).toMatchObject({ state: 'done', failureReason: null });
@@ -132,7 +132,7 @@ describe('captures', () => {
     addFile(store, '/in/b.tif', sha(2));
     store.captures.claimNext(2);
     store.captures.markFailed(sha(1), 'The file was moved before it could be read.');
-    store.captures.markDone(resultFor(sha(2)));
+    store.captures.saveOutcomes([resultFor(sha(2))], []);
     expect(store.captures.retry(sha(1))).toBe(true);
     expect(store.captures.get(sha(1))).toMatchObject({ state: 'queued', failureReason: null });
     expect(store.captures.retry(sha(1))).toBe(false);
@@ -147,8 +147,8 @@ describe('captures', () => {
     addFile(store, '/in/a.tif', sha(1));
     store.captures.claimNext(1);
     const unknownModel = { ...modelA, sha256: 'f'.repeat(64) };
-    expect(() => store.captures.markDone(resultFor(sha(1), { model: unknownModel }))).toThrow(/FOREIGN KEY/);
-    expect(() => store.captures.markDone(resultFor(sha(2)))).toThrow(/No capture has the SHA-256/);
+    expect(() => store.captures.saveOutcomes([resultFor(sha(1), { model: unknownModel })], [])).toThrow(/FOREIGN KEY/);
+    expect(() => store.captures.saveOutcomes([resultFor(sha(2))], [])).toThrow(/No capture has the SHA-256/);
     expect(store.captures.get(sha(1))?.state).toBe('processing');
     store.close();
     const db = new Database(file, { readonly: true });
@@ -180,7 +180,7 @@ describe('captures', () => {
     registerModel(store);
     for (let n = 1; n <= 3; n++) addFile(store, `/in/${n}.tif`, sha(n));
     store.captures.claimNext(3);
-    store.captures.markDone(resultFor(sha(1)));
+    store.captures.saveOutcomes([resultFor(sha(1))], []);
     // No close(): the process dies with two captures mid-flight.
 
     const restarted = openStore(file);

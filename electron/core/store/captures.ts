@@ -168,7 +168,7 @@ export function createCaptures(db: Database.Database) {
     }
     return { created };
   });
-  const saveDone = (result: ResultInput) => {
+  const markDone = (result: ResultInput) => {
     saveResult.run({
       ...result,
       captureId: idOf(result.sha256),
@@ -180,9 +180,8 @@ export function createCaptures(db: Database.Database) {
     });
     setStateOf(result.sha256, 'done', null);
   };
-  const done = db.transaction(saveDone);
   const outcomes = db.transaction((results: ResultInput[], failures: CaptureFailure[]) => {
-    results.forEach(saveDone);
+    results.forEach(markDone);
     for (const { sha256, reason } of failures) setStateOf(sha256, 'failed', reason);
   });
 
@@ -210,9 +209,10 @@ export function createCaptures(db: Database.Database) {
         .map(toCapture),
     /** At start: work cut short by a crash or quit goes back to the queue. Returns how many. */
     requeueProcessing: (): number => requeue.run(Date.now()).changes,
-    /** Saves the result and marks its capture done, both or neither. */
-    markDone: (result: ResultInput): void => done.immediate(result),
-    /** A batch's results and failures in one transaction: all saved or none (they stay 'processing'). */
+    /**
+     * Saves a batch's results (each capture then done) and failures in one transaction: all of it
+     * or none, and then the captures stay 'processing'.
+     */
     saveOutcomes: (results: ResultInput[], failures: CaptureFailure[]): void => outcomes.immediate(results, failures),
     /** `reason` is shown to the user as is: a plain sentence. */
     markFailed: (sha256: string, reason: string): boolean => setStateOf(sha256, 'failed', reason),

@@ -17,7 +17,7 @@ describe('a full disk', () => {
     for (let n = 1; n <= 5; n++) {
       addFile(store, `/in/${n}.tif`, sha(n));
       store.captures.claimNext(1);
-      store.captures.markDone(resultFor(sha(n)));
+      store.captures.saveOutcomes([resultFor(sha(n))], []);
     }
     // SQLite's own page limit makes the next page it needs fail exactly as a full disk does (SQLITE_FULL).
     const pages = db.pragma('page_count', { simple: true }) as number;
@@ -27,7 +27,7 @@ describe('a full disk', () => {
       for (let n = 6; n <= 5000; n++) {
         addFile(store, `/in/a-much-longer-file-name-to-fill-pages-${'x'.repeat(200)}-${n}.tif`, sha(n));
         store.captures.claimNext(1);
-        store.captures.markDone(resultFor(sha(n)));
+        store.captures.saveOutcomes([resultFor(sha(n))], []);
       }
     } catch (caught) {
       error = caught;
@@ -43,7 +43,7 @@ describe('a full disk', () => {
     db.pragma('max_page_count = 1073741823');
     addFile(store, '/in/after.tif', sha(9999));
     store.captures.claimNext(10);
-    store.captures.markDone(resultFor(sha(9999)));
+    store.captures.saveOutcomes([resultFor(sha(9999))], []);
     expect(store.captures.get(sha(9999))?.state).toBe('done');
     store.close();
   });

@@ -39,19 +39,18 @@ beforeAll(() => {
   store.captures.claimNext(5);
   addFile(store, '/lab/inbox/waiting.tif', sha(6), inbox);
   const done = (n: number, className: string, probability: number, at: number) =>
-    store.captures.markDone(resultFor(sha(n), { className, probability, classifiedAt: t0 + at }));
+    store.captures.saveOutcomes([resultFor(sha(n), { className, probability, classifiedAt: t0 + at })], []);
   done(1, 'infected', 0.95, 9 * hour);
   done(2, 'healthy', 0.6, 15 * hour);
   done(3, 'infected', 0.51, day + 10 * hour);
-  store.captures.markDone(
-    resultFor(sha(4), {
-      model: modelB,
-      className: 'mitotic',
-      probability: 0.8,
-      probabilities: { interphase: 0.2, mitotic: 0.8 },
-      classifiedAt: t0 + 2 * day + 8 * hour,
-    }),
-  );
+  const mitotic = resultFor(sha(4), {
+    model: modelB,
+    className: 'mitotic',
+    probability: 0.8,
+    probabilities: { interphase: 0.2, mitotic: 0.8 },
+    classifiedAt: t0 + 2 * day + 8 * hour,
+  });
+  store.captures.saveOutcomes([mitotic], []);
   done(5, 'healthy', 0.99, 2 * day + 20 * hour);
   store.reviews.add({ sha256: sha(2), label: 'healthy' });
   store.reviews.add({ sha256: sha(4), label: 'interphase' });
@@ -106,8 +105,8 @@ describe('history page', () => {
     addFile(own, '/in/a.tif', sha(1));
     addFile(own, '/in/b.tif', sha(2));
     own.captures.claimNext(1);
-    own.captures.markDone(resultFor(sha(1), { classifiedAt: t0 }));
-    own.captures.markDone(resultFor(sha(1), { model: modelB, className: 'mitotic', classifiedAt: t0 + hour }));
+    own.captures.saveOutcomes([resultFor(sha(1), { classifiedAt: t0 })], []);
+    own.captures.saveOutcomes([resultFor(sha(1), { model: modelB, className: 'mitotic', classifiedAt: t0 + hour })], []);
     expect(own.history.forCapture(sha(1)).map((r) => [r.model.id, r.className, r.paths])).toEqual([
       ['nuclei', 'mitotic', ['/in/a.tif']],
       ['cells', 'infected', ['/in/a.tif']],

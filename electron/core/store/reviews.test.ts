@@ -13,7 +13,7 @@ function reviewedStore() {
   registerModel(store);
   addFile(store, '/in/a.tif', sha(1));
   store.captures.claimNext(1);
-  store.captures.markDone(resultFor(sha(1), { className: 'infected', probability: 0.7 }));
+  store.captures.saveOutcomes([resultFor(sha(1), { className: 'infected', probability: 0.7 })], []);
   return { store, file };
 }
 
@@ -44,7 +44,7 @@ describe('reviews', () => {
   it('survives a re-run: the new result replaces the old one, the review stays', () => {
     const { store } = reviewedStore();
     const review = store.reviews.add({ sha256: sha(1), label: 'healthy', note: 'clearly healthy' });
-    store.captures.markDone(resultFor(sha(1), { className: 'healthy', probability: 0.95, provider: 'cuda' }));
+    store.captures.saveOutcomes([resultFor(sha(1), { className: 'healthy', probability: 0.95, provider: 'cuda' })], []);
     expect(store.reviews.history(sha(1))).toEqual([review]);
     const { rows, total } = store.history.page({}, { key: 'time', direction: 'desc' }, { limit: 10, offset: 0 });
     expect(total).toBe(1);
@@ -60,7 +60,7 @@ describe('reviews', () => {
     expect(reviewed().total).toBe(0);
     store.reviews.add({ sha256: sha(1), label: 'healthy' });
     expect(reviewed().total).toBe(1);
-    store.captures.markDone(resultFor(sha(1), { model: modelB }));
+    store.captures.saveOutcomes([resultFor(sha(1), { model: modelB })], []);
     expect(reviewed().rows.map((r) => r.model.id)).toEqual(['cells', 'nuclei']);
     expect(store.history.reviewQueue({}, { limit: 10, offset: 0 }).total).toBe(0);
     store.close();
