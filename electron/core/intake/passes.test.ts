@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PassScheduler, type PassScope } from './passes.js';
+import { PassScheduler } from './passes.js';
+
+/** What a pass was asked to look at: 'all' for the whole folder, else the files named. */
+const seen = (changed: ReadonlySet<string> | undefined) => (changed === undefined ? 'all' : [...changed].sort());
 import { sleep } from './testing/fixtures.js';
 
 describe('PassScheduler', () => {
@@ -22,10 +25,10 @@ describe('PassScheduler', () => {
   });
 
   it('gives the follow-up pass every file named meanwhile, or the whole folder if any request was for it', async () => {
-    const scopes: PassScope[] = [];
+    const scopes: Array<string[] | 'all'> = [];
     let release = () => {};
-    const scheduler = new PassScheduler(async (_id, scope) => {
-      scopes.push(scope.full ? scope : { full: false, changed: new Set(scope.changed) });
+    const scheduler = new PassScheduler(async (_id, changed) => {
+      scopes.push(seen(changed));
       if (scopes.length % 2 === 1) await new Promise<void>((resolve) => (release = resolve));
       return null;
     });
@@ -34,29 +37,26 @@ describe('PassScheduler', () => {
     await sleep(5);
     release();
     await Promise.all([first, ...named]);
-    expect(scopes).toEqual([
-      { full: false, changed: new Set(['/in/a.tif']) },
-      { full: false, changed: new Set(['/in/b.tif', '/in/c.tif']) },
-    ]);
+    expect(scopes).toEqual([['/in/a.tif'], ['/in/b.tif', '/in/c.tif']]);
 
     const third = scheduler.run(1, ['/in/d.tif']);
     const whole = [scheduler.run(1, ['/in/e.tif']), scheduler.run(1)];
     await sleep(5);
     release();
     await Promise.all([third, ...whole]);
-    expect(scopes.slice(2)).toEqual([{ full: false, changed: new Set(['/in/d.tif']) }, { full: true }]);
+    expect(scopes.slice(2)).toEqual([['/in/d.tif'], 'all']);
     await scheduler.stop();
   });
 
   it('wakes a folder for its settling files alone, without listing it', async () => {
-    const scopes: PassScope[] = [];
-    const scheduler = new PassScheduler(async (_id, scope) => {
-      scopes.push(scope);
+    const scopes: Array<string[] | 'all'> = [];
+    const scheduler = new PassScheduler(async (_id, changed) => {
+      scopes.push(seen(changed));
       return scopes.length === 1 ? Date.now() + 10 : null;
     });
     await scheduler.run(3);
     await sleep(60);
-    expect(scopes).toEqual([{ full: true }, { full: false, changed: new Set() }]);
+    expect(scopes).toEqual(['all', []]);
     await scheduler.stop();
   });
 

@@ -1,7 +1,8 @@
-/** What a pass looks at: the whole folder, or only the files the watcher named (and those still settling). */
-export type PassScope = { full: true } | { full: false; changed: ReadonlySet<string> };
-
-export type Pass = (folderId: number, scope: PassScope, stopping: () => boolean) => Promise<number | null>;
+/**
+ * One pass over a folder. `changed` names the files to look at (with those still settling);
+ * undefined means the whole folder. Returns when the folder next has a file coming due, or null.
+ */
+export type Pass = (folderId: number, changed: ReadonlySet<string> | undefined, stopping: () => boolean) => Promise<number | null>;
 
 interface Slot {
   running: Promise<void> | null;
@@ -74,10 +75,10 @@ export class PassScheduler {
       slot.again = false;
       if (slot.timer) clearTimeout(slot.timer);
       slot.timer = null;
-      const scope: PassScope = slot.full ? { full: true } : { full: false, changed: slot.changed };
+      const changed = slot.full ? undefined : slot.changed;
       slot.full = false;
       slot.changed = new Set();
-      const wakeAt = await this.pass(folderId, scope, () => this.stopped);
+      const wakeAt = await this.pass(folderId, changed, () => this.stopped);
       if (wakeAt !== null && !this.stopped && this.slots.get(folderId) === slot) {
         // Coming due is about files the store already knows to be settling: no listing needed.
         slot.timer = setTimeout(() => void this.run(folderId, []), Math.max(0, wakeAt - Date.now()));

@@ -100,9 +100,9 @@ export class Intake {
         notice,
       },
     );
-    this.passes = new PassScheduler(async (folderId, scope, stopping) => {
+    this.passes = new PassScheduler(async (folderId, changed, stopping) => {
       try {
-        return await this.reconciler.reconcile(folderId, stopping, scope.full ? undefined : scope.changed);
+        return await this.reconciler.reconcile(folderId, stopping, changed);
       } catch (error) {
         // A folder removed during its pass leaves nothing to report.
         if (this.store.folders.get(folderId)) {
@@ -111,7 +111,7 @@ export class Intake {
         return null;
       }
     });
-    this.watcher = new FolderWatcher((folderId, changed) => void this.passes.run(folderId, changed ?? undefined));
+    this.watcher = new FolderWatcher((folderId, changed) => void this.passes.run(folderId, changed));
   }
 
   /** Queues again what a crash cut short, watches the enabled folders, catches up with them, starts classifying. */

@@ -26,7 +26,7 @@ describe('FolderWatcher', () => {
   it('names the files its events were about, and asks for the whole folder on a folder event', async () => {
     const temp = makeTempDir('metascope-watcher-');
     const hints: Array<string[] | null> = [];
-    const watcher = new FolderWatcher((_id, changed) => hints.push(changed && [...changed].sort()), 50);
+    const watcher = new FolderWatcher((_id, changed) => hints.push(changed ? [...changed].sort() : null), 50);
     try {
       const folder = { id: 1, path: temp.dir, recursive: true } as WatchedFolder;
       watcher.watch(folder);

@@ -12,18 +12,18 @@ export function ignoredPath(root: string, file: string, stats?: Stats): boolean 
   return stats?.isFile() === true && !isCaptureFileName(name);
 }
 
-/** Files whose events name them; a folder event, an error or the initial look ask for the whole folder. */
+/** Events that name a file; a folder event, an error or the initial look ask for the whole folder. */
 const fileEvents = new Set(['add', 'change', 'unlink']);
 
 interface Gathering {
   timer: NodeJS.Timeout;
-  /** The files named so far, or null once the whole folder is to be looked at. */
-  changed: Set<string> | null;
+  /** The files named so far; undefined once the whole folder is to be looked at. */
+  changed: Set<string> | undefined;
 }
 
 /**
  * File-system events, used only as hints: each folder's events are gathered for `delayMs` and
- * then wake its reconciler once, naming the files they were about (or null: look at everything).
+ * then wake its reconciler once, naming the files they were about (undefined: look at everything).
  * Missed or odd events do no harm; the periodic rescan lists every folder and catches up.
  */
 export class FolderWatcher {
@@ -31,7 +31,7 @@ export class FolderWatcher {
   private readonly pending = new Map<number, Gathering>();
 
   constructor(
-    private readonly onHint: (folderId: number, changed: ReadonlySet<string> | null) => void,
+    private readonly onHint: (folderId: number, changed: ReadonlySet<string> | undefined) => void,
     private readonly delayMs = 150,
   ) {}
 
@@ -44,11 +44,11 @@ export class FolderWatcher {
       depth: folder.recursive ? undefined : 0,
       ignored: (file, stats) => ignoredPath(folder.path, file, stats),
     });
-    watcher.on('all', (event, file) => this.hint(folder.id, fileEvents.has(event) ? path.resolve(file) : null));
+    watcher.on('all', (event, file) => this.hint(folder.id, fileEvents.has(event) ? path.resolve(file) : undefined));
     // Files that arrived while the watch was being set up raised no event: look once it is ready.
-    watcher.on('ready', () => this.hint(folder.id, null));
+    watcher.on('ready', () => this.hint(folder.id, undefined));
     // A vanished or unreadable folder: the reconciler finds out why and says so.
-    watcher.on('error', () => this.hint(folder.id, null));
+    watcher.on('error', () => this.hint(folder.id, undefined));
     this.watchers.set(folder.id, watcher);
   }
 
@@ -64,10 +64,10 @@ export class FolderWatcher {
     await Promise.all([...this.watchers.keys()].map((id) => this.unwatch(id)));
   }
 
-  private hint(folderId: number, file: string | null): void {
+  private hint(folderId: number, file: string | undefined): void {
     const gathering = this.pending.get(folderId);
     if (gathering) {
-      if (file === null) gathering.changed = null;
+      if (file === undefined) gathering.changed = undefined;
       else gathering.changed?.add(file);
       return;
     }
@@ -76,6 +76,6 @@ export class FolderWatcher {
       this.pending.delete(folderId);
       this.onHint(folderId, changed);
     }, this.delayMs);
-    this.pending.set(folderId, { timer, changed: file === null ? null : new Set([file]) });
+    this.pending.set(folderId, { timer, changed: file === undefined ? undefined : new Set([file]) });
   }
 }
