@@ -158,6 +158,38 @@ describe('Pipeline', () => {
     }
   });
 
+  it('sends the next batch to the model while the last one is being saved, and is idle only once all are saved', async () => {
+    const run = vi.spyOn(classifier, 'run');
+    try {
+      let release!: () => void;
+      const firstSaved = new Promise<void>((resolve) => (release = resolve));
+      const saved: Outcome[][] = [];
+      const pipeline = new Pipeline({
+        classifier,
+        batchSize: 2,
+        decodeConcurrency: 4,
+        onOutcomes: async (outcomes) => {
+          if (saved.length === 0) {
+            saved.push(outcomes);
+            await firstSaved;
+          } else saved.push(outcomes);
+        },
+      });
+      pipeline.push(...jobsFor(good.slice(0, 4)));
+      let idle = false;
+      const idleDone = pipeline.idle().then(() => (idle = true));
+      await vi.waitFor(() => expect(run.mock.calls.length).toBe(2));
+      // The second batch ran and was delivered while the first was still being saved.
+      await vi.waitFor(() => expect(saved).toHaveLength(2));
+      expect(idle).toBe(false);
+      release();
+      await idleDone;
+      expect(saved.flat().map((o) => o.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
   it('pause holds the queue, finishing only what was in flight; resume classifies the rest', async () => {
     const { pipeline, outcomes } = collecting({ batchSize: 8, decodeConcurrency: 2 });
     pipeline.push(...jobsFor(good));

@@ -83,6 +83,8 @@ export class Pipeline {
   private readonly ready: Prepared[] = [];
   private decoding = 0;
   private inferring = false;
+  /** Batches whose outcomes are being delivered. */
+  private delivering = 0;
   /** Captures of the batch at the model: in flight until their outcomes are counted as done or failed. */
   private atModel = 0;
   private paused = false;
@@ -144,7 +146,7 @@ export class Pipeline {
   }
 
   private isIdle(): boolean {
-    const inFlight = this.decoding > 0 || this.inferring || this.ready.length > 0;
+    const inFlight = this.decoding > 0 || this.inferring || this.delivering > 0 || this.ready.length > 0;
     return !inFlight && (this.paused || this.waiting.length === 0);
   }
 
@@ -212,30 +214,35 @@ export class Pipeline {
     } catch (error) {
       failure = `The model could not classify this capture: ${(error as Error).message}`;
     }
+    const now = Date.now();
+    const outcomes = batch.map((p, i): Outcome => {
+      this.finishedAt.push(now);
+      if (!predictions) {
+        this.failed++;
+        return { status: 'failed', job: p.job, sha256: p.sha256, info: p.info, code: 'model-failed', reason: failure! };
+      }
+      this.done++;
+      return {
+        status: 'ok',
+        job: p.job,
+        sha256: p.sha256,
+        info: p.info,
+        prediction: predictions[i]!,
+        window: p.window,
+        durationMs: now - p.started,
+      };
+    });
+    this.atModel = 0;
+    this.inferring = false;
+    // The next batch goes to the model while this one is saved: saving a batch of 8 costs this
+    // thread about 7 ms, during which the model would otherwise wait (BENCHMARKS.md).
+    this.delivering++;
+    this.pump();
     // Outcomes are delivered outside the model's try: a failing listener is not a failing model.
     try {
-      const now = Date.now();
-      const outcomes = batch.map((p, i): Outcome => {
-        this.finishedAt.push(now);
-        if (!predictions) {
-          this.failed++;
-          return { status: 'failed', job: p.job, sha256: p.sha256, info: p.info, code: 'model-failed', reason: failure! };
-        }
-        this.done++;
-        return {
-          status: 'ok',
-          job: p.job,
-          sha256: p.sha256,
-          info: p.info,
-          prediction: predictions[i]!,
-          window: p.window,
-          durationMs: now - p.started,
-        };
-      });
-      this.atModel = 0;
       await this.options.onOutcomes(outcomes);
     } finally {
-      this.inferring = false;
+      this.delivering--;
       this.pump();
     }
   }
