@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,7 @@ describe('end-to-end run', () => {
   });
   afterAll(() => rm(work, { recursive: true, force: true }));
 
-  it('classifies every file through the real intake and says where its results say the model ran', () => {
+  it('moves every file into the watched folder, classifies it through the real intake and says where its results say the model ran', async () => {
     const request: EndToEndRequest = {
       mode: 'throughput',
       model: defaultModel,
@@ -66,6 +66,10 @@ describe('end-to-end run', () => {
     expect(result).toMatchObject({ failed: 0, ranOn: ['cpu'] });
     expect(result.latencies).toHaveLength(files.length);
     expect(result.rate).toBeGreaterThan(0);
+    expect(result.rate).toBeGreaterThanOrEqual(result.rateIncludingFill);
     expect(result.peakRssMb).toBeGreaterThan(0);
+    expect(result.cpuMsPerCapture).toBeGreaterThan(0);
+    expect(await readdir(path.join(work, 'run', 'staging'))).toEqual([]);
+    expect((await readdir(path.join(work, 'run', 'watched'))).sort()).toEqual(files.map((f) => path.basename(f)).sort());
   }, 60_000);
 });
