@@ -19,7 +19,7 @@ import { measureDecodeOnly } from './measure/decode-only.js';
 import type { EndToEndRequest } from './measure/end-to-end-child.js';
 import { measureIdle } from './measure/idle.js';
 import { measureIntakePass, type IntakePass } from './measure/intake-pass.js';
-import { measureModelOnly, type ModelOnly } from './measure/model-only.js';
+import { measureModelOnly, measureModelOnlyAt, type ModelOnly } from './measure/model-only.js';
 import { runPeer, type PeerResult } from './measure/peer.js';
 import { percentile } from './measure/stats.js';
 import { measureStore } from './measure/store.js';
@@ -46,10 +46,7 @@ const modelFolders: Record<string, string> = {
 const counts: Record<FixtureKind, number> = quick
   ? { crop224: 24, field8: 8, field16: 6 }
   : { crop224: 96, field8: 64, field16: 48 };
-/**
- * The model-only rate is the best of its batch sizes and thread counts, so the stages it is
- * compared with get as many tries: decode-only and end-to-end are each the best of this many runs.
- */
+/** Decode-only, model-only (at its best batch size and threads) and end-to-end: each the best of this many runs. */
 const tries = quick ? 1 : 3;
 
 interface Row {
@@ -152,7 +149,7 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`Unknown provider ${unknown.join(', ')}: choose from ${providerNames.join(', ')}.`);
   ensureBenchModels(wanted);
   const { usable, unavailable } = await providersThatStart(providers, Object.values(modelFolders).find((f) => existsSync(path.join(f, 'model.json'))));
-  // The model-only rate does not depend on the input kind: measured once per model and provider.
+  // The best batch size and thread count do not depend on the input kind: chosen once per model and provider.
   const modelOnlyRates = new Map<string, Promise<ModelOnly>>();
   const modelOnlyOf = (folder: string, provider: ProviderName) => {
     const key = `${folder}|${provider}`;
@@ -172,21 +169,24 @@ async function main(): Promise<void> {
           log(`${model}: no model at ${folder}, skipped.`);
           continue;
         }
-        log(`${model} × ${kind}: decode only…`);
-        let decodeOnly = 0;
-        for (let i = 0; i < tries; i++) decodeOnly = Math.max(decodeOnly, await measureDecodeOnly(folder, files));
         for (const provider of usable) {
           const label = `${model} × ${kind} on ${provider}`;
-          log(`${label}: model only…`);
-          const modelOnly = await modelOnlyOf(folder, provider);
-          const ideal = 1 / (1 / modelOnly.rate + 1 / decodeOnly);
-          log(`${label}: end to end…`);
+          log(`${label}: model only, choosing batch size and threads…`);
+          const setting = await modelOnlyOf(folder, provider);
           const runDir = path.join(work, `${model}-${kind}-${provider}`);
           await mkdir(runDir, { recursive: true });
           const base = { model: folder, provider, settleMs: 300, batchSize: 8, decodeConcurrency: decodeSlots() };
-          const runs = Array.from({ length: tries }, (_, i) =>
-            endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, `throughput-${i}`) }),
-          );
+          // The three stages take turns, so a slow spell of this shared machine falls on all alike.
+          let decodeOnly = 0;
+          let modelOnly = 0;
+          const runs: EndToEnd[] = [];
+          for (let i = 0; i < tries; i++) {
+            log(`${label}: decode only, model only, end to end (${i + 1} of ${tries})…`);
+            decodeOnly = Math.max(decodeOnly, await measureDecodeOnly(folder, files));
+            modelOnly = Math.max(modelOnly, await measureModelOnlyAt(folder, setting, quick ? 1 : 2, provider));
+            runs.push(endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, `throughput-${i}`) }));
+          }
+          const ideal = 1 / (1 / modelOnly + 1 / decodeOnly);
           const throughput = runs.reduce((best, run) => (run.rate > best.rate ? run : best));
           let latencyP50: number | null = null;
           let latencyP95: number | null = null;
@@ -207,10 +207,10 @@ async function main(): Promise<void> {
             kind,
             provider,
             ranOn: throughput.ranOn,
-            modelOnly: modelOnly.rate,
-            bestBatch: modelOnly.batch,
-            bestThreads: modelOnly.threads,
-            singleMs: modelOnly.singleMs,
+            modelOnly,
+            bestBatch: setting.batch,
+            bestThreads: setting.threads,
+            singleMs: setting.singleMs,
             decodeOnly,
             ideal,
             endToEnd: throughput.rate,
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
             endToEndIncludingFill: throughput.rateIncludingFill,
             cpuMsPerCapture: throughput.cpuMsPerCapture,
             ofIdeal: throughput.rate / ideal,
-            ofModelOnly: throughput.rate / modelOnly.rate,
+            ofModelOnly: throughput.rate / modelOnly,
             peakRssMb: Math.max(...runs.map((run) => run.peakRssMb)),
             engineThreadBusy: throughput.engineThreadBusy,
             latencyP50,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixtures } from '../fixtures.js';
 import type { EndToEndRequest } from './end-to-end-child.js';
-import { measureModelOnly, threadCounts } from './model-only.js';
+import { measureModelOnly, measureModelOnlyAt, threadCounts } from './model-only.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -29,6 +29,11 @@ describe('measureModelOnly', () => {
     expect(threadCounts()).toContain(result.threads);
     expect(result.singleMs).toBeGreaterThan(0);
     expect(result.singleMs).toBeLessThan(1000);
+  }, 60_000);
+
+  it('measures one chosen batch size and thread count again', async () => {
+    const rate = await measureModelOnlyAt(defaultModel, { batch: 8, threads: 1 }, 0.05, 'cpu');
+    expect(Number.isFinite(rate) && rate > 0).toBe(true);
   }, 60_000);
 
   // `cuda` needs an NVIDIA GPU and libraries that `npm install` does not fetch (onnxruntime-node-install=skip).

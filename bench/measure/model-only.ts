@@ -16,6 +16,24 @@ export function threadCounts(cores = availableParallelism()): number[] {
   return [...new Set([1, 2, Math.floor(cores / 2), cores])].filter((n) => n >= 1 && n <= cores).sort((a, b) => a - b);
 }
 
+/** Runs one batch size for `budgetSeconds` (at least 3 runs): images per second and each run's ms. */
+async function timeBatches(classifier: Classifier, batch: number, budgetSeconds: number): Promise<{ rate: number; times: number[] }> {
+  const { input } = classifier.manifest;
+  const size = input.channels * input.width * input.height;
+  const tensors = Array.from({ length: batch }, () => Float32Array.from({ length: size }, () => Math.random()));
+  await classifier.run(tensors); // warm-up
+  const times: number[] = [];
+  const start = process.hrtime.bigint();
+  let images = 0;
+  while (seconds(start) < budgetSeconds || times.length < 3) {
+    const t = process.hrtime.bigint();
+    await classifier.run(tensors);
+    times.push(seconds(t) * 1000);
+    images += batch;
+  }
+  return { rate: images / seconds(start), times };
+}
+
 /**
  * Images per second of ONNX Runtime alone on tensors already in memory, for the best batch size
  * and thread count: the ceiling the pipeline's inference stage can reach. A GPU runs whole batches
@@ -26,23 +44,10 @@ export async function measureModelOnly(modelFolder: string, budgetSeconds = 3, p
   let best: ModelOnly = { rate: 0, batch: 1, threads: 1, singleMs: Number.NaN };
   for (const threads of gpu ? [availableParallelism()] : threadCounts()) {
     const classifier = await Classifier.open(modelFolder, { provider, threads });
-    const { input } = classifier.manifest;
-    const size = input.channels * input.width * input.height;
     let singleMs = Number.NaN;
     let bestHere = { rate: 0, batch: 1 };
     for (const batch of gpu ? [1, 8, 16, 32] : [1, 8, 16]) {
-      const tensors = Array.from({ length: batch }, () => Float32Array.from({ length: size }, () => Math.random()));
-      await classifier.run(tensors); // warm-up
-      const times: number[] = [];
-      const start = process.hrtime.bigint();
-      let images = 0;
-      while (seconds(start) < budgetSeconds || times.length < 3) {
-        const t = process.hrtime.bigint();
-        await classifier.run(tensors);
-        times.push(seconds(t) * 1000);
-        images += batch;
-      }
-      const rate = images / seconds(start);
+      const { rate, times } = await timeBatches(classifier, batch, budgetSeconds);
       if (batch === 1) singleMs = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
       if (rate > bestHere.rate) bestHere = { rate, batch };
     }
@@ -50,4 +55,19 @@ export async function measureModelOnly(modelFolder: string, budgetSeconds = 3, p
     if (bestHere.rate > best.rate) best = { ...bestHere, threads, singleMs };
   }
   return best;
+}
+
+/** The rate of one batch size and thread count, measured again: to compare with runs made just before or after it. */
+export async function measureModelOnlyAt(
+  modelFolder: string,
+  setting: Pick<ModelOnly, 'batch' | 'threads'>,
+  budgetSeconds: number,
+  provider: ProviderName = 'cpu',
+): Promise<number> {
+  const classifier = await Classifier.open(modelFolder, { provider, threads: setting.threads });
+  try {
+    return (await timeBatches(classifier, setting.batch, budgetSeconds)).rate;
+  } finally {
+    await classifier.close();
+  }
 }
