@@ -38,6 +38,8 @@ export class Feed {
   private batchSize: number;
   private started = false;
   private paused = false;
+  /** A save has failed since the last resume: the user has been told once. */
+  private saveFailed = false;
   private stopped = false;
   private filling: Promise<void> | null = null;
   private fillAgain = false;
@@ -94,6 +96,7 @@ export class Feed {
 
   resume(): void {
     this.paused = false;
+    this.saveFailed = false;
     for (const pipeline of this.pipelines) pipeline.resume();
     this.fill();
   }
@@ -203,7 +206,10 @@ export class Feed {
     try {
       store.captures.saveOutcomes(results, failures);
     } catch (error) {
-      // The captures stay 'processing' and are queued again at the next start.
+      // The captures stay 'processing' and are queued again at the next start. The batch that was
+      // at the model meanwhile fails the same way: one message says it for both.
+      if (this.saveFailed) return;
+      this.saveFailed = true;
       this.pause();
       this.options.onSaveError(
         `A result could not be saved: ${(error as Error).message} Classification is paused until it is resumed.`,

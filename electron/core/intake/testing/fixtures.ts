@@ -3,7 +3,8 @@ import path from 'node:path';
 import { encode, greyImage, makeTempDir } from '../../capture/testing/images.js';
 import { Classifier } from '../../model/classifier.js';
 import { tinyModelSpec, writeModelFolder, type ManifestChanges } from '../../model/testing/model-folder.js';
-import { openStore, type Store } from '../../store/store.js';
+import { openDatabase } from '../../store/db.js';
+import { storeOn, type Store } from '../../store/store.js';
 
 /** A distinct 16×16 8-bit capture for every `n` below 65 536, as PNG or TIFF bytes. */
 export function captureBytes(n: number, format: 'png' | 'tiff' = 'png', size = 16): Promise<Buffer> {
@@ -18,6 +19,12 @@ export interface IntakeWorld {
   inbox: string;
   database: string;
   store: Store;
+  /**
+   * Leaves the database no room to grow, as a full disk does: SQLite's page limit fails the next
+   * page it needs exactly as a full disk does (SQLITE_FULL). `freeDisk` lifts the limit.
+   */
+  fillDisk(): void;
+  freeDisk(): void;
   /** Opens the tiny test model (CPU, one thread) from its own folder. */
   classifier(changes?: ManifestChanges): Promise<Classifier>;
   close(): Promise<void>;
@@ -29,13 +36,16 @@ export function intakeWorld(): IntakeWorld {
   const inbox = path.join(temp.dir, 'inbox');
   mkdirSync(inbox);
   const database = path.join(temp.dir, 'metascope.db');
-  const store = openStore(database);
+  const db = openDatabase(database);
+  const store = storeOn(db, database);
   const opened: Classifier[] = [];
   return {
     dir: temp.dir,
     inbox,
     database,
     store,
+    fillDisk: () => db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`),
+    freeDisk: () => db.pragma('max_page_count = 1073741823'),
     async classifier(changes = {}) {
       const folder = path.join(temp.dir, `model-${opened.length}`);
       await writeModelFolder(folder, tinyModelSpec, changes);
