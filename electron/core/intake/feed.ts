@@ -40,6 +40,9 @@ export class Feed {
   private paused = false;
   /** A save has failed since the last resume: the user has been told once. */
   private saveFailed = false;
+  /** A resume waiting for the captures a failed save left behind to be queued again. */
+  private resuming: Promise<void> | null = null;
+  private resumeWanted = false;
   private stopped = false;
   private filling: Promise<void> | null = null;
   private fillAgain = false;
@@ -91,14 +94,39 @@ export class Feed {
 
   pause(): void {
     this.paused = true;
+    this.resumeWanted = false;
     for (const pipeline of this.pipelines) pipeline.pause();
   }
 
   resume(): void {
+    this.resumeWanted = true;
+    if (this.saveFailed) this.resuming ??= this.requeueUnsaved().finally(() => (this.resuming = null));
+    else this.resumePipelines();
+  }
+
+  private resumePipelines(): void {
     this.paused = false;
-    this.saveFailed = false;
     for (const pipeline of this.pipelines) pipeline.resume();
     this.fill();
+  }
+
+  /**
+   * After a failed save, the captures whose results were not saved are still 'processing', as are
+   * those claimed but not started. Once nothing is in flight, all of them go back to the queue, so
+   * a resume (after the disk has been freed) classifies them without a restart.
+   */
+  private async requeueUnsaved(): Promise<void> {
+    for (const pipeline of this.pipelines) pipeline.takeWaiting();
+    await Promise.all([...this.pipelines].map((pipeline) => pipeline.idle()));
+    if (this.stopped) return;
+    try {
+      this.options.store.captures.requeueProcessing();
+    } catch (error) {
+      this.tell(error);
+      return;
+    }
+    this.saveFailed = false;
+    if (this.resumeWanted) this.resumePipelines();
   }
 
   progress(): PipelineProgress {
@@ -206,19 +234,22 @@ export class Feed {
     try {
       store.captures.saveOutcomes(results, failures);
     } catch (error) {
-      // The captures stay 'processing' and are queued again at the next start. The batch that was
-      // at the model meanwhile fails the same way: one message says it for both.
-      if (this.saveFailed) return;
-      this.saveFailed = true;
-      this.pause();
-      this.options.onSaveError(
-        `A result could not be saved: ${(error as Error).message} Classification is paused until it is resumed.`,
-      );
+      // The captures stay 'processing' until a resume queues them again. The batch that was at the
+      // model meanwhile fails the same way: one message says it for both.
+      if (!this.saveFailed) this.tell(error);
       return;
     }
     this.done += results.length;
     this.failed += failures.length;
     for (const outcome of outcomes) this.options.onCapture(outcome.job.sha256!);
     this.fill();
+  }
+
+  private tell(error: unknown): void {
+    this.saveFailed = true;
+    this.pause();
+    this.options.onSaveError(
+      `A result could not be saved: ${(error as Error).message} Classification is paused until it is resumed.`,
+    );
   }
 }

@@ -132,30 +132,36 @@ describe('Intake', () => {
     expect(Math.max(...attempts)).toBeLessThanOrEqual(2);
   });
 
-  it('a full disk pauses classification with one message; what was saved stays, and the rest is classified later', async () => {
+  it('a full disk pauses classification with one message; what was saved stays, and a resume once there is room classifies the rest', async () => {
     const total = 40;
-    const first = intake({ batchSize: 2, decodeConcurrency: 2 });
-    first.pause();
-    await first.start();
-    first.addFolder(world.inbox, false);
+    const running = intake({ batchSize: 2, decodeConcurrency: 2 });
+    running.pause();
+    await running.start();
+    running.addFolder(world.inbox, false);
     for (let n = 0; n < total; n++) await write(`c${n}.png`, 300 + n);
     await waitFor('all queued', () => counts().queued === total);
     world.fillDisk();
-    first.resume();
+    running.resume();
     const saveErrors = () => heard.notices.filter((n) => n.includes('could not be saved'));
     await waitFor('the full disk', () => saveErrors().length > 0);
     // The batches already at the model finish; their saves fail too, but the message is not repeated.
-    await waitFor('the batches in flight', () => first.progress().inFlight === 0);
+    await waitFor('the batches in flight', () => running.progress().inFlight === 0);
     expect(saveErrors()).toEqual([expect.stringMatching(/^error: A result could not be saved: .*disk.* is full.* paused until it is resumed/)]);
-    expect(first.progress().paused).toBe(true);
+    expect(running.progress().paused).toBe(true);
     const saved = counts().done;
     expect(saved).toBeLessThan(total);
 
-    await first.stop();
+    // Resumed while the disk is still full: it fails again, and says so again.
+    running.resume();
+    await waitFor('the second message', () => saveErrors().length === 2);
+    expect(counts().done).toBeGreaterThanOrEqual(saved);
+
     world.freeDisk();
-    await intake().start();
+    running.resume();
     await waitFor('every capture', () => counts().done === total);
-    expect(world.store.captures.inState('done', { limit: total, offset: 0 })).toHaveLength(total);
+    expect(running.progress().paused).toBe(false);
+    const done = world.store.captures.inState('done', { limit: total + 1, offset: 0 });
+    expect(new Set(done.map((c) => c.sha256)).size).toBe(total);
   });
 
   it('marks a folder that disappears unavailable and catches up when it returns', async () => {
