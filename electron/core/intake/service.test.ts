@@ -47,6 +47,17 @@ const write = async (name: string, n: number, folder = world.inbox) => {
 };
 const counts = () => world.store.captures.counts();
 
+/** A started, paused intake whose folder holds `total` new captures, every one of them queued. */
+async function pausedWithQueue(total: number, options: Partial<IntakeOptions>): Promise<Intake> {
+  const paused = intake(options);
+  paused.pause();
+  await paused.start();
+  paused.addFolder(world.inbox, false);
+  for (let n = 0; n < total; n++) await write(`c${n}.png`, 100 + n);
+  await waitFor('all queued', () => counts().queued === total);
+  return paused;
+}
+
 describe('Intake', () => {
   it('classifies what arrives in a watched folder once per content, with full provenance', async () => {
     const service = intake();
@@ -108,12 +119,7 @@ describe('Intake', () => {
 
   it('stops after the captures in flight, leaving the rest queued for the next start', async () => {
     const total = 30;
-    const first = intake({ batchSize: 1, decodeConcurrency: 1 });
-    first.pause();
-    await first.start();
-    first.addFolder(world.inbox, false);
-    for (let n = 0; n < total; n++) await write(`c${n}.png`, 100 + n);
-    await waitFor('all queued', () => counts().queued === total);
+    const first = await pausedWithQueue(total, { batchSize: 1, decodeConcurrency: 1 });
     let stopping: Promise<void> | undefined;
     heard.onChange = () => (stopping ??= first.stop());
     first.resume();
@@ -134,12 +140,7 @@ describe('Intake', () => {
 
   it('a full disk pauses classification with one message; what was saved stays, and a resume once there is room classifies the rest', async () => {
     const total = 40;
-    const running = intake({ batchSize: 2, decodeConcurrency: 2 });
-    running.pause();
-    await running.start();
-    running.addFolder(world.inbox, false);
-    for (let n = 0; n < total; n++) await write(`c${n}.png`, 300 + n);
-    await waitFor('all queued', () => counts().queued === total);
+    const running = await pausedWithQueue(total, { batchSize: 2, decodeConcurrency: 2 });
     world.fillDisk();
     running.resume();
     const saveErrors = () => heard.notices.filter((n) => n.includes('could not be saved'));
