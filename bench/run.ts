@@ -128,10 +128,9 @@ interface EndToEnd {
 
 function endToEnd(request: EndToEndRequest): EndToEnd {
   const child = path.join(benchDir, 'measure', 'end-to-end-child.ts');
+  // It inherits this process's thread pool size, the app's (below).
   const run = spawnSync(process.execPath, ['--import', 'tsx', child, JSON.stringify(request)], {
     encoding: 'utf8',
-    // As the app starts its engine: a thread pool as large as the captures it decodes at once.
-    env: threadPoolEnv(),
     cwd: root,
     timeout: 20 * 60_000,
   });
@@ -147,14 +146,14 @@ async function main(): Promise<void> {
   const parts = new Set(option('parts', 'rows,store,intake,idle').split(','));
   const unknown = providers.filter((p) => !providerNames.includes(p));
   if (unknown.length > 0) throw new Error(`Unknown provider ${unknown.join(', ')}: choose from ${providerNames.join(', ')}.`);
-  ensureBenchModels(wanted);
+  if (parts.has('rows')) ensureBenchModels(wanted);
   const { usable, unavailable } = await providersThatStart(providers, Object.values(modelFolders).find((f) => existsSync(path.join(f, 'model.json'))));
   // The best batch size and thread count do not depend on the input kind: chosen once per model and provider.
-  const modelOnlyRates = new Map<string, Promise<ModelOnly>>();
-  const modelOnlyOf = (folder: string, provider: ProviderName) => {
+  const settings = new Map<string, Promise<ModelOnly>>();
+  const settingOf = (folder: string, provider: ProviderName) => {
     const key = `${folder}|${provider}`;
-    if (!modelOnlyRates.has(key)) modelOnlyRates.set(key, measureModelOnly(folder, quick ? 1.5 : 3, provider));
-    return modelOnlyRates.get(key)!;
+    if (!settings.has(key)) settings.set(key, measureModelOnly(folder, quick ? 1.5 : 3, provider));
+    return settings.get(key)!;
   };
   const work = await mkdtemp(path.join(tmpdir(), 'metascope-bench-'));
   const rows: Row[] = [];
@@ -172,7 +171,7 @@ async function main(): Promise<void> {
         for (const provider of usable) {
           const label = `${model} × ${kind} on ${provider}`;
           log(`${label}: model only, choosing batch size and threads…`);
-          const setting = await modelOnlyOf(folder, provider);
+          const setting = await settingOf(folder, provider);
           const runDir = path.join(work, `${model}-${kind}-${provider}`);
           await mkdir(runDir, { recursive: true });
           const base = { model: folder, provider, settleMs: 300, batchSize: 8, decodeConcurrency: decodeSlots() };
@@ -247,7 +246,7 @@ async function main(): Promise<void> {
       const idleModel = existsSync(path.join(modelFolders.default!, 'model.json')) ? modelFolders.default! : modelFolders[wanted[0]!]!;
       idleCpuPercent = await measureIdle(cli, idleModel, quick ? 10 : 30);
     }
-    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, thread pool ${process.env.UV_THREADPOOL_SIZE}`;
     const report = { machine, rows, store, intakePass, idleCpuPercent, unavailable };
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else printTable(report);
@@ -320,4 +319,8 @@ function printTable(report: {
   }
 }
 
-await main();
+// Decode-only runs in this process, so its thread pool must have the size the app gives its engine.
+// Node sizes the pool before this module's first line runs: the bench starts itself again with it.
+const poolEnv = threadPoolEnv();
+if (process.env.UV_THREADPOOL_SIZE === poolEnv.UV_THREADPOOL_SIZE) await main();
+else process.exitCode = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: poolEnv }).status ?? 1;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixtures } from '../fixtures.js';
 import type { EndToEndRequest } from './end-to-end-child.js';
+import { decodeSlots } from '../../electron/core/threads.js';
 import { measureModelOnly, measureModelOnlyAt, threadCounts } from './model-only.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -77,4 +78,22 @@ describe('end-to-end run', () => {
     expect(await readdir(path.join(work, 'run', 'staging'))).toEqual([]);
     expect((await readdir(path.join(work, 'run', 'watched'))).sort()).toEqual(files.map((f) => path.basename(f)).sort());
   }, 60_000);
+});
+
+describe('npm run bench', () => {
+  const report = (env: NodeJS.ProcessEnv) => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'run.ts'), '--json', '--parts', 'none'], {
+      encoding: 'utf8',
+      cwd: root,
+      env,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as { machine: string };
+  };
+  const { UV_THREADPOOL_SIZE: _, ...unset } = process.env;
+
+  it('decodes with the thread pool the app gives its engine, or the one the user chose', () => {
+    expect(report(unset).machine).toMatch(new RegExp(`thread pool ${decodeSlots()}$`));
+    expect(report({ ...unset, UV_THREADPOOL_SIZE: '3' }).machine).toMatch(/thread pool 3$/);
+  }, 120_000);
 });
