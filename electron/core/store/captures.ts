@@ -207,7 +207,10 @@ export function createCaptures(db: Database.Database) {
         .all({ now: Date.now(), limit })
         .sort((a, b) => a.first_seen_at - b.first_seen_at || a.id - b.id)
         .map(toCapture),
-    /** At start: work cut short by a crash or quit goes back to the queue. Returns how many. */
+    /**
+     * Work cut short (by a crash, a quit, or a save that failed) goes back to the queue. Only while
+     * nothing is being classified: at start, at stop, or on resuming after a failed save. Returns how many.
+     */
     requeueProcessing: (): number => requeue.run(Date.now()).changes,
     /**
      * Saves a batch's results (each capture then done) and failures in one transaction: all of it

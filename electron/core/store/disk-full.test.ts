@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './db.js';
 import { StoreError } from './errors.js';
 import { storeOn } from './store.js';
-import { addFile, registerModel, resultFor, sha, tempDirs } from './testing/fixtures.js';
+import { addFile, fillDisk, freeDisk, registerModel, resultFor, sha, tempDirs } from './testing/fixtures.js';
 
 const dirs = tempDirs();
 afterEach(dirs.cleanup);
@@ -19,9 +19,7 @@ describe('a full disk', () => {
       store.captures.claimNext(1);
       store.captures.saveOutcomes([resultFor(sha(n))], []);
     }
-    // SQLite's own page limit makes the next page it needs fail exactly as a full disk does (SQLITE_FULL).
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    db.pragma(`max_page_count = ${pages}`);
+    fillDisk(db);
     let error: unknown;
     try {
       for (let n = 6; n <= 5000; n++) {
@@ -40,7 +38,7 @@ describe('a full disk', () => {
     );
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     // Space freed: saving works again, nothing half-written is left behind.
-    db.pragma('max_page_count = 1073741823');
+    freeDisk(db);
     addFile(store, '/in/after.tif', sha(9999));
     store.captures.claimNext(10);
     store.captures.saveOutcomes([resultFor(sha(9999))], []);

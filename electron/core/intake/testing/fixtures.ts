@@ -5,6 +5,7 @@ import { Classifier } from '../../model/classifier.js';
 import { tinyModelSpec, writeModelFolder, type ManifestChanges } from '../../model/testing/model-folder.js';
 import { openDatabase } from '../../store/db.js';
 import { storeOn, type Store } from '../../store/store.js';
+import { fillDisk, freeDisk } from '../../store/testing/fixtures.js';
 
 /** A distinct 16×16 8-bit capture for every `n` below 65 536, as PNG or TIFF bytes. */
 export function captureBytes(n: number, format: 'png' | 'tiff' = 'png', size = 16): Promise<Buffer> {
@@ -19,10 +20,7 @@ export interface IntakeWorld {
   inbox: string;
   database: string;
   store: Store;
-  /**
-   * Leaves the database no room to grow, as a full disk does: SQLite's page limit fails the next
-   * page it needs exactly as a full disk does (SQLITE_FULL). `freeDisk` lifts the limit.
-   */
+  /** The store's database runs out of room as on a full disk, and gets it back (store/testing). */
   fillDisk(): void;
   freeDisk(): void;
   /** Opens the tiny test model (CPU, one thread) from its own folder. */
@@ -44,8 +42,8 @@ export function intakeWorld(): IntakeWorld {
     inbox,
     database,
     store,
-    fillDisk: () => db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`),
-    freeDisk: () => db.pragma('max_page_count = 1073741823'),
+    fillDisk: () => fillDisk(db),
+    freeDisk: () => freeDisk(db),
     async classifier(changes = {}) {
       const folder = path.join(temp.dir, `model-${opened.length}`);
       await writeModelFolder(folder, tinyModelSpec, changes);

@@ -1,7 +1,8 @@
-// Shared by the store's tests only; the app never imports it.
+// Shared by tests only (the store's, and the intake's full disk); the app never imports it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type Database from 'better-sqlite3';
 import type { CaptureInfo, ResultInput } from '../captures.js';
 import type { ModelRef } from '../models.js';
 import type { Store } from '../store.js';
@@ -62,4 +63,17 @@ export function resultFor(sha256: string, changes: Partial<ResultInput> = {}): R
     classifiedAt: 1_700_000_000_000,
     ...changes,
   };
+}
+
+/**
+ * Leaves the database no room to grow, as a full disk does: SQLite's page limit fails the next page
+ * it needs exactly as a full disk does (SQLITE_FULL).
+ */
+export function fillDisk(db: Database.Database): void {
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+}
+
+/** Lifts `fillDisk`'s limit: space has been freed. */
+export function freeDisk(db: Database.Database): void {
+  db.pragma('max_page_count = 1073741823');
 }
