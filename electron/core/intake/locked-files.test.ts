@@ -12,10 +12,10 @@ vi.mock('node:fs/promises', async (original) => {
   const fs = await original<typeof import('node:fs/promises')>();
   return {
     ...fs,
-    readFile: (async (file: string, ...rest: []) => {
+    open: (async (file: string, ...rest: []) => {
       if (locked.paths.has(file)) throw Object.assign(new Error(`EBUSY: resource busy or locked, open '${file}'`), { code: 'EBUSY' });
-      return fs.readFile(file, ...rest);
-    }) as typeof fs.readFile,
+      return fs.open(file, ...rest);
+    }) as typeof fs.open,
   };
 });
 

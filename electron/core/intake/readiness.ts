@@ -1,8 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { readCaptureInfo, type DecodeLimits } from '../capture/decode.js';
 import { isCaptureError } from '../capture/errors.js';
 import { sniffFormat } from '../capture/formats.js';
-import { contentSha256 } from '../capture/identity.js';
+import { readCaptureContent } from '../capture/identity.js';
 import { unreadableReason } from '../pipeline/pipeline.js';
 import type { CaptureInfo } from '../store/captures.js';
 import type { CaptureRead } from './recent-reads.js';
@@ -26,8 +26,9 @@ export type Readiness =
  */
 export async function checkReadiness(file: string, seen: FileStat, limits: DecodeLimits): Promise<Readiness> {
   let bytes: Buffer;
+  let sha256: string;
   try {
-    bytes = await readFile(file);
+    ({ bytes, sha256 } = await readCaptureContent(file));
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT'
       ? { kind: 'gone' }
@@ -36,7 +37,6 @@ export async function checkReadiness(file: string, seen: FileStat, limits: Decod
   const after = await stat(file).catch(() => null);
   if (!after) return { kind: 'gone' };
   if (after.size !== seen.size || after.mtimeMs !== seen.mtimeMs || bytes.length !== seen.size) return { kind: 'changed' };
-  const sha256 = await contentSha256(bytes);
   try {
     const header = await readCaptureInfo(bytes, limits);
     return {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { readCaptureInfo, type CaptureInfo, type DecodeLimits } from '../capture/decode.js';
 import { CaptureError } from '../capture/errors.js';
-import { contentSha256 } from '../capture/identity.js';
+import { readCaptureContent } from '../capture/identity.js';
 import type { Classifier, Prediction } from '../model/classifier.js';
 import type { IntensityWindow } from '../capture/intensity.js';
 import { decodeSlots } from '../threads.js';
@@ -181,13 +181,18 @@ export class Pipeline {
   private async prepare(job: CaptureJob): Promise<void> {
     const started = Date.now();
     let bytes: Uint8Array;
+    let sha256: string;
     try {
-      bytes = job.read?.bytes ?? (await readFile(job.path));
+      if (job.sha256) {
+        sha256 = job.sha256;
+        bytes = job.read?.bytes ?? (await readFile(job.path));
+      } else {
+        ({ bytes, sha256 } = await readCaptureContent(job.path));
+      }
     } catch (error) {
       await this.fail(job, null, null, 'unreadable', unreadableReason(error));
       return;
     }
-    const sha256 = job.sha256 ?? (await contentSha256(bytes));
     let info: CaptureInfo | null = job.read?.info ?? null;
     try {
       info ??= await readCaptureInfo(bytes, this.options);
