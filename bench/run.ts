@@ -19,7 +19,7 @@ import { measureDecodeOnly } from './measure/decode-only.js';
 import type { EndToEndRequest } from './measure/end-to-end-child.js';
 import { measureIdle } from './measure/idle.js';
 import { measureIntakePass, type IntakePass } from './measure/intake-pass.js';
-import { measureModelOnly, measureModelOnlyAt, type ModelOnly } from './measure/model-only.js';
+import { measureModelOnly, measureModelOnlyAt, type ModelOnly, type ModelOnlyRun } from './measure/model-only.js';
 import { runPeer, type PeerResult } from './measure/peer.js';
 import { percentile } from './measure/stats.js';
 import { measureStore } from './measure/store.js';
@@ -57,6 +57,8 @@ interface Row {
   /** Where the stored results say it ran. */
   ranOn: string[];
   modelOnly: number;
+  /** CPU time of the best model-only run per image, ms (all threads): what the model alone costs the cores. */
+  modelCpuMs: number;
   bestBatch: number;
   bestThreads: number;
   /** Median batch-1 inference, ms. */
@@ -177,15 +179,16 @@ async function main(): Promise<void> {
           const base = { model: folder, provider, settleMs: 300, batchSize: 8, decodeConcurrency: decodeSlots() };
           // The three stages take turns, so a slow spell of this shared machine falls on all alike.
           let decodeOnly = 0;
-          let modelOnly = 0;
+          let modelOnly: ModelOnlyRun = { rate: 0, cpuMsPerImage: Number.NaN };
           const runs: EndToEnd[] = [];
           for (let i = 0; i < tries; i++) {
             log(`${label}: decode only, model only, end to end (${i + 1} of ${tries})…`);
             decodeOnly = Math.max(decodeOnly, await measureDecodeOnly(folder, files));
-            modelOnly = Math.max(modelOnly, await measureModelOnlyAt(folder, setting, quick ? 1 : 2, provider));
+            const measured = await measureModelOnlyAt(folder, setting, quick ? 1 : 2, provider);
+            if (measured.rate > modelOnly.rate) modelOnly = measured;
             runs.push(endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, `throughput-${i}`) }));
           }
-          const ideal = 1 / (1 / modelOnly + 1 / decodeOnly);
+          const ideal = 1 / (1 / modelOnly.rate + 1 / decodeOnly);
           const throughput = runs.reduce((best, run) => (run.rate > best.rate ? run : best));
           let latencyP50: number | null = null;
           let latencyP95: number | null = null;
@@ -206,7 +209,8 @@ async function main(): Promise<void> {
             kind,
             provider,
             ranOn: throughput.ranOn,
-            modelOnly,
+            modelOnly: modelOnly.rate,
+            modelCpuMs: modelOnly.cpuMsPerImage,
             bestBatch: setting.batch,
             bestThreads: setting.threads,
             singleMs: setting.singleMs,
@@ -217,7 +221,7 @@ async function main(): Promise<void> {
             endToEndIncludingFill: throughput.rateIncludingFill,
             cpuMsPerCapture: throughput.cpuMsPerCapture,
             ofIdeal: throughput.rate / ideal,
-            ofModelOnly: throughput.rate / modelOnly,
+            ofModelOnly: throughput.rate / modelOnly.rate,
             peakRssMb: Math.max(...runs.map((run) => run.peakRssMb)),
             engineThreadBusy: throughput.engineThreadBusy,
             latencyP50,
@@ -265,7 +269,7 @@ function printTable(report: {
   idleCpuPercent: number | string | null;
   unavailable: { provider: ProviderName; reason: string }[];
 }): void {
-  const header = ['model', 'input', 'ran on', 'model-only/s', 'b1 ms', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB', 'engine thread', 'cpu ms'];
+  const header = ['model', 'input', 'ran on', 'model-only/s', 'b1 ms', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB', 'engine thread', 'model cpu ms', 'cpu ms'];
   const lines = report.rows.map((r) => [
     r.model,
     r.kind,
@@ -283,6 +287,7 @@ function printTable(report: {
     f(r.latencyP95, 0),
     f(r.peakRssMb, 0),
     `${f(r.engineThreadBusy * 100, 0)}%`,
+    f(r.modelCpuMs),
     f(r.cpuMsPerCapture),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

@@ -32,9 +32,13 @@ describe('measureModelOnly', () => {
     expect(result.singleMs).toBeLessThan(1000);
   }, 60_000);
 
-  it('measures one chosen batch size and thread count again', async () => {
-    const rate = await measureModelOnlyAt(defaultModel, { batch: 8, threads: 1 }, 0.05, 'cpu');
+  it('measures one chosen batch size and thread count again, with the CPU it took', async () => {
+    const { rate, cpuMsPerImage } = await measureModelOnlyAt(defaultModel, { batch: 8, threads: 1 }, 0.2, 'cpu');
     expect(Number.isFinite(rate) && rate > 0).toBe(true);
+    // One intra-op thread keeps about one core busy: CPU time, not wall time, and not zero.
+    const coresBusy = (rate * cpuMsPerImage) / 1000;
+    expect(coresBusy).toBeGreaterThan(0.5);
+    expect(coresBusy).toBeLessThan(1.5);
   }, 60_000);
 
   // `cuda` needs an NVIDIA GPU and libraries that `npm install` does not fetch (onnxruntime-node-install=skip).

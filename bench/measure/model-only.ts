@@ -16,13 +16,20 @@ export function threadCounts(cores = availableParallelism()): number[] {
   return [...new Set([1, 2, Math.floor(cores / 2), cores])].filter((n) => n >= 1 && n <= cores).sort((a, b) => a - b);
 }
 
-/** Runs one batch size for `budgetSeconds` (at least 3 runs): images per second and each run's ms. */
-async function timeBatches(classifier: Classifier, batch: number, budgetSeconds: number): Promise<{ rate: number; times: number[] }> {
+/** One batch size and thread count measured: images per second, and this process's CPU per image (every thread). */
+export interface ModelOnlyRun {
+  rate: number;
+  cpuMsPerImage: number;
+}
+
+/** Runs one batch size for `budgetSeconds` (at least 3 runs): images per second, CPU per image and each run's ms. */
+async function timeBatches(classifier: Classifier, batch: number, budgetSeconds: number): Promise<ModelOnlyRun & { times: number[] }> {
   const { input } = classifier.manifest;
   const size = input.channels * input.width * input.height;
   const tensors = Array.from({ length: batch }, () => Float32Array.from({ length: size }, () => Math.random()));
   await classifier.run(tensors); // warm-up
   const times: number[] = [];
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   let images = 0;
   while (seconds(start) < budgetSeconds || times.length < 3) {
@@ -31,7 +38,9 @@ async function timeBatches(classifier: Classifier, batch: number, budgetSeconds:
     times.push(seconds(t) * 1000);
     images += batch;
   }
-  return { rate: images / seconds(start), times };
+  const rate = images / seconds(start);
+  const used = process.cpuUsage(cpu);
+  return { rate, cpuMsPerImage: (used.user + used.system) / 1000 / images, times };
 }
 
 /**
@@ -57,16 +66,17 @@ export async function measureModelOnly(modelFolder: string, budgetSeconds = 3, p
   return best;
 }
 
-/** The rate of one batch size and thread count, measured again: to compare with runs made just before or after it. */
+/** One batch size and thread count, measured again: to compare with runs made just before or after it. */
 export async function measureModelOnlyAt(
   modelFolder: string,
   setting: Pick<ModelOnly, 'batch' | 'threads'>,
   budgetSeconds: number,
   provider: ProviderName = 'cpu',
-): Promise<number> {
+): Promise<ModelOnlyRun> {
   const classifier = await Classifier.open(modelFolder, { provider, threads: setting.threads });
   try {
-    return (await timeBatches(classifier, setting.batch, budgetSeconds)).rate;
+    const { rate, cpuMsPerImage } = await timeBatches(classifier, setting.batch, budgetSeconds);
+    return { rate, cpuMsPerImage };
   } finally {
     await classifier.close();
   }
