@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,15 @@ interface EndToEnd {
   ranOn: string[];
 }
 
+async function flushToDisk(file: string): Promise<void> {
+  const handle = await open(file, 'r+'); // Windows flushes only what it may write
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 function endToEnd(request: EndToEndRequest): EndToEnd {
   const child = path.join(benchDir, 'measure', 'end-to-end-child.ts');
   // It inherits this process's thread pool size, the app's (below).
@@ -164,6 +173,8 @@ async function main(): Promise<void> {
       const filesDir = path.join(work, 'files', kind);
       log(`Writing ${counts[kind]} ${kind} captures…`);
       const files = (await makeFixtures(filesDir, { kind, count: counts[kind] })).map((f) => f.path);
+      // On disk before anything is timed: the kernel would otherwise write them back during a run.
+      await Promise.all(files.map(flushToDisk));
       for (const model of wanted) {
         const folder = modelFolders[model];
         if (!folder || !existsSync(path.join(folder, 'model.json'))) {
