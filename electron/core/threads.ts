@@ -26,11 +26,11 @@ export function decodeSlots(cores = availableParallelism()): number {
 }
 
 /**
- * The environment a process that classifies captures starts with. sharp's decodes, file reads and
- * hashing all run in libuv's thread pool, 4 threads unless UV_THREADPOOL_SIZE says otherwise, so
- * more decodes at once than threads only queue. Node sizes the pool when it first uses it, which for
- * an ES-module program is before its first line runs: the variable must be set by whoever starts
- * the process. A size the user chose is kept.
+ * The environment a process that classifies captures starts with. sharp's decodes and file reads
+ * run in libuv's thread pool, 4 threads unless UV_THREADPOOL_SIZE says otherwise, so more decodes
+ * at once than threads only queue. Node sizes the pool when it first uses it, which for an
+ * ES-module program is before its first line runs: the variable must be set by whoever starts the
+ * process. A size the user chose is kept.
  */
 export function threadPoolEnv(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): NodeJS.ProcessEnv {
   return { ...env, UV_THREADPOOL_SIZE: env.UV_THREADPOOL_SIZE ?? String(decodeSlots(cores)) };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PassScheduler } from './passes.js';
+import { sleep } from './testing/fixtures.js';
 
 /** What a pass was asked to look at: 'all' for the whole folder, else the files named. */
 const seen = (changed: ReadonlySet<string> | undefined) => (changed === undefined ? 'all' : [...changed].sort());
-import { sleep } from './testing/fixtures.js';
 
 describe('PassScheduler', () => {
   it('runs one pass at a time per folder and folds requests made meanwhile into one more', async () => {
