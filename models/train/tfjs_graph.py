@@ -1,14 +1,13 @@
 """Minimal reader + PyTorch executor for TensorFlow.js graph models (model.json + *.bin).
 
-Reader: parses modelTopology.node and weightsManifest; dequantises float16 / uint8 / uint16
-(scale, min) weights to float32.
+Reader: parses modelTopology.node and weightsManifest; dequantises float16 weights to float32.
 
 Executor (TFGraph): evaluates the graph node by node on demand from requested outputs, with
 tensors kept in torch NCHW layout (4-D activations). Float constants that feed convolutions
 become nn.Parameters (in torch layout), so parts of the graph can be fine-tuned and the
-module traces to ONNX. Implements only the ops needed for MobileNetV3 backbones:
-Placeholder, Const, Identity, _FusedConv2D, Conv2D, FusedDepthwiseConv2dNative,
-DepthwiseConv2dNative, Add, AddV2, Sub, Mul, Relu, Relu6, Sigmoid, Mean, ConcatV2, Pad.
+module traces to ONNX. Implements only what the backbone's layers in backbone.py use:
+Placeholder, Const, _FusedConv2D and FusedDepthwiseConv2dNative (SAME or VALID padding, fused
+BiasAdd and Relu), Add, Mul, Relu6 and Mean. Anything else raises NotImplementedError.
 """
 
 import base64
@@ -57,21 +56,12 @@ def load_weights(model_dir, manifest):
             q = w.get("quantization")
             dtype = w["dtype"]
             if q:
-                qd = q["dtype"]
-                if qd == "float16":
-                    arr = np.frombuffer(buf, np.float16, n, off).astype(np.float32)
-                    off += 2 * n
-                elif qd in ("uint8", "uint16"):
-                    npd = np.uint8 if qd == "uint8" else np.uint16
-                    raw = np.frombuffer(buf, npd, n, off)
-                    off += raw.itemsize * n
-                    arr = raw.astype(np.float32) * np.float32(q["scale"]) + np.float32(q["min"])
-                else:
-                    raise NotImplementedError(f"quantization {qd}")
-                if dtype == "int32":
-                    arr = arr.round().astype(np.int32)
+                if q["dtype"] != "float16" or dtype != "float32":
+                    raise NotImplementedError(f"{dtype} weights quantized as {q['dtype']}")
+                arr = np.frombuffer(buf, np.float16, n, off).astype(np.float32)
+                off += 2 * n
             else:
-                npd = {"float32": np.float32, "int32": np.int32, "bool": np.bool_}[dtype]
+                npd = {"float32": np.float32, "int32": np.int32}[dtype]
                 arr = np.frombuffer(buf, npd, n, off).copy()
                 off += arr.itemsize * n
             out[w["name"]] = arr.reshape(shape)
@@ -96,9 +86,6 @@ def _pad_for(x, attr, kh, kw):
         pl, pr = _same_pad(x.shape[3], kw, sw, dw)
         if pt or pb or pl or pr:
             x = F.pad(x, (pl, pr, pt, pb))
-    elif padding == "EXPLICIT":
-        e = _ints(attr, "explicit_paddings")
-        x = F.pad(x, (e[4], e[5], e[2], e[3]))
     elif padding != "VALID":
         raise NotImplementedError(padding)
     return x, (sh, sw), (dh, dw)
@@ -110,12 +97,6 @@ def _act(y, ops):
             continue
         if op == "Relu":
             y = F.relu(y)
-        elif op == "Relu6":
-            y = F.relu6(y)
-        elif op == "Sigmoid":
-            y = torch.sigmoid(y)
-        elif op == "Elu":
-            y = F.elu(y)
         else:
             raise NotImplementedError(f"fused op {op}")
     return y
@@ -131,9 +112,9 @@ class TFGraph(nn.Module):
         # Convert weights used as conv filters to torch layout; keep the rest as buffers.
         conv_filters, dw_filters = set(), set()
         for n in self.nodes.values():
-            if n["op"] in ("_FusedConv2D", "Conv2D"):
+            if n["op"] == "_FusedConv2D":
                 conv_filters.add(n["input"][1])
-            if n["op"] in ("FusedDepthwiseConv2dNative", "DepthwiseConv2dNative"):
+            if n["op"] == "FusedDepthwiseConv2dNative":
                 dw_filters.add(n["input"][1])
         self.params = nn.ParameterDict()
         self.key = {}
@@ -152,10 +133,6 @@ class TFGraph(nn.Module):
                 self.params[key] = nn.Parameter(t)
             else:
                 self.consts[name] = t
-        self.input_names = [n for n, v in self.nodes.items() if v["op"] == "Placeholder"]
-
-    def param_of(self, name):
-        return self.params[self.key[name]]
 
     def tensor(self, name):
         if name in self.key:
@@ -184,34 +161,19 @@ class TFGraph(nn.Module):
         return y
 
     def _run(self, op, attr, ins, node):
-        if op == "Identity":
-            return ins[0]
-        if op in ("_FusedConv2D", "Conv2D"):
+        if op in ("_FusedConv2D", "FusedDepthwiseConv2dNative"):
             x, w = ins[0], ins[1]
             x, stride, dil = _pad_for(x, attr, w.shape[2], w.shape[3])
-            fused = _fused(attr) if op == "_FusedConv2D" else []
-            bias = ins[2] if "BiasAdd" in fused else None
-            if fused and fused[0] not in ("BiasAdd",):
+            fused = _fused(attr)
+            if fused[:1] != ["BiasAdd"]:
                 raise NotImplementedError(fused)
-            y = F.conv2d(x, w, bias, stride, 0, dil)
-            return _act(y, fused)
-        if op in ("FusedDepthwiseConv2dNative", "DepthwiseConv2dNative"):
-            x, w = ins[0], ins[1]
-            x, stride, dil = _pad_for(x, attr, w.shape[2], w.shape[3])
-            fused = _fused(attr) if op.startswith("Fused") else []
-            bias = ins[2] if "BiasAdd" in fused else None
-            y = F.conv2d(x, w, bias, stride, 0, dil, groups=x.shape[1])
-            return _act(y, fused)
-        if op in ("Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum"):
+            groups = x.shape[1] if op == "FusedDepthwiseConv2dNative" else 1
+            return _act(F.conv2d(x, w, ins[2], stride, 0, dil, groups=groups), fused)
+        if op in ("Add", "Mul"):
             a, b = (self._bcast(t, ins) for t in ins)
-            return {"Add": torch.add, "AddV2": torch.add, "Sub": torch.sub, "Mul": torch.mul,
-                    "RealDiv": torch.div, "Maximum": torch.maximum, "Minimum": torch.minimum}[op](a, b)
-        if op == "Relu":
-            return F.relu(ins[0])
+            return (torch.add if op == "Add" else torch.mul)(a, b)
         if op == "Relu6":
             return F.relu6(ins[0])
-        if op == "Sigmoid":
-            return torch.sigmoid(ins[0])
         if op == "Mean":
             x, axes = ins[0], ins[1]
             axes = [int(a) for a in torch.as_tensor(axes).flatten().tolist()]
@@ -219,12 +181,6 @@ class TFGraph(nn.Module):
             assert x.dim() == 4 and keep, "Mean: only 4-D keep_dims implemented"
             dims = sorted(NHWC_TO_NCHW_AXIS[a] for a in axes)
             return x.mean(dim=dims, keepdim=True)
-        if op == "ConcatV2":
-            axis = int(ins[-1])
-            return torch.cat(ins[:-1], dim=NHWC_TO_NCHW_AXIS[axis])
-        if op == "Pad":
-            x, p = ins[0], ins[1].tolist()  # NHWC [[b,a]...]
-            return F.pad(x, (p[2][0], p[2][1], p[1][0], p[1][1], p[3][0], p[3][1]))
         raise NotImplementedError(f"op {op} ({node['name']})")
 
     @staticmethod

@@ -12,7 +12,6 @@ See models/train/README.md.
 """
 
 import argparse
-import hashlib
 import json
 import math
 import re
@@ -26,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from backbone import FILES, LAYERS, PACKAGE, PretrainedNet, fetch
+from backbone import FILES, LAYERS, PACKAGE, PretrainedNet, fetch, sha256
 
 # Folder name -> class index; index 1 is the sigmoid output, p(HT1080).
 CLASS_FOLDERS = ("HEK293A", "HT1080")
@@ -280,10 +279,6 @@ def export_onnx(model, temperature, path):
         do_constant_folding=True,
     )
     onnx.checker.check_model(onnx.load(str(path)))
-
-
-def sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def manifest(onnx_sha256):
