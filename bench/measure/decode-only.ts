@@ -11,7 +11,7 @@ import { inParallel, seconds } from './stats.js';
  */
 export async function measureDecodeOnly(modelFolder: string, files: string[], concurrency = decodeSlots()): Promise<number> {
   const { manifest } = await loadModelFolder(modelFolder);
-  const preprocessor = new Preprocessor(manifest);
+  const preprocessor = await Preprocessor.open(manifest, modelFolder);
   const decode = async (file: string) => {
     const bytes = await readFile(file);
     await preprocessor.prepare(bytes, await readCaptureInfo(bytes));

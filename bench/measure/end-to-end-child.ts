@@ -7,6 +7,7 @@ import { link, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Intake } from '../../electron/core/intake/service.js';
+import { Analysis } from '../../electron/core/cells/analysis.js';
 import { Classifier } from '../../electron/core/model/classifier.js';
 import type { ProviderName } from '../../electron/core/model/providers.js';
 import { openStore } from '../../electron/core/store/store.js';
@@ -38,7 +39,9 @@ await mkdir(staging, { recursive: true });
 await Promise.all(request.files.map((file) => link(file, path.join(staging, path.basename(file)))));
 const arrive = (file: string) => rename(path.join(staging, path.basename(file)), path.join(folder, path.basename(file)));
 const store = openStore(database);
-store.folders.add(folder, { recursive: false });
+const watched = store.folders.add(folder, { recursive: false });
+// These rows measure captures classified whole, as before whole fields were analysed cell by cell.
+store.folders.update(watched.id, { analysis: 'one-cell' });
 const classifier = await Classifier.open(request.model, { provider: request.provider, threads: request.threads });
 // As in the app, which loads a model once and keeps it: its first runs (arena growth, one per
 // batch size) are not part of the steady rate. The model-only measure warms up the same way.
@@ -52,7 +55,7 @@ let onFinished: (() => void) | null = null;
 const intake = new Intake(
   {
     store,
-    classifier,
+    analysis: new Analysis(classifier, null, 'the bench classifies captures whole.'),
     appVersion: 'bench',
     settleMs: request.settleMs,
     batchSize: request.batchSize,

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { wholeCapture } from '../../electron/core/store/captures.js';
 import { closeDatabase, openDatabase } from '../../electron/core/store/db.js';
 import { openStore } from '../../electron/core/store/store.js';
 import { fillSyntheticHistory, syntheticStart } from '../../electron/core/store/testing/synthetic-history.js';
@@ -52,6 +53,7 @@ function measureInserts(store: ReturnType<typeof openStore>, count: number): num
     store.captures.attachFile(filePath, sha256, { size: 1000, width: 224, height: 224, bitDepth: 8, channels: 1, pages: 1, format: 'jpeg' });
     store.captures.claimNext(1);
     const result = {
+      ...wholeCapture,
       sha256,
       model,
       probabilities: { a: 0.3, b: 0.7 },

@@ -28,6 +28,8 @@ export function syntheticRow(i: number): CaptureRow {
     model,
     durationMs: 20,
     classifiedAt: new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString(),
+    analysis: 'one-cell',
+    summary: null,
     review: null,
   };
 }
@@ -57,7 +59,7 @@ export function syntheticHistoryHost(total: number): EngineHost & { pagesAsked: 
     'settings.get': () => ({ threshold: null, provider: 'auto', batchSize: 8 }),
     'reviews.queue': () => ({ rows: [], total: 0 }),
     'models.list': () => [],
-    'history.stats': () => ({ classCounts: [], histogram: [], classes }),
+    'history.stats': () => ({ classCounts: [], histogram: [], classes, fractions: [] }),
     'history.query': ({ offset, limit }) => {
       host.pagesAsked++;
       const rows = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, k) =>

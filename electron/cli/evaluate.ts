@@ -12,7 +12,7 @@ import {
   type EvaluationReport,
   type FailedCapture,
 } from './evaluation-report.js';
-import { classifyFiles, openClassifier, type ModelRunOptions } from './model-run.js';
+import { classifyFiles, closeAnalysis, openAnalysis, type ModelRunOptions } from './model-run.js';
 import { UsageError } from './usage.js';
 
 export interface EvaluateOptions extends ModelRunOptions {
@@ -25,15 +25,17 @@ export interface EvaluateOptions extends ModelRunOptions {
 /** `metascope evaluate`: 0 when every capture was evaluated, 1 when some failed. */
 export async function evaluateCommand(folder: string, options: EvaluateOptions): Promise<number> {
   const groupOf = options.group === undefined ? null : groupingBy(options.group);
-  const classifier = await openClassifier(options);
+  // Labelled captures are single cells, each classified whole.
+  const analysis = await openAnalysis({ ...options, analysis: 'one-cell' });
+  const { classifier } = analysis;
   try {
     const { classes } = classifier.manifest;
     const labelled = await labelledCaptures(folder, classes);
     const outcomes = new Map<string, Outcome>();
     await classifyFiles(
-      classifier,
+      analysis,
       labelled.captures.map((c) => c.path),
-      options.batch,
+      { batch: options.batch, analysis: 'one-cell' },
       (outcome) => outcomes.set(outcome.job.path, outcome),
     );
     // In listing order, not arrival order, so the seeded bootstrap gives the same intervals every run.
@@ -48,7 +50,7 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
       const outcome = outcomes.get(file)!;
       if (outcome.status === 'failed') failed.push({ file, class: classes[truth]!, reason: outcome.reason });
       else {
-        const { prediction } = outcome;
+        const { prediction } = outcome.analysed;
         samples.push({
           truth,
           predicted: classes.indexOf(prediction.class),
@@ -71,7 +73,7 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
     if (options.out) await writeReportFolder(options.out, report, evaluation);
     return failed.length > 0 ? 1 : 0;
   } finally {
-    await classifier.close();
+    await closeAnalysis(analysis);
   }
 }
 

@@ -4,7 +4,8 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { classesOf, resultsCsvHeader, resultsCsvLine } from '../core/export/results-csv.js';
+import { csvLines } from '../core/export/results-csv.js';
+import type { StoredCell } from '../core/store/cells.js';
 import type { HistoryRow } from '../core/store/history.js';
 import { defaultDatabase } from '../core/paths.js';
 import { openDatabaseFile } from './database.js';
@@ -13,6 +14,8 @@ import { UsageError } from './usage.js';
 export interface ExportOptions {
   db?: string;
   out: string;
+  /** One line per cell of each field instead of one per result. */
+  cells?: boolean;
 }
 
 /** Waits while the stream's buffer is full, so a large export never piles up in memory. */
@@ -21,18 +24,17 @@ export async function drained(out: Writable): Promise<void> {
   if (out.writableNeedDrain) await once(out, 'drain');
 }
 
-/** The results CSV the app exports too: one line per result, every column needed to reproduce it. */
+/** The results CSV the app exports too: one line per result (or per cell), every column needed to reproduce it. */
 export async function writeResultsCsv(
   out: Writable,
   rows: Iterable<HistoryRow>,
   models: { classes: string[] }[],
+  cellsOf?: (resultId: number) => StoredCell[],
 ): Promise<number> {
-  const classes = classesOf(models);
-  out.write(resultsCsvHeader(classes) + '\n');
-  let count = 0;
-  for (const row of rows) {
+  let count = -1;
+  for (const line of csvLines(rows, models, cellsOf)) {
     await drained(out);
-    out.write(resultsCsvLine(row, classes) + '\n');
+    out.write(line + '\n');
     count++;
   }
   return count;
@@ -48,10 +50,11 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
     const stream = createWriteStream(partial, { fd: openSync(partial, 'w') });
     // Write errors surface through `drained` and `finished`: this listener only keeps them from crashing.
     stream.on('error', () => undefined);
-    const count = await writeResultsCsv(stream, store.history.export({}), store.models.list());
+    const cellsOf = options.cells ? (resultId: number) => store.cells.ofResult(resultId) : undefined;
+    const count = await writeResultsCsv(stream, store.history.export({}), store.models.list(), cellsOf);
     await finished(stream.end());
     await rename(partial, target);
-    process.stderr.write(`Exported ${count} results to ${target}.\n`);
+    process.stderr.write(`Exported ${count} ${options.cells ? 'cells' : 'results'} to ${target}.\n`);
     return 0;
   } catch (error) {
     await rm(partial, { force: true });

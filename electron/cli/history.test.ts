@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../core/capture/testing/images.js';
-import type { ResultInput } from '../core/store/captures.js';
+import { wholeCapture, type ResultInput } from '../core/store/captures.js';
 import { openStore } from '../core/store/store.js';
 import { exportCommand } from './export.js';
 import { historyCommand, type HistoryOptions } from './history.js';
@@ -34,6 +34,7 @@ beforeAll(() => {
   store.captures.claimNext(2);
   attach('/lab/waiting.tif', 3);
   const result = (n: number, className: string, probability: number, at: number): ResultInput => ({
+    ...wholeCapture,
     sha256: sha(n),
     model,
     probabilities: { dim: 1 - probability, bright: probability },

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { analysisChoices } from '../core/cells/analysis.js';
 import { ModelError } from '../core/model/errors.js';
 import { providerNames } from '../core/model/providers.js';
 import { appVersion } from '../core/paths.js';
@@ -46,7 +47,13 @@ const withModelRun = (command: Command): Command =>
     .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
     .addOption(new Option('--provider <provider>', 'where the model runs').choices(['auto', ...providerNames]).default('auto'))
     .option('--batch <n>', 'captures per inference batch', positiveInt('--batch'), 8)
-    .option('--threads <n>', 'CPU threads for the model (default: all cores)', positiveInt('--threads'));
+    .option('--threads <n>', 'CPU threads for the model (default: all cores)', positiveInt('--threads'))
+    .addOption(
+      new Option('--analysis <mode>', 'one-cell: each capture is one cell; find-cells: find the cells of each capture first; auto: by size')
+        .choices(analysisChoices)
+        .default('auto'),
+    )
+    .option('--detector <folder>', 'cell finder folder for whole fields (default: the built-in one)');
 
 withModelRun(
   program
@@ -56,6 +63,7 @@ withModelRun(
 )
   .addOption(formatOption())
   .option('--recursive', 'also look in subfolders', false)
+  .option('--cells', 'with --format csv: one row per cell of each field', false)
   .action(async (paths: string[], options) => {
     process.exitCode = await classifyCommand(paths, options);
   });
@@ -94,6 +102,7 @@ program
   .argument('<folders...>', 'folders the microscope software saves captures into')
   .addOption(databaseOption())
   .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
+  .option('--detector <folder>', 'cell finder folder for whole fields (default: the built-in one)')
   .option('--recursive', 'also watch subfolders', false)
   .option('--settle <ms>', 'how long a file must stay unchanged before it is read', positiveInt('--settle'))
   .addOption(formatOption())
@@ -117,6 +126,7 @@ program
   .description('Write every result, with all it takes to reproduce it, to a CSV file.')
   .addOption(databaseOption())
   .requiredOption('--out <file>', 'CSV file to write')
+  .option('--cells', 'one line per cell of each whole field instead of one per result', false)
   .action(async (options) => {
     process.exitCode = await exportCommand(options);
   });

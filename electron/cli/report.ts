@@ -1,3 +1,5 @@
+import type { ClassifiedCell } from '../core/cells/analysis.js';
+import type { FieldSummary } from '../core/cells/summary.js';
 import type { ModelIdentity } from '../core/model/classifier.js';
 import type { Outcome } from '../core/pipeline/pipeline.js';
 import type { Capture } from '../core/store/captures.js';
@@ -17,7 +19,25 @@ export interface CaptureReport {
   height: number | null;
   bitDepth: number | null;
   sha256: string | null;
+  /** 'one-cell' (classified whole) or 'find-cells' (each cell found and classified); null when it failed first. */
+  analysis: 'one-cell' | 'find-cells' | null;
+  /** A field's cell count, counts and fractions per class, mean probability. */
+  summary: FieldSummary | null;
+  /** A field's cells, in the capture's pixels. */
+  cells?: CellReport[];
   error?: string;
+}
+
+export interface CellReport {
+  x: number;
+  y: number;
+  box: { x: number; y: number; width: number; height: number };
+  area: number;
+  class: string;
+  probability: number;
+  probabilities: Record<string, number>;
+  /** The classifier's window crossed the field's edge (filled by mirroring). */
+  edge: boolean;
 }
 
 /** A file that never reached the model (missing, unreadable folder). */
@@ -31,20 +51,46 @@ export function failedReport(file: string, reason: string, model: ModelIdentity)
 
 export function reportOf(outcome: Outcome, model: ModelIdentity, provider: string): CaptureReport {
   const ok = outcome.status === 'ok';
+  const analysed = ok ? outcome.analysed : null;
   return {
     file: outcome.job.path,
     status: outcome.status,
-    class: ok ? outcome.prediction.class : null,
-    probability: ok ? outcome.prediction.probability : null,
-    probabilities: ok ? outcome.prediction.probabilities : null,
+    class: analysed ? analysed.prediction.class || null : null,
+    probability: analysed ? analysed.prediction.probability : null,
+    probabilities: analysed ? analysed.prediction.probabilities : null,
     provider: ok ? provider : null,
     model: { id: model.id, version: model.version, sha256: model.sha256 },
     width: outcome.info?.width ?? null,
     height: outcome.info?.height ?? null,
     bitDepth: outcome.info?.bitDepth ?? null,
     sha256: outcome.sha256,
+    analysis: analysed?.mode ?? null,
+    summary: analysed?.summary ?? null,
+    ...(analysed?.cells ? { cells: analysed.cells.map(cellReportOf) } : {}),
     ...(ok ? {} : { error: outcome.reason }),
   };
+}
+
+function cellReportOf(cell: ClassifiedCell): CellReport {
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    x: round(cell.x),
+    y: round(cell.y),
+    box: cell.box,
+    area: cell.area,
+    class: cell.prediction.class,
+    probability: cell.prediction.probability,
+    probabilities: cell.prediction.probabilities,
+    edge: cell.crop.edge,
+  };
+}
+
+/** "64 cells: 71% HT1080", or "no cells found", for a field; null for a capture classified whole. */
+export function summaryText(summary: FieldSummary | null, className: string | null): string | null {
+  if (!summary) return null;
+  if (summary.cells === 0) return 'no cells found';
+  const share = className ? ` ${Math.round((summary.fractions[className] ?? 0) * 100)}% ${className}` : '';
+  return `${summary.cells} cell${summary.cells === 1 ? '' : 's'}:${share}`;
 }
 
 const percent = (p: number | null): string | null => (p === null ? null : `${(p * 100).toFixed(1)}%`);
@@ -64,6 +110,7 @@ export const reportColumns: Column<CaptureReport>[] = [
   { header: 'status', value: (r) => r.status, width: 6 },
   classColumn,
   probabilityColumn,
+  { header: 'cells', value: (r) => summaryText(r.summary, r.class) ?? 'one cell', width: 22 },
   { header: 'size', value: (r) => (r.width === null ? null : `${r.width}×${r.height} ${r.bitDepth}-bit`), width: 20 },
   providerColumn,
   { header: 'error', value: (r) => r.error ?? null, width: 80 },
@@ -92,6 +139,8 @@ export function storedReportOf(row: HistoryRow): StoredReport {
     height: row.info.height,
     bitDepth: row.info.bitDepth,
     sha256: row.sha256,
+    analysis: row.analysis,
+    summary: row.summary,
     paths: row.paths,
     classifiedAt: iso(row.classifiedAt),
     review: review && { label: review.label, note: review.note, reviewer: review.reviewer, createdAt: iso(review.createdAt) },
@@ -112,6 +161,8 @@ export function failedCaptureReport(capture: Capture, model: ModelIdentity): Sto
     height: capture.info.height,
     bitDepth: capture.info.bitDepth,
     sha256: capture.sha256,
+    analysis: null,
+    summary: null,
     error: capture.failureReason ?? 'The capture could not be classified.',
     paths: capture.paths,
     classifiedAt: null,
@@ -137,6 +188,10 @@ export function csvColumns(classes: string[]): Column<CaptureReport>[] {
     { header: 'class', value: (r) => r.class },
     { header: 'probability', value: (r) => r.probability },
     ...classes.map((name) => ({ header: `p(${name})`, value: (r: CaptureReport) => r.probabilities?.[name] ?? null })),
+    { header: 'analysis', value: (r) => r.analysis },
+    { header: 'cells', value: (r) => r.summary?.cells ?? null },
+    ...classes.map((name) => ({ header: `fraction(${name})`, value: (r: CaptureReport) => r.summary?.fractions[name] ?? null })),
+    { header: 'mean_probability', value: (r) => r.summary?.meanProbability ?? null },
     { header: 'provider', value: (r) => r.provider },
     { header: 'model_id', value: (r) => r.model.id },
     { header: 'model_version', value: (r) => r.model.version },
@@ -146,5 +201,27 @@ export function csvColumns(classes: string[]): Column<CaptureReport>[] {
     { header: 'bit_depth', value: (r) => r.bitDepth },
     { header: 'sha256', value: (r) => r.sha256 },
     { header: 'error', value: (r) => r.error ?? null },
+  ];
+}
+
+/** One CSV row per cell of a field (`--cells`): where it is, its class and the capture it is in. */
+export function cellCsvColumns(classes: string[]): Column<{ capture: CaptureReport; cell: CellReport; index: number }>[] {
+  return [
+    { header: 'file', value: (r) => r.capture.file },
+    { header: 'sha256', value: (r) => r.capture.sha256 },
+    { header: 'cell', value: (r) => r.index + 1 },
+    { header: 'x', value: (r) => r.cell.x },
+    { header: 'y', value: (r) => r.cell.y },
+    { header: 'box_x', value: (r) => r.cell.box.x },
+    { header: 'box_y', value: (r) => r.cell.box.y },
+    { header: 'box_width', value: (r) => r.cell.box.width },
+    { header: 'box_height', value: (r) => r.cell.box.height },
+    { header: 'area', value: (r) => r.cell.area },
+    { header: 'edge', value: (r) => (r.cell.edge ? 1 : 0) },
+    { header: 'class', value: (r) => r.cell.class },
+    { header: 'probability', value: (r) => r.cell.probability },
+    ...classes.map((name) => ({ header: `p(${name})`, value: (r: { cell: CellReport }) => r.cell.probabilities[name] ?? null })),
+    { header: 'model_id', value: (r) => r.capture.model.id },
+    { header: 'model_version', value: (r) => r.capture.model.version },
   ];
 }

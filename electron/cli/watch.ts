@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { Intake } from '../core/intake/service.js';
-import { Classifier, type ModelIdentity } from '../core/model/classifier.js';
+import type { Analysis } from '../core/cells/analysis.js';
+import type { ModelIdentity } from '../core/model/classifier.js';
 import { providerLabels } from '../core/model/providers.js';
-import { appVersion, defaultDatabase, defaultModelFolder } from '../core/paths.js';
+import { appVersion, defaultDatabase } from '../core/paths.js';
 import type { Store } from '../core/store/store.js';
 import { openDatabaseFile } from './database.js';
+import { closeAnalysis, openAnalysis } from './model-run.js';
 import { rowWriter, type OutputFormat } from './output.js';
 import { csvColumns, failedCaptureReport, reportColumns, storedReportOf, type StoredReport } from './report.js';
 import { UsageError } from './usage.js';
@@ -12,6 +14,7 @@ import { UsageError } from './usage.js';
 export interface WatchOptions {
   db?: string;
   model?: string;
+  detector?: string;
   recursive: boolean;
   settle?: number;
   format: OutputFormat;
@@ -24,18 +27,19 @@ export interface WatchOptions {
 export async function watchCommand(folders: string[], options: WatchOptions): Promise<number> {
   const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: false });
   try {
-    const classifier = await Classifier.open(options.model ?? defaultModelFolder());
+    const analysis = await openAnalysis({ model: options.model, detector: options.detector, provider: 'auto', batch: 8 });
     try {
-      return await watchUntilSignal(folders, options, store, classifier);
+      return await watchUntilSignal(folders, options, store, analysis);
     } finally {
-      await classifier.close();
+      await closeAnalysis(analysis);
     }
   } finally {
     store.close();
   }
 }
 
-async function watchUntilSignal(folders: string[], options: WatchOptions, store: Store, classifier: Classifier): Promise<number> {
+async function watchUntilSignal(folders: string[], options: WatchOptions, store: Store, analysis: Analysis): Promise<number> {
+  const { classifier } = analysis;
   // Listening from the start, so a signal during start-up still ends in a clean stop.
   const signal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -45,7 +49,7 @@ async function watchUntilSignal(folders: string[], options: WatchOptions, store:
   const writer = rowWriter<StoredReport>(options.format, process.stdout, columns, (r) => r);
   const print = landedReports(store, classifier.identity);
   const intake = new Intake(
-    { store, classifier, appVersion: appVersion(), settleMs: options.settle },
+    { store, analysis, appVersion: appVersion(), settleMs: options.settle },
     {
       captureChanged: (sha256) => {
         const report = print(sha256);

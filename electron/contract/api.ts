@@ -15,7 +15,12 @@ export const requests = {
   'folders.list': call(none, z.array(t.watchedFolder)),
   'folders.add': call(z.object({ path: z.string().min(1).max(4096), recursive: z.boolean().default(false) }), t.watchedFolder),
   'folders.update': call(
-    z.object({ id: z.number().int(), recursive: z.boolean().optional(), enabled: z.boolean().optional() }),
+    z.object({
+      id: z.number().int(),
+      recursive: z.boolean().optional(),
+      enabled: z.boolean().optional(),
+      analysis: t.folderAnalysis.optional(),
+    }),
     t.watchedFolder,
   ),
   'folders.remove': call(z.object({ id: z.number().int() }), z.object({ removed: z.boolean() })),
@@ -46,10 +51,22 @@ export const requests = {
   'history.query': call(t.historyQuery, t.historyPage),
   'history.stats': call(z.object({ filter: t.historyFilter.default({}) }), t.historyStats),
   /** The filtered set as CSV, every column needed to reproduce a result. */
-  'history.exportCsv': call(z.object({ filter: t.historyFilter.default({}) }), z.object({ csv: z.string(), rows: z.number().int() })),
+  /** `cells`: one row per cell of each field instead of one per capture. */
+  'history.exportCsv': call(
+    z.object({ filter: t.historyFilter.default({}), cells: z.boolean().default(false) }),
+    z.object({ csv: z.string(), rows: z.number().int() }),
+  ),
+  /** A folder's captures laid out on their plate by the well names in their file names. */
+  'history.plate': call(z.object({ folderId: z.number().int(), className: z.string().min(1).max(200) }), t.plateMap),
 
   'reviews.add': call(
-    z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string().min(1).max(200), note: z.string().max(5000).default('') }),
+    z.object({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** A cell of the capture's latest result; the whole capture when left out. */
+      cellId: z.number().int().optional(),
+      label: z.string().min(1).max(200),
+      note: z.string().max(5000).default(''),
+    }),
     t.review,
   ),
   'reviews.queue': call(

@@ -17,6 +17,8 @@ export interface ImageOptions {
   low?: number;
   high?: number;
   format?: 'png' | 'webp';
+  /** One cell of a field: its window as the classifier saw it, after its intensity step. */
+  cell?: number;
 }
 
 const sample = z.coerce.number().int().min(0).max(65535);
@@ -27,6 +29,7 @@ export const imageRequest = z
     low: sample.optional(),
     high: sample.optional(),
     format: z.enum(['png', 'webp']).default('webp'),
+    cell: z.coerce.number().int().min(1).optional(),
   })
   .refine(
     (r) =>
@@ -43,7 +46,7 @@ export const sha256Pattern = /^[0-9a-f]{64}$/;
 /** The window the rendition used, so a viewer can place its contrast sliders. */
 export const imageWindowHeaders = { low: 'X-MetaScope-Window-Low', high: 'X-MetaScope-Window-High' } as const;
 
-const requestKeys = new Set(['size', 'page', 'low', 'high', 'format']);
+const requestKeys = new Set(['size', 'page', 'low', 'high', 'format', 'cell']);
 
 /** `<sha256>?size=…`, to append to one of the image bases; `extra` adds query fields (the token). */
 export function imagePath(sha256: string, options: ImageOptions, extra: Record<string, string> = {}): string {

@@ -18,6 +18,36 @@ export const review = z.object({
 
 export const captureState = z.enum(['discovered', 'queued', 'processing', 'done', 'failed']);
 
+/** One cell: the capture was classified whole. Find cells: each cell was found, then classified. */
+export const analysisMode = z.enum(['one-cell', 'find-cells']);
+/** A folder's setting: a mode, or auto (a capture about the size of the classifier's window is one cell). */
+export const folderAnalysis = z.enum(['auto', 'one-cell', 'find-cells']);
+
+/** A whole field in a few numbers. */
+export const fieldSummary = z.object({
+  cells: z.number().int(),
+  counts: z.record(z.string(), z.number().int()),
+  fractions: z.record(z.string(), z.number()),
+  meanProbability: z.number().nullable(),
+});
+
+/** One cell of a field's latest result, in the capture's pixels. */
+export const cellRow = z.object({
+  id: z.number().int(),
+  index: z.number().int(),
+  x: z.number(),
+  y: z.number(),
+  box: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }),
+  outline: z.array(z.tuple([z.number(), z.number()])),
+  area: z.number(),
+  class: z.string(),
+  probability: z.number(),
+  probabilities: z.record(z.string(), z.number()),
+  /** The classifier's window crossed the field's edge and was filled by mirroring. */
+  edge: z.boolean(),
+  review: review.nullable(),
+});
+
 /** One capture with its latest result: a card on Live, a row in History. */
 export const captureRow = z.object({
   sha256,
@@ -38,6 +68,8 @@ export const captureRow = z.object({
   durationMs: z.number().nullable(),
   classifiedAt: isoTime.nullable(),
   review: review.nullable(),
+  analysis: analysisMode.nullable(),
+  summary: fieldSummary.nullable(),
 });
 
 export const resultDetail = z.object({
@@ -50,6 +82,9 @@ export const resultDetail = z.object({
   appVersion: z.string(),
   durationMs: z.number(),
   classifiedAt: isoTime,
+  analysis: analysisMode,
+  detector: modelRef.nullable(),
+  summary: fieldSummary.nullable(),
 });
 
 export const captureDetail = z.object({
@@ -58,6 +93,8 @@ export const captureDetail = z.object({
   channels: z.number().int().nullable(),
   results: z.array(resultDetail),
   reviews: z.array(review),
+  /** The cells of the latest result (none for a capture classified whole). */
+  cells: z.array(cellRow),
 });
 
 export const folderState = z.enum(['available', 'unavailable']);
@@ -70,6 +107,7 @@ export const watchedFolder = z.object({
   reason: z.string().nullable(),
   lastScanAt: isoTime.nullable(),
   isInbox: z.boolean(),
+  analysis: folderAnalysis,
 });
 
 export const progress = z.object({
@@ -116,7 +154,8 @@ export const appStatus = z.object({
   progress,
 });
 
-export const sortKey = z.enum(['time', 'probability', 'fileName', 'class']);
+/** 'fraction' sorts fields by the share of their cells in the filter's `fractionClass`. */
+export const sortKey = z.enum(['time', 'probability', 'fileName', 'class', 'fraction']);
 export const historyFilter = z.object({
   className: z.string().optional(),
   folderId: z.number().int().optional(),
@@ -127,6 +166,11 @@ export const historyFilter = z.object({
   maxProbability: z.number().min(0).max(1).optional(),
   reviewed: z.boolean().optional(),
   search: z.string().max(500).optional(),
+  analysis: analysisMode.optional(),
+  /** With minFraction / maxFraction: fields whose share of cells in this class is in range. */
+  fractionClass: z.string().optional(),
+  minFraction: z.number().min(0).max(1).optional(),
+  maxFraction: z.number().min(0).max(1).optional(),
 });
 
 export const historyQuery = z.object({
@@ -144,6 +188,27 @@ export const historyStats = z.object({
   /** Probability of the predicted class in equal bins from 0 to 1. */
   histogram: z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() })),
   classes: z.array(z.string()),
+  /** Per day, the mean share of cells in each class over the fields classified that day. */
+  fractions: z.array(z.object({ day: z.string(), class: z.string(), fraction: z.number(), fields: z.number().int() })),
+});
+
+/** One well of a plate: its captures and cells, and the share of cells in the chosen class. */
+export const plateWell = z.object({
+  well: z.string(),
+  row: z.number().int(),
+  column: z.number().int(),
+  captures: z.number().int(),
+  cells: z.number().int(),
+  fraction: z.number().nullable(),
+});
+
+export const plateMap = z.object({
+  rows: z.number().int(),
+  columns: z.number().int(),
+  className: z.string(),
+  wells: z.array(plateWell),
+  /** Classified captures of the folder whose file names name no well. */
+  unplaced: z.number().int(),
 });
 
 export const engineNotice = z.object({
@@ -153,6 +218,9 @@ export const engineNotice = z.object({
 });
 
 export type CaptureRow = z.infer<typeof captureRow>;
+export type CellRow = z.infer<typeof cellRow>;
+export type FieldSummary = z.infer<typeof fieldSummary>;
+export type PlateMap = z.infer<typeof plateMap>;
 export type CaptureDetail = z.infer<typeof captureDetail>;
 export type ResultDetail = z.infer<typeof resultDetail>;
 export type Review = z.infer<typeof review>;

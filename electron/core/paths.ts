@@ -28,6 +28,11 @@ export function defaultModelFolder(): string {
   return path.join(modelsFolder(), 'default');
 }
 
+/** The shipped cell finder, used to find the cells of whole fields. */
+export function defaultDetectorFolder(): string {
+  return path.join(modelsFolder(), 'detector');
+}
+
 /** Where the database and thumbnail cache live: METASCOPE_DATA, else the platform's usual place. */
 export function dataFolder(): string {
   if (process.env.METASCOPE_DATA) return process.env.METASCOPE_DATA;

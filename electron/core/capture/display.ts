@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { decodePixels, type CaptureInfo, type DecodeLimits } from './decode.js';
+import { decodePixels, type CaptureInfo, type CapturePixels, type DecodeLimits } from './decode.js';
 import { percentileWindow, type IntensityWindow } from './intensity.js';
 
 export interface DisplayRequest extends DecodeLimits {
@@ -38,6 +38,11 @@ export async function renderDisplay(
     size: { width, height, resize: 'stretch' },
     colour: info.colour,
   });
+  return renderPixels(pixels, request);
+}
+
+/** An 8-bit rendition of pixels already at the size to show (a capture, or a cell's window). */
+export async function renderPixels(pixels: CapturePixels, request: Pick<DisplayRequest, 'window' | 'format'>): Promise<DisplayImage> {
   const window =
     request.window === 'auto'
       ? percentileWindow(pixels.data, pixels.bitDepth, autoWindowPercentiles.low, autoWindowPercentiles.high)

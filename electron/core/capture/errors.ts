@@ -8,7 +8,8 @@ export type CaptureErrorCode =
   | 'corrupt'
   | 'too-large'
   | 'no-such-page'
-  | 'wrong-channels';
+  | 'wrong-channels'
+  | 'no-detector';
 
 export class CaptureError extends Error {
   constructor(

@@ -3,9 +3,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EngineHandlers } from '../../contract/api.js';
 import { ContractError, eventEnvelope, type EventMessage } from '../../contract/messages.js';
+import type { ImageRequest } from '../../contract/images.js';
 import type { AppStatus, HistoryFilter as ContractFilter, Progress } from '../../contract/types.js';
 import { readCaptureInfo } from '../capture/decode.js';
 import { renderDisplay } from '../capture/display.js';
+import { Analysis } from '../cells/analysis.js';
+import type { Detector } from '../cells/detector.js';
+import { openDetector } from '../cells/open-detector.js';
 import { Intake } from '../intake/service.js';
 import { Classifier } from '../model/classifier.js';
 import { loadModelFolder } from '../model/manifest.js';
@@ -16,13 +20,17 @@ import { openStore } from '../store/store.js';
 import { resultsCsv } from '../export/results-csv.js';
 import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
 import { isBuiltIn, knownModels, summaryOf, type KnownModel } from './models.js';
-import { folderOf, resultDetailOf, reviewOf, rowOfCapture, rowOfResult } from './rows.js';
+import { plateOf } from '../cells/plate.js';
+import { renderCellWindow } from './cell-window.js';
+import { cellOf, folderOf, resultDetailOf, reviewOf, rowOfCapture, rowOfResult } from './rows.js';
 import { SettingsFile } from './settings.js';
 
 export interface EngineOptions {
   database: string;
   /** Use this model folder instead of the saved choice or the built-in default. */
   modelFolder?: string;
+  /** Use this cell finder instead of the built-in one. */
+  detectorFolder?: string;
   inbox?: string;
   mode: 'desktop' | 'browser';
   /** Folders to watch in addition to those saved in the database. */
@@ -31,13 +39,6 @@ export interface EngineOptions {
   settleMs?: number;
 }
 
-export interface ImageRequest {
-  size: number;
-  page?: number;
-  low?: number;
-  high?: number;
-  format: 'png' | 'webp';
-}
 
 export interface Engine {
   handlers: EngineHandlers;
@@ -65,6 +66,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   };
 
   let classifier: Classifier | null = null;
+  let detector: Detector | null = null;
+  let detectorProblem: string | null = null;
   let modelProblem: string | null = null;
   let intake: Intake | null = null;
   let lastProgressAt = 0;
@@ -106,6 +109,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     return rowOfCapture(capture, store.reviews.latest(sha256));
   };
 
+  /** A result's cells as the contract shows them, each with its latest review. */
+  const cellsOfResult = (resultId: number) => {
+    const reviews = store.reviews.latestOfCells(resultId);
+    return store.cells.ofResult(resultId).map((cell) => cellOf(cell, reviews.get(cell.id)));
+  };
+
   // Built from the loaded classifier: listing every model would re-hash each ONNX file on every call.
   const status = async (): Promise<AppStatus> => {
     const active: KnownModel | null = classifier
@@ -135,7 +144,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     classifier = next;
     modelProblem = null;
     // The old model is closed once it has finished the captures it had started, never under them.
-    const finished = intake ? intake.setClassifier(next) : Promise.resolve();
+    const finished = intake ? intake.setAnalysis(new Analysis(next, detector, detectorProblem)) : Promise.resolve();
     if (previous) void finished.then(() => previous.close());
   };
 
@@ -152,7 +161,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const startIntake = async (): Promise<void> => {
     if (!classifier || intake) return;
     intake = new Intake(
-      { store, classifier, appVersion: appVersion(), settleMs: options.settleMs, batchSize: settings.get().batchSize },
+      {
+        store,
+        analysis: new Analysis(classifier, detector, detectorProblem),
+        appVersion: appVersion(),
+        settleMs: options.settleMs,
+        batchSize: settings.get().batchSize,
+      },
       {
         captureChanged: (sha256) => emit('capture.updated', captureRow(sha256)),
         progress: () => sendProgress(),
@@ -171,6 +186,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   }
   for (const folder of options.watch ?? []) store.folders.add(path.resolve(folder), { recursive: false });
 
+  // Without a cell finder single cells are still classified; whole fields fail with the reason.
+  ({ detector, problem: detectorProblem } = await openDetector(options.detectorFolder, { provider: settings.get().provider }, { required: false }));
   try {
     await openClassifier(await chooseModelFolder());
   } catch (error) {
@@ -210,17 +227,22 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       const capture = store.captures.get(sha256);
       if (!capture) throw new ContractError('not-found', 'This capture is not in the database.');
       const names = new Map(store.models.list().map((m) => [m.sha256, m.name]));
+      const results = store.history.forCapture(sha256);
       return {
         capture: captureRow(sha256),
         format: capture.info.format,
         channels: capture.info.channels,
-        results: store.history.forCapture(sha256).map((row) => resultDetailOf(row, names.get(row.model.sha256) ?? null)),
+        results: results.map((row) => resultDetailOf(row, names.get(row.model.sha256) ?? null)),
         reviews: store.reviews.history(sha256).map(reviewOf),
+        cells: results[0] ? cellsOfResult(results[0].resultId) : [],
       };
     },
     'captures.import': ({ files }) => importIntoInbox(inbox, files.map((f) => fromBytes(f.name, f.dataBase64))),
     'captures.importPaths': ({ paths }) => importIntoInbox(inbox, paths.map(fromPath)),
     'history.query': ({ filter, sort, offset, limit }) => {
+      if (sort.key === 'fraction' && filter.fractionClass === undefined) {
+        throw new ContractError('invalid-request', 'Sorting by the share of a class needs that class (fractionClass) in the filter.');
+      }
       const page = store.history.page(storeFilter(filter), sort, { offset, limit });
       const folderIdOf = folderIds();
       return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
@@ -233,16 +255,32 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       // A local day starts at local midnight, which east of Greenwich is still the day before in UTC:
       // the label is the local date, read from that instant shifted back by the same offset.
       const localDate = (start: number) => new Date(start + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+      const fractions = store.history.classFractions(f, 'day', utcOffsetMinutes);
       return {
         classCounts: counts.map((c) => ({ day: localDate(c.start), class: c.className, count: c.count })),
         histogram: bins.map((count, i) => ({ from: i / bins.length, to: (i + 1) / bins.length, count })),
         classes: [...new Set(counts.map((c) => c.className))].sort(),
+        fractions: fractions.map((c) => ({ day: localDate(c.start), class: c.className, fraction: c.fraction, fields: c.fields })),
       };
     },
-    'history.exportCsv': ({ filter }) => resultsCsv(store.history.export(storeFilter(filter)), store.models.list()),
-    'reviews.add': ({ sha256, label, note }) => {
+    'history.exportCsv': ({ filter, cells }) =>
+      resultsCsv(store.history.export(storeFilter(filter)), store.models.list(), cells ? (id) => store.cells.ofResult(id) : undefined),
+    'history.plate': ({ folderId, className }) => {
+      if (!store.folders.get(folderId)) throw new ContractError('not-found', 'That folder is no longer watched.');
+      const modelId = classifier?.identity.id;
+      const plate = plateOf(modelId ? store.history.placedResults(folderId, modelId) : [], className);
+      return { ...plate, wells: plate.wells.map(({ name, ...well }) => ({ well: name, ...well })) };
+    },
+    'reviews.add': ({ sha256, cellId, label, note }) => {
       if (!store.captures.get(sha256)) throw new ContractError('not-found', 'This capture is not in the database.');
-      const review = reviewOf(store.reviews.add({ sha256, label, note }));
+      if (cellId !== undefined) {
+        const latest = store.history.forCapture(sha256)[0];
+        const cell = store.cells.get(cellId);
+        if (!latest || !cell || cell.resultId !== latest.resultId) {
+          throw new ContractError('not-found', 'That cell is not one of this capture’s cells (the capture may have been classified again).');
+        }
+      }
+      const review = reviewOf(store.reviews.add({ sha256, cellId, label, note }));
       emit('capture.updated', captureRow(sha256));
       return review;
     },
@@ -301,6 +339,17 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
   };
 
+  /** A cell of one of the capture's results, drawn as the classifier saw it. */
+  const renderCell = async (sha256: string, cellId: number, request: ImageRequest) => {
+    const capture = store.captures.get(sha256);
+    const cell = store.cells.get(cellId);
+    const result = cell && store.history.forCapture(sha256).find((r) => r.resultId === cell.resultId);
+    if (!capture || !cell || !result) throw new ContractError('not-found', 'That cell is not one of this capture’s cells.');
+    const bytes = await readFirstPath(capture.paths);
+    const same = classifier && classifier.identity.sha256 === result.model.sha256 ? classifier.preprocessor : null;
+    return renderCellWindow(bytes, cell, same, { size: request.size, page: request.page, format: request.format });
+  };
+
   return {
     handlers,
     onEvent(listener) {
@@ -310,6 +359,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     async renderImage(sha256, request) {
       const capture = store.captures.get(sha256);
       if (!capture) throw new ContractError('not-found', 'This capture is not in the database.');
+      if (request.cell !== undefined) return renderCell(sha256, request.cell, request);
       const automatic = request.low === undefined || request.high === undefined;
       const cached = path.join(thumbnails, `${sha256}-${request.size}-${request.page ?? 0}.${request.format}`);
       if (automatic) {
@@ -343,6 +393,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       await intake?.stop();
       if (trailingProgress) clearTimeout(trailingProgress);
       await classifier?.close();
+      await detector?.close();
       store.close();
       listeners.clear();
     },

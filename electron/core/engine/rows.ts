@@ -1,5 +1,12 @@
 import path from 'node:path';
-import type { CaptureRow, Review as ContractReview, ResultDetail, WatchedFolder as ContractFolder } from '../../contract/types.js';
+import type {
+  CaptureRow,
+  CellRow,
+  Review as ContractReview,
+  ResultDetail,
+  WatchedFolder as ContractFolder,
+} from '../../contract/types.js';
+import type { StoredCell } from '../store/cells.js';
 import type { Capture } from '../store/captures.js';
 import type { WatchedFolder } from '../store/folders.js';
 import type { HistoryRow } from '../store/history.js';
@@ -26,7 +33,8 @@ export function rowOfResult(row: HistoryRow, folderIdOf: (folderPath: string | n
     height: row.info.height,
     bitDepth: row.info.bitDepth,
     pages: row.info.pages,
-    class: row.className,
+    // A field without cells has no class.
+    class: row.className || null,
     probability: row.probability,
     probabilities: row.probabilities,
     provider: row.provider,
@@ -34,6 +42,8 @@ export function rowOfResult(row: HistoryRow, folderIdOf: (folderPath: string | n
     durationMs: row.durationMs,
     classifiedAt: iso(row.classifiedAt),
     review: row.review ? reviewOf(row.review) : null,
+    analysis: row.analysis,
+    summary: row.summary,
   };
 }
 
@@ -58,6 +68,25 @@ export function rowOfCapture(capture: Capture, review: Review | undefined): Capt
     durationMs: null,
     classifiedAt: iso(capture.updatedAt),
     review: review ? reviewOf(review) : null,
+    analysis: null,
+    summary: null,
+  };
+}
+
+export function cellOf(cell: StoredCell, review: Review | undefined): CellRow {
+  return {
+    id: cell.id,
+    index: cell.index,
+    x: cell.x,
+    y: cell.y,
+    box: cell.box,
+    outline: cell.outline,
+    area: cell.area,
+    class: cell.className,
+    probability: cell.probability,
+    probabilities: cell.probabilities,
+    edge: cell.crop.edge === true,
+    review: review ? reviewOf(review) : null,
   };
 }
 
@@ -72,6 +101,9 @@ export function resultDetailOf(row: HistoryRow, modelName: string | null): Resul
     appVersion: row.appVersion,
     durationMs: row.durationMs,
     classifiedAt: new Date(row.classifiedAt).toISOString(),
+    analysis: row.analysis,
+    detector: row.detector,
+    summary: row.summary,
   };
 }
 
@@ -85,5 +117,6 @@ export function folderOf(folder: WatchedFolder, inbox: string): ContractFolder {
     reason: folder.unavailableReason,
     lastScanAt: iso(folder.lastScanAt),
     isInbox: path.resolve(folder.path) === path.resolve(inbox),
+    analysis: folder.analysis,
   };
 }

@@ -1,3 +1,4 @@
+import type { StoredCell } from '../store/cells.js';
 import type { HistoryRow } from '../store/history.js';
 
 /**
@@ -19,6 +20,11 @@ export function resultsCsvHeader(classes: string[]): string {
     'class',
     'probability',
     ...classes.map((name) => `p(${name})`),
+    'analysis',
+    'cells',
+    ...classes.map((name) => `fraction(${name})`),
+    'mean_probability',
+    'detector',
     'model_id',
     'model_version',
     'model_sha256',
@@ -50,6 +56,11 @@ export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
     row.className,
     row.probability,
     ...classes.map((name) => row.probabilities[name] ?? ''),
+    row.analysis,
+    row.summary?.cells,
+    ...classes.map((name) => row.summary?.fractions[name]),
+    row.summary?.meanProbability,
+    row.detector && `${row.detector.id} ${row.detector.version} ${row.detector.sha256}`,
     row.model.id,
     row.model.version,
     row.model.sha256,
@@ -73,15 +84,82 @@ export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
     .join(',');
 }
 
+/** One line per cell of a field: the capture's identity and model, then the cell's place and class. */
+export function cellsCsvHeader(classes: string[]): string {
+  return [
+    'file_name',
+    'sha256',
+    'cell',
+    'x',
+    'y',
+    'box_x',
+    'box_y',
+    'box_width',
+    'box_height',
+    'area',
+    'edge',
+    'class',
+    'probability',
+    ...classes.map((name) => `p(${name})`),
+    'model_id',
+    'model_version',
+    'detector',
+    'classified_at',
+  ]
+    .map(cell)
+    .join(',');
+}
+
+export function cellsCsvLine(row: HistoryRow, found: StoredCell, classes: string[]): string {
+  return [
+    row.fileName,
+    row.sha256,
+    found.index + 1,
+    found.x,
+    found.y,
+    found.box.x,
+    found.box.y,
+    found.box.width,
+    found.box.height,
+    found.area,
+    found.crop.edge === true ? 1 : 0,
+    found.className,
+    found.probability,
+    ...classes.map((name) => found.probabilities[name] ?? ''),
+    row.model.id,
+    row.model.version,
+    row.detector && `${row.detector.id} ${row.detector.version}`,
+    iso(row.classifiedAt),
+  ]
+    .map(cell)
+    .join(',');
+}
+
 /** The class columns: every class of every model the rows name, in the models' own order. */
 export function classesOf(models: { classes: string[] }[]): string[] {
   return [...new Set(models.flatMap((m) => m.classes))];
 }
 
-/** Whole CSV text (header + rows) for a modest set; large exports stream the same lines to a file. */
-export function resultsCsv(rows: Iterable<HistoryRow>, models: { classes: string[] }[]): { csv: string; rows: number } {
+/** The lines of a CSV: one per result, or with `cellsOf` one per cell of each field. */
+export function* csvLines(
+  rows: Iterable<HistoryRow>,
+  models: { classes: string[] }[],
+  cellsOf?: (resultId: number) => StoredCell[],
+): Generator<string> {
   const classes = classesOf(models);
-  const lines = [resultsCsvHeader(classes)];
-  for (const row of rows) lines.push(resultsCsvLine(row, classes));
+  yield cellsOf ? cellsCsvHeader(classes) : resultsCsvHeader(classes);
+  for (const row of rows) {
+    if (!cellsOf) yield resultsCsvLine(row, classes);
+    else for (const found of cellsOf(row.resultId)) yield cellsCsvLine(row, found, classes);
+  }
+}
+
+/** Whole CSV text (header + rows) for a modest set; large exports stream the same lines to a file. */
+export function resultsCsv(
+  rows: Iterable<HistoryRow>,
+  models: { classes: string[] }[],
+  cellsOf?: (resultId: number) => StoredCell[],
+): { csv: string; rows: number } {
+  const lines = [...csvLines(rows, models, cellsOf)];
   return { csv: lines.join('\n') + '\n', rows: lines.length - 1 };
 }

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DecodeLimits } from '../capture/decode.js';
-import type { Classifier } from '../model/classifier.js';
+import type { Analysis } from '../cells/analysis.js';
 import { Pipeline, type Outcome, type PipelineProgress } from '../pipeline/pipeline.js';
 import type { Capture, CaptureFailure, ResultInput } from '../store/captures.js';
 import type { Store } from '../store/store.js';
@@ -34,7 +34,7 @@ export class Feed {
   private current: Pipeline;
   /** The current pipeline, and earlier models' pipelines still finishing what they claimed. */
   private readonly pipelines = new Set<Pipeline>();
-  private classifier: Classifier;
+  private analysis: Analysis;
   private batchSize: number;
   private started = false;
   private paused = false;
@@ -50,10 +50,10 @@ export class Feed {
   private failed = 0;
 
   constructor(
-    classifier: Classifier,
+    analysis: Analysis,
     private readonly options: FeedOptions,
   ) {
-    this.classifier = classifier;
+    this.analysis = analysis;
     this.batchSize = options.batchSize;
     this.current = this.newPipeline();
   }
@@ -73,8 +73,8 @@ export class Feed {
    * Captures not yet started go to a new pipeline with this model; the old one finishes what it
    * has started. Resolves when it has, so the old model can be closed without failing a capture.
    */
-  setClassifier(classifier: Classifier): Promise<void> {
-    this.classifier = classifier;
+  setAnalysis(analysis: Analysis): Promise<void> {
+    this.analysis = analysis;
     return this.replacePipeline().idle();
   }
 
@@ -165,15 +165,16 @@ export class Feed {
 
   private newPipeline(): Pipeline {
     const { store, decodeConcurrency, maxPixels } = this.options;
-    const { classifier, batchSize } = this;
+    const { analysis, batchSize } = this;
+    const { classifier } = analysis;
     // Results name their model, so it is on record before the first one.
     store.models.register({ ...classifier.identity, classes: classifier.manifest.classes, folder: path.resolve(classifier.folder) });
     const pipeline = new Pipeline({
-      classifier,
+      analysis,
       batchSize,
       decodeConcurrency,
       maxPixels,
-      onOutcomes: (outcomes) => this.save(outcomes, classifier),
+      onOutcomes: (outcomes) => this.save(outcomes, analysis),
       onProgress: () => this.options.onProgress(),
     });
     if (this.paused) pipeline.pause();
@@ -199,7 +200,12 @@ export class Feed {
       for (const capture of claimed) {
         const file = await this.readablePath(capture);
         if (file) {
-          pipeline.push({ path: file, sha256: capture.sha256, read: this.options.recentReads.take(capture.sha256) });
+          pipeline.push({
+            path: file,
+            sha256: capture.sha256,
+            read: this.options.recentReads.take(capture.sha256),
+            analysis: this.options.store.folders.analysisOf(file),
+          });
         } else {
           this.options.recentReads.take(capture.sha256);
           this.options.store.captures.markFailed(capture.sha256, vanishedReason);
@@ -222,13 +228,13 @@ export class Feed {
   }
 
   /** Saves a batch's outcomes in one transaction: one commit per batch, not per capture. */
-  private save(outcomes: Outcome[], classifier: Classifier): void {
+  private save(outcomes: Outcome[], analysis: Analysis): void {
     const { store, appVersion } = this.options;
     const results: ResultInput[] = [];
     const failures: CaptureFailure[] = [];
     for (const outcome of outcomes) {
       const sha256 = outcome.job.sha256!;
-      if (outcome.status === 'ok') results.push(resultOf(outcome, sha256, classifier, appVersion));
+      if (outcome.status === 'ok') results.push(resultOf(outcome, sha256, analysis, appVersion));
       else failures.push({ sha256, reason: outcome.reason });
     }
     try {

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Analysis } from '../cells/analysis.js';
 import type { Classifier } from '../model/classifier.js';
+import { wholeCapture } from '../store/captures.js';
 import { vanishedReason } from './feed.js';
 import { Intake, rescanDelay, type IntakeListener, type IntakeOptions } from './service.js';
 import { captureBytes, intakeWorld, sleep, waitFor, type IntakeWorld } from './testing/fixtures.js';
@@ -35,7 +37,7 @@ function intake(options: Partial<IntakeOptions> = {}): Intake {
     foldersChanged: () => heard.foldersChanged++,
   };
   // A long rescan: in these tests the watcher's events and the settle timers do the work.
-  const made = new Intake({ store: world.store, classifier, appVersion: '9.9.9', settleMs: 80, rescanMs: 60_000, ...options }, listener);
+  const made = new Intake({ store: world.store, analysis: new Analysis(classifier, null), appVersion: '9.9.9', settleMs: 80, rescanMs: 60_000, ...options }, listener);
   running.push(made);
   return made;
 }
@@ -207,7 +209,7 @@ describe('Intake', () => {
     await write('old.png', 8);
     await waitFor('the first result', () => counts().done === 1);
     const next = await world.classifier({ id: 'second-model', version: '2.0.0' });
-    service.setClassifier(next);
+    service.setAnalysis(new Analysis(next, null));
     const sha = await write('new.png', 9);
     await waitFor('the second result', () => counts().done === 2);
     expect(world.store.history.forCapture(sha)[0]?.model).toMatchObject({ id: 'second-model', version: '2.0.0' });
@@ -232,7 +234,7 @@ describe('Intake', () => {
     await waitFor('the old model at work', () => oldRuns.length > 0);
 
     const next = await world.classifier({ id: 'second-model', version: '2.0.0' });
-    const retired = service.setClassifier(next);
+    const retired = service.setAnalysis(new Analysis(next, null));
     await retired;
     const runsBefore = oldRuns.length;
     await classifier.close(); // what the engine does once `retired` resolves
@@ -283,6 +285,7 @@ describe('Intake', () => {
 
 function fakeResult(sha: string) {
   return {
+    ...wholeCapture,
     sha256: sha,
     model: { id: classifier.identity.id, version: classifier.identity.version, sha256: classifier.identity.sha256 },
     probabilities: { dim: 0.5, bright: 0.5 },

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import type { Classifier } from '../model/classifier.js';
+import type { Analysis } from '../cells/analysis.js';
 import type { PipelineProgress } from '../pipeline/pipeline.js';
-import type { WatchedFolder } from '../store/folders.js';
+import type { FolderAnalysis, WatchedFolder } from '../store/folders.js';
 import type { Store } from '../store/store.js';
 import { decodeSlots } from '../threads.js';
 import { Feed } from './feed.js';
@@ -14,7 +14,7 @@ import { FolderWatcher } from './watcher.js';
 
 export interface IntakeOptions {
   store: Store;
-  classifier: Classifier;
+  analysis: Analysis;
   appVersion: string;
   /** How long a file must keep its size and mtime before it is read (default 2 s). */
   settleMs?: number;
@@ -69,7 +69,7 @@ export class Intake {
     // A burst of new captures waits here between being identified and being classified.
     const recentReads = new RecentReads(recentReadsBytes);
     const notice = (level: 'info' | 'warning' | 'error', message: string) => listener.notice?.(level, message);
-    this.feed = new Feed(options.classifier, {
+    this.feed = new Feed(options.analysis, {
       store: options.store,
       appVersion: options.appVersion,
       batchSize: options.batchSize ?? 8,
@@ -144,7 +144,7 @@ export class Intake {
     return this.updateFolder(added.id, { recursive, enabled: true });
   }
 
-  updateFolder(id: number, changes: { recursive?: boolean; enabled?: boolean }): WatchedFolder {
+  updateFolder(id: number, changes: { recursive?: boolean; enabled?: boolean; analysis?: FolderAnalysis }): WatchedFolder {
     const folder = this.store.folders.update(id, changes);
     if (!folder) throw new Error(`There is no watched folder with id ${id}.`);
     if (folder.enabled && !this.stopped) {
@@ -175,8 +175,8 @@ export class Intake {
    * Captures not yet started use this model from now on; the previous one finishes what it has
    * started. Resolves once it has: then the previous model can be closed.
    */
-  setClassifier(classifier: Classifier): Promise<void> {
-    return this.feed.setClassifier(classifier);
+  setAnalysis(analysis: Analysis): Promise<void> {
+    return this.feed.setAnalysis(analysis);
   }
 
   /** Captures claimed from now on run in batches of up to this many. */

@@ -61,20 +61,18 @@ function expectedOutputs(manifest: ModelManifest): number[] {
 
 /** A model ready to classify: its manifest, its preprocessing and one reusable session on its own thread. */
 export class Classifier {
-  readonly preprocessor: Preprocessor;
-
   private constructor(
     readonly manifest: ModelManifest,
     readonly identity: ModelIdentity,
     readonly folder: string,
     private readonly loaded: SessionThread,
     readonly threshold: number,
-  ) {
-    this.preprocessor = new Preprocessor(manifest);
-  }
+    readonly preprocessor: Preprocessor,
+  ) {}
 
   static async open(folder: string, options: ClassifierOptions = {}): Promise<Classifier> {
     const model = await loadModelFolder(folder);
+    const preprocessor = await Preprocessor.open(model.manifest, folder);
     const loaded = await openSessionThread(model, options);
     const { manifest } = model;
     const allowed = expectedOutputs(manifest);
@@ -86,7 +84,7 @@ export class Classifier {
       );
     }
     const identity = { id: manifest.id, version: manifest.version, sha256: manifest.onnx.sha256, name: manifest.name };
-    return new Classifier(manifest, identity, folder, loaded, options.threshold ?? manifest.threshold);
+    return new Classifier(manifest, identity, folder, loaded, options.threshold ?? manifest.threshold, preprocessor);
   }
 
   get provider(): ProviderName {

@@ -23,16 +23,32 @@ const intensitySchema = z.discriminatedUnion('mode', [
     .refine((r) => r.high > r.low, { message: 'high must be greater than low', path: ['high'] }),
 ]);
 
+// Map the capture's own quantiles onto those of a reference image in the model folder, as the
+// source lab of the default model did for every training crop; the result is then scaled by the
+// reference's bit depth.
+const referenceQuantilesSchema = z.object({
+  mode: z.literal('reference-quantiles'),
+  reference: z.string().min(1),
+  quantiles: z.number().int().min(2).max(65536).default(1000),
+});
+
+const identitySchema = {
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"'),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  description: z.string().default(''),
+  onnx: z.object({
+    file: z.string().min(1).default('model.onnx'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 as 64 lower-case hex digits'),
+  }),
+  // The physical size of one pixel the model was trained at; null when unknown.
+  pixelSizeUm: z.number().positive().nullable().default(null),
+};
+
 export const manifestSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"'),
-    name: z.string().min(1),
-    version: z.string().min(1),
-    description: z.string().default(''),
-    onnx: z.object({
-      file: z.string().min(1).default('model.onnx'),
-      sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 as 64 lower-case hex digits'),
-    }),
+    kind: z.literal('classifier').default('classifier'),
+    ...identitySchema,
     input: z.object({
       name: z.string().min(1),
       layout: z.enum(['NCHW', 'NHWC']),
@@ -45,7 +61,7 @@ export const manifestSchema = z
       // Which page of a multi-page TIFF the model sees (0 = first).
       page: z.number().int().min(0).default(0),
       resize: z.enum(['stretch', 'fit', 'center-crop']),
-      intensity: intensitySchema,
+      intensity: z.union([intensitySchema, referenceQuantilesSchema]),
       mean: z.array(z.number()).min(1).max(3),
       std: z.array(z.number().positive()).min(1).max(3),
       // A grey capture is repeated into R, G and B for a 3-channel model.
@@ -55,6 +71,8 @@ export const manifestSchema = z
       name: z.string().min(1),
       activation: z.enum(['sigmoid', 'softmax', 'none']),
     }),
+    // The window cut around each cell in a whole field, at the model's pixel size (default: the input size).
+    crop: z.object({ width: z.number().int().positive().max(8192), height: z.number().int().positive().max(8192) }).optional(),
     classes: z.array(z.string().min(1)).min(2),
     // For one sigmoid output: p(classes[1]) >= threshold means classes[1].
     threshold: z.number().gt(0).lt(1).default(0.5),
@@ -70,6 +88,13 @@ export const manifestSchema = z
         });
       }
     }
+    if (m.preprocessing.intensity.mode === 'reference-quantiles' && m.input.channels !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['preprocessing', 'intensity', 'mode'],
+        message: 'reference-quantiles needs a model with one (grey) input channel',
+      });
+    }
     if (new Set(m.classes).size !== m.classes.length) {
       ctx.addIssue({ code: 'custom', path: ['classes'], message: 'class names must be unique' });
     }
@@ -78,9 +103,63 @@ export const manifestSchema = z
 export type ModelManifest = z.infer<typeof manifestSchema>;
 export type IntensityScaling = ModelManifest['preprocessing']['intensity'];
 
-export interface ModelFolder {
+/**
+ * A detector's `model.json`: a network that maps a whole field to per-pixel maps, and the named
+ * decoder (with its parameters) that turns those maps into cells. The engine knows the decoders,
+ * never a particular detector.
+ */
+const decoderSchema = z.discriminatedUnion('decoder', [
+  z.object({
+    decoder: z.literal('foreground-boundary'),
+    foregroundChannel: z.number().int().min(0),
+    boundaryChannel: z.number().int().min(0),
+    foregroundThreshold: z.number().gt(0).lt(1),
+    boundaryThreshold: z.number().gt(0).lt(1),
+    minSeedArea: z.number().int().min(1),
+    minArea: z.number().int().min(1),
+  }),
+  z.object({
+    decoder: z.literal('centre-heatmap'),
+    channel: z.number().int().min(0),
+    threshold: z.number().gt(0).lt(1),
+    minDistance: z.number().positive(),
+    radius: z.number().positive(),
+  }),
+]);
+
+export const detectorManifestSchema = z.object({
+  kind: z.literal('detector'),
+  ...identitySchema,
+  input: z.object({
+    name: z.string().min(1),
+    layout: z.literal('NCHW'),
+    channels: z.literal(1),
+    dtype: z.literal('float32'),
+    // The field is resized by this factor before the network sees it (0.5 = half size).
+    scale: z.number().gt(0).max(4),
+    // The network's height and width must be multiples of this: the field is padded with zeros.
+    multipleOf: z.number().int().min(1).max(256).default(16),
+  }),
+  preprocessing: z.object({
+    page: z.number().int().min(0).default(0),
+    intensity: intensitySchema,
+    mean: z.array(z.number()).length(1),
+    std: z.array(z.number().positive()).length(1),
+  }),
+  output: z.intersection(
+    z.object({ name: z.string().min(1), activation: z.enum(['sigmoid', 'none']) }),
+    decoderSchema,
+  ),
+});
+
+export type DetectorManifest = z.infer<typeof detectorManifestSchema>;
+export type DecoderSpec = z.infer<typeof decoderSchema>;
+/** Either kind of model: what a session needs to load and run its graph. */
+export type AnyManifest = ModelManifest | DetectorManifest;
+
+export interface ModelFolder<M = ModelManifest> {
   folder: string;
-  manifest: ModelManifest;
+  manifest: M;
   onnxPath: string;
   /** The bytes of the ONNX file, already checked against the manifest's SHA-256. */
   onnxBytes: Uint8Array;
@@ -92,8 +171,17 @@ export async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export function parseManifest(json: unknown, where: string): ModelManifest {
-  const parsed = manifestSchema.safeParse(json);
+const kindNames = { classifier: 'a classifier', detector: 'a cell finder (detector)' } as const;
+
+function parseWith<S extends z.ZodType>(schema: S, kind: keyof typeof kindNames, json: unknown, where: string): z.infer<S> {
+  const declared = (json as { kind?: unknown } | null)?.kind ?? 'classifier';
+  if (declared !== kind && typeof declared === 'string' && declared in kindNames) {
+    throw new ModelError(
+      'manifest-invalid',
+      `The model ${where} is ${kindNames[declared as keyof typeof kindNames]}, not ${kindNames[kind]}.`,
+    );
+  }
+  const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0];
   const field = first && first.path.length > 0 ? first.path.join('.') : '(top level)';
@@ -103,8 +191,21 @@ export function parseManifest(json: unknown, where: string): ModelManifest {
   );
 }
 
+export function parseManifest(json: unknown, where: string): ModelManifest {
+  return parseWith(manifestSchema, 'classifier', json, where);
+}
+
+export function parseDetectorManifest(json: unknown, where: string): DetectorManifest {
+  return parseWith(detectorManifestSchema, 'detector', json, where);
+}
+
 /** Reads and checks a model folder's model.json alone: enough to list the model, not to run it. */
 export async function readModelManifest(folder: string): Promise<ModelManifest> {
+  const { json, where } = await readManifestJson(folder);
+  return parseManifest(json, where);
+}
+
+async function readManifestJson(folder: string): Promise<{ json: unknown; where: string }> {
   const manifestPath = path.join(folder, 'model.json');
   let text: string;
   try {
@@ -130,12 +231,21 @@ export async function readModelManifest(folder: string): Promise<ModelManifest> 
       `The model description ${manifestPath} is not valid JSON (${(error as Error).message}).`,
     );
   }
-  return parseManifest(json, manifestPath);
+  return { json, where: manifestPath };
 }
 
-/** Reads and checks a model folder: manifest fields, then the ONNX file against its SHA-256. */
+/** Reads and checks a classifier's folder: manifest fields, then the ONNX file against its SHA-256. */
 export async function loadModelFolder(folder: string): Promise<ModelFolder> {
-  const manifest = await readModelManifest(folder);
+  return withOnnx(folder, await readModelManifest(folder));
+}
+
+/** Reads and checks a detector's folder the same way. */
+export async function loadDetectorFolder(folder: string): Promise<ModelFolder<DetectorManifest>> {
+  const { json, where } = await readManifestJson(folder);
+  return withOnnx(folder, parseDetectorManifest(json, where));
+}
+
+async function withOnnx<M extends { onnx: { file: string; sha256: string } }>(folder: string, manifest: M): Promise<ModelFolder<M>> {
   const onnxPath = path.join(folder, manifest.onnx.file);
   let onnxBytes: Uint8Array;
   try {

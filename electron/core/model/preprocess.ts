@@ -1,7 +1,10 @@
+import path from 'node:path';
 import { decodePixels, type CaptureInfo, type CapturePixels, type DecodeLimits } from '../capture/decode.js';
 import { CaptureError } from '../capture/errors.js';
 import { percentileWindow, scalingTable, type IntensityWindow } from '../capture/intensity.js';
+import { ModelError } from './errors.js';
 import type { ModelManifest } from './manifest.js';
+import { loadReferenceQuantiles, matchToReference, type ReferenceQuantiles } from './reference-quantiles.js';
 
 /** One capture as the model sees it: C×H×W (or H×W×C) float32, exactly as the manifest states. */
 export interface ModelInput {
@@ -10,25 +13,56 @@ export interface ModelInput {
   window: IntensityWindow;
 }
 
-export function inputWindow(manifest: ModelManifest, pixels: CapturePixels): IntensityWindow {
-  const intensity = manifest.preprocessing.intensity;
+/** The scalings that map raw values through a window alone (no reference image). */
+export type WindowScaling =
+  | { mode: 'bit-depth' }
+  | { mode: 'fixed'; min: number; max: number }
+  | { mode: 'percentile'; low: number; high: number };
+
+/** The raw-value window a scaling maps to 0..1 for these pixels. */
+export function intensityWindow(intensity: WindowScaling, pixels: CapturePixels): IntensityWindow {
   switch (intensity.mode) {
     case 'bit-depth':
       return { low: 0, high: pixels.bitDepth === 16 ? 65535 : 255 };
     case 'fixed':
       return { low: intensity.min, high: intensity.max };
     case 'percentile':
-      // Taken over the resized image the model sees, not the full-resolution capture.
+      // Taken over the pixels the model sees (resized or cut), not the full-resolution capture.
       return percentileWindow(pixels.data, pixels.bitDepth, intensity.low, intensity.high);
   }
 }
 
 type TableCache = Map<string, Float32Array>;
 
-/** Lays decoded pixels out as the model's input tensor, scaling each sample through a lookup table. */
-export function toModelInput(manifest: ModelManifest, pixels: CapturePixels, tables: TableCache = new Map()): ModelInput {
+/**
+ * The manifest's intensity step alone: the pixels (matched to the reference, where the manifest
+ * says so) and the raw-value window then mapped to 0..1. What a person is shown as "the crop as
+ * the classifier saw it".
+ */
+export function intensityStep(
+  manifest: ModelManifest,
+  pixels: CapturePixels,
+  reference: ReferenceQuantiles | null,
+): { pixels: CapturePixels; window: IntensityWindow } {
+  const intensity = manifest.preprocessing.intensity;
+  if (intensity.mode !== 'reference-quantiles') return { pixels, window: intensityWindow(intensity, pixels) };
+  if (!reference) throw new Error(`The reference image ${intensity.reference} was not loaded.`);
+  // Matched pixels take the reference's values: they are scaled by the reference's bit depth.
+  const matched = matchToReference(pixels, reference);
+  return { pixels: matched, window: intensityWindow({ mode: 'bit-depth' }, matched) };
+}
+
+/** Lays pixels already at the model's size out as its input tensor, scaling each sample through a lookup table. */
+export function toModelInput(
+  manifest: ModelManifest,
+  pixels: CapturePixels,
+  tables: TableCache = new Map(),
+  reference: ReferenceQuantiles | null = null,
+): ModelInput {
   const { input, preprocessing } = manifest;
-  const window = inputWindow(manifest, pixels);
+  const stepped = intensityStep(manifest, pixels, reference);
+  const window = stepped.window;
+  pixels = stepped.pixels;
   const channels = input.channels;
   const plane = pixels.width * pixels.height;
   const tensor = new Float32Array(plane * channels);
@@ -56,37 +90,55 @@ export function toModelInput(manifest: ModelManifest, pixels: CapturePixels, tab
   return { tensor, window };
 }
 
-/** Turns captures into a model's input tensors; one per model, so its lookup tables are reused. */
+/** Turns captures into a model's input tensors; one per model, so its lookup tables and reference are reused. */
 export class Preprocessor {
   private readonly tables: TableCache = new Map();
 
-  constructor(readonly manifest: ModelManifest) {}
+  constructor(
+    readonly manifest: ModelManifest,
+    private readonly reference: ReferenceQuantiles | null = null,
+  ) {}
+
+  /** Reads what the manifest's intensity step needs from the model folder (a reference image). */
+  static async open(manifest: ModelManifest, folder: string): Promise<Preprocessor> {
+    const intensity = manifest.preprocessing.intensity;
+    if (intensity.mode !== 'reference-quantiles') return new Preprocessor(manifest);
+    const file = path.join(folder, intensity.reference);
+    try {
+      return new Preprocessor(manifest, await loadReferenceQuantiles(file, intensity.quantiles));
+    } catch (error) {
+      throw new ModelError(
+        'model-missing',
+        `The reference image ${file} that model.json names for its intensity step cannot be read (${(error as Error).message}).`,
+      );
+    }
+  }
 
   /** Decodes a capture straight to the model's input size and colour, then builds its tensor. */
   async prepare(bytes: Uint8Array, info: CaptureInfo, options: DecodeLimits & { page?: number } = {}): Promise<ModelInput> {
-    return prepareCapture(this.manifest, bytes, info, options, this.tables);
+    const { input, preprocessing } = this.manifest;
+    if (input.channels === 3 && info.colour === 'grey' && !preprocessing.grayToRgb) {
+      throw new CaptureError(
+        'wrong-channels',
+        `The model "${this.manifest.name}" needs colour (RGB) images and this capture is greyscale.`,
+      );
+    }
+    const pixels = await decodePixels(bytes, info, {
+      page: options.page ?? preprocessing.page,
+      maxPixels: options.maxPixels,
+      size: { width: input.width, height: input.height, resize: preprocessing.resize },
+      colour: input.channels === 1 ? 'grey' : 'rgb',
+    });
+    return this.fromPixels(pixels);
   }
-}
 
-async function prepareCapture(
-  manifest: ModelManifest,
-  bytes: Uint8Array,
-  info: CaptureInfo,
-  options: DecodeLimits & { page?: number },
-  tables: TableCache,
-): Promise<ModelInput> {
-  const { input, preprocessing } = manifest;
-  if (input.channels === 3 && info.colour === 'grey' && !preprocessing.grayToRgb) {
-    throw new CaptureError(
-      'wrong-channels',
-      `The model "${manifest.name}" needs colour (RGB) images and this capture is greyscale.`,
-    );
+  /** The intensity step alone, for showing a crop as the model sees it. */
+  intensityStep(pixels: CapturePixels): { pixels: CapturePixels; window: IntensityWindow } {
+    return intensityStep(this.manifest, pixels, this.reference);
   }
-  const pixels = await decodePixels(bytes, info, {
-    page: options.page ?? preprocessing.page,
-    maxPixels: options.maxPixels,
-    size: { width: input.width, height: input.height, resize: preprocessing.resize },
-    colour: input.channels === 1 ? 'grey' : 'rgb',
-  });
-  return toModelInput(manifest, pixels, tables);
+
+  /** Builds the tensor of pixels already at the model's input size (a crop cut from a field). */
+  fromPixels(pixels: CapturePixels): ModelInput {
+    return toModelInput(this.manifest, pixels, this.tables, this.reference);
+  }
 }

@@ -1,10 +1,10 @@
 import type { ModelErrorCode } from './errors.js';
-import type { ModelFolder } from './manifest.js';
+import type { AnyManifest, ModelFolder } from './manifest.js';
 import type { ModelSession, SessionOptions } from './session.js';
 
 /** What the model's thread and its owner say to each other (structured clone). */
 export interface SessionWorkerData {
-  model: ModelFolder;
+  model: ModelFolder<AnyManifest>;
   options: SessionOptions;
 }
 

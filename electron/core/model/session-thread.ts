@@ -1,6 +1,6 @@
 import { startModuleWorker } from '../threads.js';
 import { ModelError } from './errors.js';
-import type { ModelFolder } from './manifest.js';
+import type { AnyManifest, ModelFolder } from './manifest.js';
 import type { ModelSession, SessionOptions } from './session.js';
 import type { FromSessionWorker, SessionWorkerData, ToSessionWorker } from './session-protocol.js';
 
@@ -19,7 +19,7 @@ interface Pending {
 }
 
 /** Loads the model on a new thread; rejects with the same ModelError an in-thread load would. */
-export function openSessionThread(model: ModelFolder, options: SessionOptions = {}): Promise<SessionThread> {
+export function openSessionThread(model: ModelFolder<AnyManifest>, options: SessionOptions = {}): Promise<SessionThread> {
   const worker = startModuleWorker(import.meta.url, 'session-worker', {
     workerData: { model, options } satisfies SessionWorkerData,
   });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from './errors.js';
-import type { ModelFolder } from './manifest.js';
+import type { AnyManifest, ModelFolder } from './manifest.js';
 import {
   explainProviderFailure,
   missingHardware,
@@ -38,7 +38,7 @@ export interface ModelSession {
   outputsPerCapture: number | null;
 }
 
-export async function openSession(model: ModelFolder, options: SessionOptions = {}): Promise<ModelSession> {
+export async function openSession(model: ModelFolder<AnyManifest>, options: SessionOptions = {}): Promise<ModelSession> {
   const preference = options.provider ?? 'auto';
   const candidates = preference === 'auto' ? (options.order ?? providerOrder()) : [preference];
   const skipped: ProviderAttempt[] = [];
@@ -83,7 +83,7 @@ export async function openSession(model: ModelFolder, options: SessionOptions = 
   );
 }
 
-function describeGraph(model: ModelFolder, session: ort.InferenceSession): Pick<ModelSession, 'maxBatch' | 'outputsPerCapture'> {
+function describeGraph(model: ModelFolder<AnyManifest>, session: ort.InferenceSession): Pick<ModelSession, 'maxBatch' | 'outputsPerCapture'> {
   const { manifest } = model;
   if (!session.inputNames.includes(manifest.input.name)) {
     throw new ModelError(
@@ -101,15 +101,18 @@ function describeGraph(model: ModelFolder, session: ort.InferenceSession): Pick<
   const output = session.outputMetadata.find((m) => m.name === manifest.output.name);
   const inputShape = input && input.isTensor ? input.shape : [];
   const outputShape = output && output.isTensor ? output.shape : [];
+  // A detector takes a field of any size: only a classifier's input has a size to check.
   const expected =
-    manifest.input.layout === 'NCHW'
-      ? [manifest.input.channels, manifest.input.height, manifest.input.width]
-      : [manifest.input.height, manifest.input.width, manifest.input.channels];
+    manifest.kind === 'detector'
+      ? [manifest.input.channels, null, null]
+      : manifest.input.layout === 'NCHW'
+        ? [manifest.input.channels, manifest.input.height, manifest.input.width]
+        : [manifest.input.height, manifest.input.width, manifest.input.channels];
   const declared = inputShape.slice(1);
-  if (declared.length === 3 && declared.some((d, i) => typeof d === 'number' && d !== expected[i])) {
+  if (declared.length === 3 && declared.some((d, i) => typeof d === 'number' && expected[i] !== null && d !== expected[i])) {
     throw new ModelError(
       'manifest-invalid',
-      `model.json describes the input as ${manifest.input.layout} ${expected.join('×')}, but the ONNX model expects ${declared.join('×')}.`,
+      `model.json describes the input as ${manifest.input.layout} ${expected.map((d) => d ?? 'any').join('×')}, but the ONNX model expects ${declared.join('×')}.`,
     );
   }
   const perCapture = outputShape.slice(1).reduce<number | null>((n, d) => (n !== null && typeof d === 'number' ? n * d : null), 1);

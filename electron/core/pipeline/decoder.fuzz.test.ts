@@ -6,6 +6,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, greyImage, makeTempDir, multiPageTiff, writeCapture, type EncodedFormat } from '../capture/testing/images.js';
+import { Analysis } from '../cells/analysis.js';
 import { Classifier } from '../model/classifier.js';
 import { writeModelFolder } from '../model/testing/model-folder.js';
 import { Pipeline, type Outcome } from './pipeline.js';
@@ -73,7 +74,7 @@ function mutate(seed: Buffer, m: Mutation): Buffer {
 /** Runs files through one pipeline and collects their outcomes, failing if any takes too long. */
 async function classifyAll(files: string[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
-  const pipeline = new Pipeline({ classifier, batchSize: 4, maxPixels: 4096 * 4096, onOutcomes: (o) => void outcomes.push(...o) });
+  const pipeline = new Pipeline({ analysis: new Analysis(classifier, null), batchSize: 4, maxPixels: 4096 * 4096, onOutcomes: (o) => void outcomes.push(...o) });
   pipeline.push(...files.map((file) => ({ path: file })));
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
@@ -105,7 +106,7 @@ describe('decoder fuzzing', () => {
           expect(mutant.reason.length, mutant.reason).toBeGreaterThan(20);
           expect(mutant.reason).not.toMatch(/^\s*at |\n\s+at /);
         } else {
-          expect(Object.values(mutant.prediction.probabilities).every(Number.isFinite)).toBe(true);
+          expect(Object.values(mutant.analysed.prediction.probabilities).every(Number.isFinite)).toBe(true);
         }
         expect(good.status).toBe('ok');
       }),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encode, foreignHeaders, greyImage, makeTempDir, writeCapture } from '../capture/testing/images.js';
 import { readCaptureInfo } from '../capture/decode.js';
+import { Analysis } from '../cells/analysis.js';
 import { Classifier } from '../model/classifier.js';
 import { writeModelFolder } from '../model/testing/model-folder.js';
 import { Pipeline, type CaptureJob, type Outcome, type PipelineOptions } from './pipeline.js';
@@ -66,7 +67,7 @@ afterAll(async () => {
 /** A pipeline that collects its outcomes. */
 function collecting(options: Partial<PipelineOptions> = {}) {
   const outcomes: Outcome[] = [];
-  const pipeline = new Pipeline({ classifier, onOutcomes: (o) => void outcomes.push(...o), ...options });
+  const pipeline = new Pipeline({ analysis: new Analysis(classifier, null), onOutcomes: (o) => void outcomes.push(...o), ...options });
   return { pipeline, outcomes };
 }
 
@@ -86,7 +87,7 @@ describe('Pipeline', () => {
       const outcome = outcomes.find((o) => o.job.path === capture.path)!;
       expect(outcome.status).toBe('ok');
       if (outcome.status !== 'ok') continue;
-      expect(outcome.prediction.class).toBe(capture.expected);
+      expect(outcome.analysed.prediction.class).toBe(capture.expected);
       expect(outcome.info).toMatchObject({ width: 16, height: 12, bitDepth: 8 });
       expect(outcome.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(outcome.window).toEqual({ low: 0, high: 255 });
@@ -122,7 +123,7 @@ describe('Pipeline', () => {
     pipeline.push({ path: path.join(temp.dir, 'already-read.png'), sha256: 'b'.repeat(64), read: { bytes, info } });
     await pipeline.idle();
     expect(outcomes).toHaveLength(1);
-    expect(outcomes[0]).toMatchObject({ status: 'ok', sha256: 'b'.repeat(64), prediction: { class: 'bright' } });
+    expect(outcomes[0]).toMatchObject({ status: 'ok', sha256: 'b'.repeat(64), analysed: { prediction: { class: 'bright' } } });
     expect(outcomes[0]!.job.read).toBeUndefined(); // the content is not carried along with the result
   });
 
@@ -166,7 +167,7 @@ describe('Pipeline', () => {
       const firstSaved = new Promise<void>((resolve) => (release = resolve));
       const saved: Outcome[][] = [];
       const pipeline = new Pipeline({
-        classifier,
+        analysis: new Analysis(classifier, null),
         batchSize: 2,
         decodeConcurrency: 4,
         onOutcomes: async (outcomes) => {
@@ -244,7 +245,7 @@ describe('Pipeline', () => {
     await writeModelFolder(folder);
     const closed = await Classifier.open(folder, { provider: 'cpu', threads: 1 });
     await closed.close(); // a released session cannot run
-    const { pipeline, outcomes } = collecting({ classifier: closed, batchSize: 4 });
+    const { pipeline, outcomes } = collecting({ analysis: new Analysis(closed, null), batchSize: 4 });
     pipeline.push(...jobsFor(good.slice(0, 3)));
     await pipeline.idle();
     expect(outcomes).toHaveLength(3);

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { readCaptureInfo, type CaptureInfo, type DecodeLimits } from '../capture/decode.js';
 import { CaptureError } from '../capture/errors.js';
 import { readCaptureContent } from '../capture/identity.js';
-import type { Classifier, Prediction } from '../model/classifier.js';
+import type { Analysis, AnalysedCapture, AnalysisChoice, PreparedCapture } from '../cells/analysis.js';
 import type { IntensityWindow } from '../capture/intensity.js';
+import type { Prediction } from '../model/classifier.js';
 import { decodeSlots } from '../threads.js';
 
 export interface CaptureJob {
@@ -14,6 +15,8 @@ export interface CaptureJob {
   /** The file's content and header, when the intake has just read them: not read again. */
   read?: { bytes: Uint8Array; info: CaptureInfo };
   page?: number;
+  /** Whether the capture is one cell or a field whose cells are found first (default 'auto'). */
+  analysis?: AnalysisChoice;
 }
 
 export interface ClassifiedOutcome {
@@ -21,8 +24,10 @@ export interface ClassifiedOutcome {
   job: CaptureJob;
   sha256: string;
   info: CaptureInfo;
-  prediction: Prediction;
-  window: IntensityWindow;
+  /** The capture's prediction (for a field: its most frequent class), its cells and summary. */
+  analysed: AnalysedCapture;
+  /** The raw-value window of a capture classified whole; null for a field (each cell has its own). */
+  window: IntensityWindow | null;
   /** Wall time from starting to read the file to its prediction. */
   durationMs: number;
 }
@@ -52,8 +57,8 @@ export interface PipelineProgress {
 }
 
 export interface PipelineOptions extends DecodeLimits {
-  classifier: Classifier;
-  /** Largest inference batch; smaller batches run whenever the queue is shallow. */
+  analysis: Analysis;
+  /** Largest inference batch, in crops; smaller batches run whenever the queue is shallow. */
   batchSize?: number;
   /** Captures decoded at once while the model runs (default: `decodeSlots()`). */
   decodeConcurrency?: number;
@@ -66,8 +71,7 @@ interface Prepared {
   job: CaptureJob;
   sha256: string;
   info: CaptureInfo;
-  tensor: Float32Array;
-  window: IntensityWindow;
+  prepared: PreparedCapture;
   started: number;
 }
 
@@ -151,12 +155,13 @@ export class Pipeline {
   }
 
   private pump(): void {
-    // Keep at most two batches' worth prepared, so memory stays bounded on a deep queue.
+    // Keep at most two batches' worth prepared, so memory stays bounded on a deep queue (a field
+    // counts for each of its cells).
     while (
       !this.paused &&
       this.waiting.length > 0 &&
       this.decoding < this.decodeConcurrency &&
-      this.ready.length + this.decoding < this.batchSize * 2
+      this.readyInputs() + this.decoding < this.batchSize * 2
     ) {
       const job = this.waiting.shift()!;
       this.decoding++;
@@ -168,7 +173,7 @@ export class Pipeline {
     // A batch waits for captures still being decoded that it has room for: a run costs about as
     // much for one capture as for a few, and it blocks this thread. It never waits for work that is
     // not yet decoding, so a lone capture is classified at once.
-    const filling = this.decoding > 0 && this.ready.length < this.batchSize;
+    const filling = this.decoding > 0 && this.readyInputs() < this.batchSize;
     if (!this.inferring && this.ready.length > 0 && !filling) void this.infer();
     this.report();
     if (this.isIdle()) {
@@ -196,44 +201,64 @@ export class Pipeline {
     let info: CaptureInfo | null = job.read?.info ?? null;
     try {
       info ??= await readCaptureInfo(bytes, this.options);
-      const { tensor, window } = await this.options.classifier.preprocessor.prepare(bytes, info, {
+      const prepared = await this.options.analysis.prepare(bytes, info, {
         page: job.page,
         maxPixels: this.options.maxPixels,
+        choice: job.analysis,
       });
       // The content is no longer needed once prepared: a deep queue holds tensors, not files.
-      this.ready.push({ job: { ...job, read: undefined }, sha256, info, tensor, window, started });
+      this.ready.push({ job: { ...job, read: undefined }, sha256, info, prepared, started });
     } catch (error) {
       if (error instanceof CaptureError) await this.fail(job, sha256, info, error.code, error.message);
       else await this.fail(job, sha256, info, 'corrupt', `The capture could not be prepared: ${(error as Error).message}`);
     }
   }
 
+  /** Crops prepared and waiting for the model. */
+  private readyInputs(): number {
+    return this.ready.reduce((sum, p) => sum + p.prepared.inputs.length, 0);
+  }
+
+  /** Whole captures, up to `batchSize` crops (at least one capture, however many cells it has). */
+  private takeBatch(): Prepared[] {
+    let inputs = 0;
+    let count = 0;
+    while (count < this.ready.length && (count === 0 || inputs + this.ready[count]!.prepared.inputs.length <= this.batchSize)) {
+      inputs += this.ready[count]!.prepared.inputs.length;
+      count++;
+    }
+    return this.ready.splice(0, count);
+  }
+
   private async infer(): Promise<void> {
     this.inferring = true;
-    const batch = this.ready.splice(0, this.batchSize);
+    const batch = this.takeBatch();
     this.atModel = batch.length;
+    const { analysis } = this.options;
     let predictions: Prediction[] | null = null;
     let failure: string | null = null;
     try {
-      predictions = await this.options.classifier.run(batch.map((p) => p.tensor));
+      predictions = await analysis.classifier.run(batch.flatMap((p) => p.prepared.inputs));
     } catch (error) {
       failure = `The model could not classify this capture: ${(error as Error).message}`;
     }
     const now = Date.now();
-    const outcomes = batch.map((p, i): Outcome => {
+    let offset = 0;
+    const outcomes = batch.map((p): Outcome => {
       this.finishedAt.push(now);
       if (!predictions) {
         this.failed++;
         return { status: 'failed', job: p.job, sha256: p.sha256, info: p.info, code: 'model-failed', reason: failure! };
       }
       this.done++;
+      const own = predictions.slice(offset, (offset += p.prepared.inputs.length));
       return {
         status: 'ok',
         job: p.job,
         sha256: p.sha256,
         info: p.info,
-        prediction: predictions[i]!,
-        window: p.window,
+        analysed: analysis.conclude(p.prepared, own),
+        window: p.prepared.window,
         durationMs: now - p.started,
       };
     });

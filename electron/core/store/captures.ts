@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { createCellWriter } from './cells.js';
 import type { ModelRef } from './models.js';
 
 /** A file path's state is 'discovered' until it settles; from then on its capture's state counts. */
@@ -38,8 +39,47 @@ export interface CaptureFailure {
   reason: string;
 }
 
+/** One cell of a field, as found and classified; coordinates in the capture's pixels. */
+export interface CellInput {
+  x: number;
+  y: number;
+  box: { x: number; y: number; width: number; height: number };
+  area: number;
+  outline: Array<[number, number]>;
+  /** The detector's confidence in the cell. */
+  score: number;
+  className: string;
+  probability: number;
+  probabilities: Record<string, number>;
+  /** The window cut for the classifier and how: its provenance. */
+  crop: Record<string, unknown>;
+}
+
+/** A field's summary as stored and shown. */
+export interface SummaryInput {
+  cells: number;
+  counts: Record<string, number>;
+  fractions: Record<string, number>;
+  meanProbability: number | null;
+}
+
+export type AnalysisMode = 'one-cell' | 'find-cells';
+
+/** The analysis fields of a result for a capture classified whole. */
+export const wholeCapture = { analysis: 'one-cell', detector: null, cells: null, summary: null } as const satisfies Pick<
+  ResultInput,
+  'analysis' | 'detector' | 'cells' | 'summary'
+>;
+
 /** One classification, with everything needed to reproduce it. */
 export interface ResultInput {
+  /** Whether the capture was classified whole or cell by cell. */
+  analysis: AnalysisMode;
+  /** The detector that found the cells; null for a capture classified whole. */
+  detector: ModelRef | null;
+  /** Fields only: each cell, and the summary of all of them. */
+  cells: CellInput[] | null;
+  summary: SummaryInput | null;
   sha256: string;
   model: ModelRef;
   /** Class name → probability, as the model's output activation gave them. */
@@ -127,19 +167,25 @@ export function createCaptures(db: Database.Database) {
   );
   // A re-run with the same model file replaces its result. Reviews live in their own table and
   // stay; `reviewed` is only set here for a capture reviewed before its first result.
-  const saveResult = db.prepare(
+  const saveResult = db.prepare<[Record<string, unknown>], number>(
     `INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
-                          probability, provider, preprocessing, app_version, duration_ms, classified_at, reviewed)
+                          probability, provider, preprocessing, app_version, duration_ms, classified_at, reviewed,
+                          analysis, detector, cell_count, summary)
      VALUES (@captureId, @modelId, @modelVersion, @modelSha256, @probabilities, @className,
              @probability, @provider, @preprocessing, @appVersion, @durationMs, @classifiedAt,
-             EXISTS (SELECT 1 FROM reviews WHERE capture_id = @captureId))
+             EXISTS (SELECT 1 FROM reviews WHERE capture_id = @captureId AND cell_id IS NULL),
+             @analysis, @detector, @cellCount, @summary)
      ON CONFLICT (capture_id, model_sha256) DO UPDATE SET
        model_id = excluded.model_id, model_version = excluded.model_version,
        probabilities = excluded.probabilities, class_name = excluded.class_name,
        probability = excluded.probability, provider = excluded.provider,
        preprocessing = excluded.preprocessing, app_version = excluded.app_version,
-       duration_ms = excluded.duration_ms, classified_at = excluded.classified_at`,
-  );
+       duration_ms = excluded.duration_ms, classified_at = excluded.classified_at,
+       analysis = excluded.analysis, detector = excluded.detector,
+       cell_count = excluded.cell_count, summary = excluded.summary
+     RETURNING id`,
+  ).pluck();
+  const cells = createCellWriter(db);
   // captures_by_state reaches the queued ones directly: a count that stays cheap at 100k results.
   const queuedCount = db.prepare<[], number>("SELECT count(*) FROM captures WHERE state = 'queued'").pluck();
   const stateCounts = db.prepare<[], { state: IntakeState; n: number }>(
@@ -169,15 +215,25 @@ export function createCaptures(db: Database.Database) {
     return { created };
   });
   const markDone = (result: ResultInput) => {
-    saveResult.run({
-      ...result,
+    const resultId = saveResult.get({
       captureId: idOf(result.sha256),
       modelId: result.model.id,
       modelVersion: result.model.version,
       modelSha256: result.model.sha256,
       probabilities: JSON.stringify(result.probabilities),
+      className: result.className,
+      probability: result.probability,
+      provider: result.provider,
       preprocessing: JSON.stringify(result.preprocessing),
-    });
+      appVersion: result.appVersion,
+      durationMs: result.durationMs,
+      classifiedAt: result.classifiedAt,
+      analysis: result.analysis,
+      detector: result.detector && JSON.stringify(result.detector),
+      cellCount: result.summary?.cells ?? null,
+      summary: result.summary && JSON.stringify(result.summary),
+    })!;
+    cells.replace(resultId, result.cells ?? [], result.summary);
     setStateOf(result.sha256, 'done', null);
   };
   const outcomes = db.transaction((results: ResultInput[], failures: CaptureFailure[]) => {

@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
 
+/** How the captures of a folder are analysed: classified whole, cell by cell, or chosen by size. */
+export type FolderAnalysis = 'auto' | 'one-cell' | 'find-cells';
+
 export interface WatchedFolder {
   id: number;
   path: string;
@@ -10,6 +13,7 @@ export interface WatchedFolder {
   unavailableReason: string | null;
   addedAt: number;
   lastScanAt: number | null;
+  analysis: FolderAnalysis;
 }
 
 interface FolderRow {
@@ -21,6 +25,7 @@ interface FolderRow {
   unavailable_reason: string | null;
   added_at: number;
   last_scan_at: number | null;
+  analysis: FolderAnalysis;
 }
 
 const toFolder = (r: FolderRow): WatchedFolder => ({
@@ -32,6 +37,7 @@ const toFolder = (r: FolderRow): WatchedFolder => ({
   unavailableReason: r.unavailable_reason,
   addedAt: r.added_at,
   lastScanAt: r.last_scan_at,
+  analysis: r.analysis,
 });
 
 export type Folders = ReturnType<typeof createFolders>;
@@ -46,9 +52,15 @@ export function createFolders(db: Database.Database) {
   const all = db.prepare<[], FolderRow>('SELECT * FROM watched_folders ORDER BY id');
   const remove = db.prepare('DELETE FROM watched_folders WHERE id = ?');
   const update = db.prepare(
-    `UPDATE watched_folders SET recursive = coalesce(?, recursive), enabled = coalesce(?, enabled)
+    `UPDATE watched_folders SET recursive = coalesce(?, recursive), enabled = coalesce(?, enabled),
+       analysis = coalesce(?, analysis)
      WHERE id = ?`,
   );
+  const analysisOfFile = db
+    .prepare<[string], FolderAnalysis>(
+      'SELECT w.analysis FROM capture_files f JOIN watched_folders w ON w.id = f.folder_id WHERE f.path = ?',
+    )
+    .pluck();
   const availability = db.prepare(
     `UPDATE watched_folders SET state = iif(@reason IS NULL, 'available', 'unavailable'), unavailable_reason = @reason
      WHERE id = @id`,
@@ -73,10 +85,12 @@ export function createFolders(db: Database.Database) {
     remove(id: number): void {
       remove.run(id);
     },
-    update(id: number, changes: { recursive?: boolean; enabled?: boolean }): WatchedFolder | undefined {
-      update.run(asFlag(changes.recursive), asFlag(changes.enabled), id);
+    update(id: number, changes: { recursive?: boolean; enabled?: boolean; analysis?: FolderAnalysis }): WatchedFolder | undefined {
+      update.run(asFlag(changes.recursive), asFlag(changes.enabled), changes.analysis ?? null, id);
       return get(id);
     },
+    /** The analysis setting of the folder a file was seen in ('auto' outside any watched folder). */
+    analysisOf: (filePath: string): FolderAnalysis => analysisOfFile.get(filePath) ?? 'auto',
     /** `reason` null marks the folder available again. */
     setAvailability(id: number, reason: string | null): void {
       availability.run({ reason, id });

@@ -12,9 +12,16 @@ export interface HistoryFilter {
   reviewed?: boolean;
   /** Part of any path of the capture, any case. */
   search?: string;
+  /** Captures classified whole, or fields analysed cell by cell. */
+  analysis?: 'one-cell' | 'find-cells';
+  /** Fields whose share of cells in this class lies in minFraction..maxFraction (inclusive). */
+  fractionClass?: string;
+  minFraction?: number;
+  maxFraction?: number;
 }
 
-export type HistorySortKey = 'time' | 'probability' | 'fileName' | 'class';
+/** 'fraction' orders fields by their share of cells in the filter's `fractionClass`; other results come last. */
+export type HistorySortKey = 'time' | 'probability' | 'fileName' | 'class' | 'fraction';
 
 export interface HistorySort {
   key: HistorySortKey;
@@ -34,6 +41,7 @@ const ordered: Record<HistorySortKey, (keyof HistoryFilter)[]> = {
   probability: ['minProbability', 'maxProbability', 'reviewed'],
   class: ['className'],
   fileName: [],
+  fraction: [],
 };
 
 /**
@@ -57,6 +65,17 @@ export function filterSql(f: HistoryFilter, sort?: HistorySortKey): { where: str
   if (f.minProbability !== undefined) add('minProbability', 'r.probability', '>= @minProbability', f.minProbability);
   if (f.maxProbability !== undefined) add('maxProbability', 'r.probability', '<= @maxProbability', f.maxProbability);
   if (f.reviewed !== undefined) add('reviewed', 'r.reviewed', `= ${Number(f.reviewed)}`);
+  if (f.analysis !== undefined) add('analysis', 'r.analysis', '= @analysis', f.analysis);
+  if (f.fractionClass !== undefined && (f.minFraction !== undefined || f.maxFraction !== undefined)) {
+    params.fractionClass = f.fractionClass;
+    add(
+      'minFraction',
+      'r.id',
+      `IN (SELECT result_id FROM result_fractions WHERE class_name = @fractionClass AND fraction BETWEEN @minFraction AND @maxFraction)`,
+      f.minFraction ?? 0,
+    );
+    params.maxFraction = f.maxFraction ?? 1;
+  }
   if (f.folderId !== undefined) {
     add('folderId', 'r.capture_id', 'IN (SELECT capture_id FROM capture_files WHERE folder_id = @folderId)', f.folderId);
   }
@@ -80,14 +99,21 @@ const sortColumns: Record<HistorySortKey, string[]> = {
   probability: ['r.probability', 'r.id'],
   class: ['r.class_name', 'r.classified_at', 'r.id'],
   fileName: ['c.name', 'r.id'],
+  fraction: ['share.fraction', 'r.id'],
 };
 
 /** The queries behind a history page: the ids of one page (`@limit`, `@offset`) and the total. */
 export function pageSql(filter: HistoryFilter, sort: HistorySort) {
   const { where, params } = filterSql(filter, sort.key);
-  const join = sort.key === 'fileName' ? 'JOIN captures c ON c.id = r.capture_id' : '';
+  let join = sort.key === 'fileName' ? 'JOIN captures c ON c.id = r.capture_id' : '';
+  if (sort.key === 'fraction') {
+    join = 'LEFT JOIN result_fractions share ON share.result_id = r.id AND share.class_name = @sortClass';
+    params.sortClass = filter.fractionClass ?? '';
+  }
   const direction = sort.direction === 'asc' ? 'ASC' : 'DESC';
-  const order = sortColumns[sort.key].map((column) => `${column} ${direction}`).join(', ');
+  // Results without a share of that class (captures classified whole) come after every field.
+  const last = sort.key === 'fraction' ? 'share.fraction IS NULL, ' : '';
+  const order = last + sortColumns[sort.key].map((column) => `${column} ${direction}`).join(', ');
   return {
     ids: `SELECT r.id FROM results r ${join} WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
     // A count has no order to keep: every filter may pick the index.

@@ -92,6 +92,10 @@ describe('history page', () => {
       appVersion: '0.1.0',
       durationMs: 12.5,
       classifiedAt: t0 + day + 10 * hour,
+      analysis: 'one-cell',
+      detector: null,
+      cells: null,
+      summary: null,
       review: null,
     });
     expect(byNumber.get(4)).toMatchObject({ folderPath: null, model: modelB });

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { toInfo, type CaptureInfo, type CaptureRow, type ResultInput } from './captures.js';
+import { toInfo, type CaptureInfo, type CaptureRow, type ResultInput, type SummaryInput } from './captures.js';
 import { filterSql, pageSql, type HistoryFilter, type HistorySort } from './history-query.js';
 import { toReview, type Review, type ReviewRow } from './reviews.js';
 
@@ -27,6 +27,21 @@ export interface PageRequest {
   offset: number;
 }
 
+/** The mean share of cells in a class over the fields of one day or hour. */
+export interface ClassFraction {
+  start: number;
+  className: string;
+  fraction: number;
+  fields: number;
+}
+
+/** What a plate map needs of each result in a folder. */
+export interface PlacedResult {
+  fileName: string;
+  className: string;
+  summary: SummaryInput | null;
+}
+
 export interface ClassCount {
   /** Start of the day or hour, ms since 1970. */
   start: number;
@@ -48,6 +63,9 @@ interface DetailRow extends Pick<CaptureRow, 'size' | 'width' | 'height' | 'bit_
   app_version: string;
   duration_ms: number;
   classified_at: number;
+  analysis: 'one-cell' | 'find-cells';
+  detector: string | null;
+  summary: string | null;
   name: string;
   paths: string;
   folder_path: string | null;
@@ -62,7 +80,7 @@ SELECT r.*, c.sha256, c.name, c.size, c.width, c.height, c.bit_depth, c.channels
     WHERE f.capture_id = c.id ORDER BY f.id LIMIT 1) AS folder_path,
   (SELECT json_object('id', v.id, 'sha256', c.sha256, 'label', v.label, 'note', v.note,
                       'reviewer', v.reviewer, 'created_at', v.created_at)
-    FROM reviews v WHERE v.capture_id = c.id ORDER BY v.id DESC LIMIT 1) AS review
+    FROM reviews v WHERE v.capture_id = c.id AND v.cell_id IS NULL ORDER BY v.id DESC LIMIT 1) AS review
 FROM results r JOIN captures c ON c.id = r.capture_id
 WHERE r.id IN (SELECT value FROM json_each(?))`;
 
@@ -82,6 +100,11 @@ const toRow = (r: DetailRow): HistoryRow => ({
   appVersion: r.app_version,
   durationMs: r.duration_ms,
   classifiedAt: r.classified_at,
+  analysis: r.analysis,
+  detector: r.detector === null ? null : (JSON.parse(r.detector) as HistoryRow['detector']),
+  // A page of rows carries each field's summary; its cells are read for one capture at a time.
+  cells: null,
+  summary: r.summary === null ? null : (JSON.parse(r.summary) as HistoryRow['summary']),
   review: r.review === null ? null : toReview(JSON.parse(r.review) as ReviewRow),
 });
 
@@ -132,6 +155,26 @@ export function createHistory(db: Database.Database) {
                 count(*) AS count
          FROM results r WHERE ${where} GROUP BY start, className ORDER BY start, className`,
       ).all({ ...params, shift: utcOffsetMinutes * 60_000, size: bucketMs[bucket] }) as ClassCount[];
+    },
+    /** The mean share of cells per class per day or hour, over the fields that match. */
+    classFractions(filter: HistoryFilter, bucket: 'day' | 'hour', utcOffsetMinutes: number): ClassFraction[] {
+      const { where, params } = filterSql(filter);
+      return prepare(
+        `SELECT CAST((r.classified_at + @shift) / @size AS INTEGER) * @size - @shift AS start, f.class_name AS className,
+                avg(f.fraction) AS fraction, count(*) AS fields
+         FROM results r JOIN result_fractions f ON f.result_id = r.id
+         WHERE ${where} GROUP BY start, className ORDER BY start, className`,
+      ).all({ ...params, shift: utcOffsetMinutes * 60_000, size: bucketMs[bucket] }) as ClassFraction[];
+    },
+    /** The file name, class and summary of every result of one model in a folder: what a plate map is drawn from. */
+    placedResults(folderId: number, modelId: string): PlacedResult[] {
+      const { where, params } = filterSql({ folderId, modelId });
+      return (
+        prepare(
+          `SELECT c.name AS fileName, r.class_name AS className, r.summary AS summary
+           FROM results r JOIN captures c ON c.id = r.capture_id WHERE ${where}`,
+        ).all(params) as { fileName: string; className: string; summary: string | null }[]
+      ).map((r) => ({ ...r, summary: r.summary === null ? null : (JSON.parse(r.summary) as SummaryInput) }));
     },
     /** Result counts in `bins` equal probability bins from 0 to 1 (1 itself falls in the last). */
     histogram(filter: HistoryFilter, bins = 20): number[] {

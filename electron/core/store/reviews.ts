@@ -13,6 +13,8 @@ export interface Review {
 
 export interface ReviewInput {
   sha256: string;
+  /** The cell of a field the review is about; none for the whole capture. */
+  cellId?: number | null;
   label: string;
   note?: string;
   reviewer?: string | null;
@@ -40,21 +42,25 @@ export type Reviews = ReturnType<typeof createReviews>;
 
 export function createReviews(db: Database.Database) {
   const idOf = captureIds(db);
-  const insert = db.prepare<[{ captureId: number; label: string; note: string; reviewer: string | null; now: number }]>(
-    `INSERT INTO reviews (capture_id, label, note, reviewer, created_at)
-     VALUES (@captureId, @label, @note, @reviewer, @now)`,
+  const insert = db.prepare<[{ captureId: number; cellId: number | null; label: string; note: string; reviewer: string | null; now: number }]>(
+    `INSERT INTO reviews (capture_id, cell_id, label, note, reviewer, created_at)
+     VALUES (@captureId, @cellId, @label, @note, @reviewer, @now)`,
   );
-  const select = `SELECT v.id, c.sha256, v.label, v.note, v.reviewer, v.created_at
+  const select = `SELECT v.id, c.sha256, v.cell_id, v.label, v.note, v.reviewer, v.created_at
     FROM reviews v JOIN captures c ON c.id = v.capture_id`;
   const byId = db.prepare<[number | bigint], ReviewRow>(`${select} WHERE v.id = ?`);
   // Ids only grow, so the highest is the latest whatever the clock did.
-  const latest = db.prepare<[string], ReviewRow>(`${select} WHERE c.sha256 = ? ORDER BY v.id DESC LIMIT 1`);
-  const history = db.prepare<[string], ReviewRow>(`${select} WHERE c.sha256 = ? ORDER BY v.id`);
+  const latest = db.prepare<[string], ReviewRow>(`${select} WHERE c.sha256 = ? AND v.cell_id IS NULL ORDER BY v.id DESC LIMIT 1`);
+  const history = db.prepare<[string], ReviewRow>(`${select} WHERE c.sha256 = ? AND v.cell_id IS NULL ORDER BY v.id`);
+  const ofCells = db.prepare<[number], ReviewRow & { cell_id: number }>(
+    `${select} JOIN cells l ON l.id = v.cell_id WHERE l.result_id = ? ORDER BY v.id`,
+  );
 
   return {
     add(review: ReviewInput): Review {
       const { lastInsertRowid } = insert.run({
         captureId: idOf(review.sha256),
+        cellId: review.cellId ?? null,
         label: review.label,
         note: review.note ?? '',
         reviewer: review.reviewer ?? null,
@@ -66,7 +72,11 @@ export function createReviews(db: Database.Database) {
       const row = latest.get(sha256);
       return row && toReview(row);
     },
-    /** Every review of a capture, oldest first. */
+    /** Every review of a capture as a whole, oldest first. */
     history: (sha256: string): Review[] => history.all(sha256).map(toReview),
+    /** The latest review of each reviewed cell of a result, by cell id. */
+    latestOfCells(resultId: number): Map<number, Review> {
+      return new Map(ofCells.all(resultId).map((row) => [row.cell_id, toReview(row)]));
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { createCaptures } from './captures.js';
+import { createCells } from './cells.js';
 import { closeDatabase, openDatabase } from './db.js';
 import { guard, toStoreError } from './errors.js';
 import { createFiles } from './files.js';
@@ -24,6 +25,7 @@ export function storeOn(db: Database.Database, file: string) {
     folders: guarded(createFolders(db), file),
     files: guarded(createFiles(db), file),
     captures: guarded(createCaptures(db), file),
+    cells: guarded(createCells(db), file),
     models: guarded(createModels(db), file),
     reviews: guarded(createReviews(db), file),
     history: guarded(createHistory(db), file),

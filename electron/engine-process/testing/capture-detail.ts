@@ -23,10 +23,13 @@ export function captureDetail(sha256: string, paths: string[]): CaptureDetail {
       durationMs: null,
       classifiedAt: null,
       review: null,
+      analysis: null,
+      summary: null,
     },
     format: 'png',
     channels: 1,
     results: [],
     reviews: [],
+    cells: [],
   };
 }

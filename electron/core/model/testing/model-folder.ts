@@ -24,6 +24,7 @@ export async function writeModelFolder(
   await writeFile(path.join(folder, 'model.onnx'), onnx);
   const outputs = spec.bias.length;
   const manifest: ModelManifest = {
+    kind: 'classifier',
     id: 'test-linear-mean',
     name: 'Test model (mean brightness)',
     version: '1.0.0',
@@ -31,6 +32,7 @@ export async function writeModelFolder(
     threshold: 0.5,
     classes: outputs === 1 ? ['dim', 'bright'] : Array.from({ length: outputs }, (_, i) => `class-${i}`),
     ...changes,
+    pixelSizeUm: changes.pixelSizeUm ?? null,
     onnx: { file: 'model.onnx', sha256: createHash('sha256').update(onnx).digest('hex') },
     input: {
       name: spec.inputName ?? 'image',

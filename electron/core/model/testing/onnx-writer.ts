@@ -88,3 +88,58 @@ export function linearMeanModel(spec: LinearModelSpec): Uint8Array {
   });
   return ModelProto.encode(model).finish();
 }
+
+export interface ThresholdDetectorSpec {
+  inputName?: string;
+  outputName?: string;
+  /** foreground logit = gain · input + offset; the boundary logit is a constant -10 (no boundaries). */
+  gain: number;
+  offset: number;
+}
+
+/**
+ * A stand-in cell detector of any field size: [N,1,H,W] → [N,2,H,W], channel 0 a foreground logit
+ * that rises with brightness, channel 1 a boundary logit that is always low. Bright discs on a dark
+ * background come out as one cell each.
+ */
+export function thresholdDetectorModel(spec: ThresholdDetectorSpec): Uint8Array {
+  const inputName = spec.inputName ?? 'image';
+  const outputName = spec.outputName ?? 'maps';
+  const dynamic = [{ dim_param: 'batch' }, { dim_value: 1 }, { dim_param: 'height' }, { dim_param: 'width' }];
+  const scalar = (name: string, value: number) => ({ name, dims: [], data_type: FLOAT, float_data: [value] });
+  const ModelProto = schema.lookupType('onnx.ModelProto');
+  const model = ModelProto.create({
+    ir_version: 8,
+    producer_name: 'metascope-tests',
+    opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'threshold_detector',
+      node: [
+        { op_type: 'Mul', input: [inputName, 'gain'], output: ['scaled'] },
+        { op_type: 'Add', input: ['scaled', 'offset'], output: ['foreground'] },
+        { op_type: 'Mul', input: [inputName, 'zero'], output: ['nothing'] },
+        { op_type: 'Add', input: ['nothing', 'low'], output: ['boundary'] },
+        {
+          op_type: 'Concat',
+          input: ['foreground', 'boundary'],
+          output: [outputName],
+          attribute: [{ name: 'axis', i: 1, type: ATTRIBUTE_INT }],
+        },
+      ],
+      initializer: [scalar('gain', spec.gain), scalar('offset', spec.offset), scalar('zero', 0), scalar('low', -10)],
+      input: [{ name: inputName, type: { tensor_type: { elem_type: FLOAT, shape: { dim: dynamic } } } }],
+      output: [
+        {
+          name: outputName,
+          type: {
+            tensor_type: {
+              elem_type: FLOAT,
+              shape: { dim: [{ dim_param: 'batch' }, { dim_value: 2 }, { dim_param: 'height' }, { dim_param: 'width' }] },
+            },
+          },
+        },
+      ],
+    },
+  });
+  return ModelProto.encode(model).finish();
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { CaptureInfo, ResultInput } from '../captures.js';
+import { wholeCapture, type CaptureInfo, type ResultInput } from '../captures.js';
 import type { ModelRef } from '../models.js';
 import type { Store } from '../store.js';
 
@@ -51,6 +51,7 @@ export function resultFor(sha256: string, changes: Partial<ResultInput> = {}): R
   const className = changes.className ?? 'infected';
   const probability = changes.probability ?? 0.9;
   return {
+    ...wholeCapture,
     sha256,
     model: modelA,
     probabilities: { healthy: 1 - probability, infected: probability },
