@@ -12,21 +12,34 @@ import {
   type EvaluationReport,
   type FailedCapture,
 } from './evaluation-report.js';
+import { evaluateDetectorCommand } from './evaluate-detector.js';
 import { classifyFiles, closeAnalysis, openAnalysis, type ModelRunOptions } from './model-run.js';
 import { UsageError } from './usage.js';
 
-export interface EvaluateOptions extends ModelRunOptions {
+export interface EvaluateOptions extends Omit<ModelRunOptions, 'analysis' | 'detector'> {
   json: boolean;
   out?: string;
   /** A regular expression over file names: captures with the same match are resampled together. */
   group?: string;
+  /** Measure a cell finder on labelled fields instead of the model: true for the built-in one, or its folder. */
+  detector?: string | true;
 }
 
-/** `metascope evaluate`: 0 when every capture was evaluated, 1 when some failed. */
+/** `metascope evaluate`: 0 when every capture (or field) was evaluated, 1 when some failed. */
 export async function evaluateCommand(folder: string, options: EvaluateOptions): Promise<number> {
+  const { detector, ...rest } = options;
+  if (detector !== undefined) {
+    if (options.model !== undefined) {
+      throw new UsageError('--model names a classifier, but evaluate --detector measures the cell finder alone: leave out one of the two.');
+    }
+    if (options.group !== undefined) {
+      throw new UsageError('--group is for captures of single cells; evaluate --detector always resamples whole fields.');
+    }
+    return evaluateDetectorCommand(folder, { ...rest, detector: detector === true ? undefined : detector });
+  }
   const groupOf = options.group === undefined ? null : groupingBy(options.group);
   // Labelled captures are single cells, each classified whole.
-  const analysis = await openAnalysis({ ...options, analysis: 'one-cell' });
+  const analysis = await openAnalysis({ ...rest, analysis: 'one-cell' });
   const { classifier } = analysis;
   try {
     const { classes } = classifier.manifest;

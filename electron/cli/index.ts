@@ -68,17 +68,39 @@ withModelRun(
     process.exitCode = await classifyCommand(paths, options);
   });
 
-withModelRun(
-  program
-    .command('evaluate')
-    .description('Measure a model on labelled captures: accuracy, balanced accuracy, ROC AUC and calibration, with 95% intervals.')
-    .argument('<folder>', "a folder with one subfolder of captures per class, named after the model's classes"),
-)
+// Not withModelRun: here --detector takes an optional folder and measures the cell finder itself.
+program
+  .command('evaluate')
+  .description(
+    'Measure a model on labelled captures (accuracy, balanced accuracy, ROC AUC, calibration), or with --detector a cell finder on labelled fields (precision, recall, F1), with 95% intervals.',
+  )
+  .argument('<folder>', "a folder with one subfolder of captures per class, named after the model's classes; with --detector, a folder with images/ and masks/")
+  .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
+  .addOption(new Option('--provider <provider>', 'where the model runs').choices(['auto', ...providerNames]).default('auto'))
+  .option('--batch <n>', 'captures per inference batch', positiveInt('--batch'), 8)
+  .option('--threads <n>', 'CPU threads for the model (default: all cores)', positiveInt('--threads'))
+  .option(
+    '--detector [folder]',
+    'measure a cell finder instead of the model: the built-in one, or the one in this folder (write it after <folder>, or as --detector=<folder>)',
+  )
   .option('--json', 'print one JSON object instead of tables', false)
-  .option('--out <folder>', 'also write report.json, roc.svg/.png and reliability.svg/.png into this folder')
+  .option('--out <folder>', 'also write report.json, roc.svg/.png and reliability.svg/.png into this folder (with --detector: report.json)')
   .option(
     '--group <pattern>',
     "resample captures in groups for the intervals: a regular expression over file names, its bracketed part (or whole match) naming the group, e.g. '^([^-]+-[0-9]+)-' for the frame of HT1080-000012-3-41.jpg",
+  )
+  .addHelpText(
+    'after',
+    `
+With --detector, <folder> holds images/NAME.tif (whole fields, any format MetaScope reads) and
+masks/NAME.png (for each field a grey 8- or 16-bit label map of the same size: 0 for background,
+one value per cell). A found cell counts when its centre falls in a true cell, each true cell at
+most once; "IoU ≥ 0.5" matches outlines one to one. Intervals resample whole fields.
+
+Exit codes: 0 every capture or field was evaluated; 1 some failed and are listed after the results
+(a file that cannot be read; with --detector also a mask that is not a grey label map, e.g. RGB);
+2 the folder cannot be used (with --detector: no images/ or masks/ folder, a field without its
+mask, a mask of another size than its field) or the model cannot be opened.`,
   )
   .action(async (folder: string, options) => {
     process.exitCode = await evaluateCommand(folder, options);
@@ -90,6 +112,7 @@ program
   .option('--port <n>', 'port to listen on; 0 picks a free one', portNumber, 0)
   .addOption(databaseOption())
   .option('--model <folder>', 'model folder with model.onnx and model.json (default: the active model)')
+  .option('--detector <folder>', 'cell finder folder for whole fields (default: the built-in one)')
   .option('--watch <folders...>', 'also watch these folders for new captures')
   .option('--open', 'open the address in the default browser')
   .action(async (options) => {

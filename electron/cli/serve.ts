@@ -10,6 +10,7 @@ export interface ServeOptions {
   port: number;
   db?: string;
   model?: string;
+  detector?: string;
   watch?: string[];
   open?: boolean;
 }
@@ -26,6 +27,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const host = await startWorkerHost({
     database: path.resolve(options.db ?? defaultDatabase()),
     modelFolder: options.model && path.resolve(options.model),
+    detectorFolder: options.detector && path.resolve(options.detector),
     inbox: defaultInbox(),
     mode: 'browser',
     watch: options.watch?.map((folder) => path.resolve(folder)),

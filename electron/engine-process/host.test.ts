@@ -35,7 +35,6 @@ class FakePort implements HostPort {
 const sha = (c: string) => c.repeat(64);
 const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-
 function fakeEngine(roots: string[], captures: Record<string, string[]> = {}) {
   const listeners = new Set<(message: EventMessage) => void>();
   let release: () => void = () => {};

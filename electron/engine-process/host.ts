@@ -2,7 +2,8 @@ import type { EngineHandlers } from '../contract/api.js';
 import { dispatch, type EventMessage, type ResponseMessage } from '../contract/messages.js';
 import { captureExtensions } from '../core/capture/formats.js';
 import { missingFileReason, resolveAllowedFile } from '../main/path-guard.js';
-import { toEngine, type EngineStartOptions, type FromEngine, type RenderRequest } from './protocol.js';
+import type { ImageRequest } from '../contract/images.js';
+import { toEngine, type EngineStartOptions, type FromEngine } from './protocol.js';
 
 /**
  * The engine's side of the desktop app, without Electron: what the utility process does with the
@@ -16,7 +17,7 @@ export interface HostedEngine {
   onEvent(listener: (message: EventMessage) => void): () => void;
   renderImage(
     sha256: string,
-    request: RenderRequest,
+    request: ImageRequest,
   ): Promise<{ body: Buffer; mime: string; window: { low: number; high: number } }>;
   /** Folders whose files may be shown: the watched folders and the thumbnail cache. */
   allowedRoots(): string[];
@@ -190,7 +191,7 @@ export class EngineHost {
     this.reply(windowId, port, await dispatch(this.engine.handlers, raw));
   }
 
-  private async render(id: number, sha256: string, request: RenderRequest): Promise<void> {
+  private async render(id: number, sha256: string, request: ImageRequest): Promise<void> {
     await this.ready;
     if (!this.engine || this.closing) {
       this.deps.post({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageRequest } from '../contract/images.js';
 import { responseMessage } from '../contract/messages.js';
 
 /**
@@ -15,14 +16,7 @@ export const engineStartOptions = z.object({
   inbox: z.string().min(1).optional(),
   mode: z.enum(['desktop', 'browser']),
   watch: z.array(z.string().min(1)).optional(),
-});
-
-export const renderRequest = z.object({
-  size: z.number().int().min(16).max(4096),
-  page: z.number().int().min(0).optional(),
-  low: z.number().finite().optional(),
-  high: z.number().finite().optional(),
-  format: z.enum(['png', 'webp']),
+  detectorFolder: z.string().min(1).optional(),
 });
 
 /** main → engine process */
@@ -40,7 +34,8 @@ export const toEngine = z.discriminatedUnion('type', [
     type: z.literal('render'),
     id: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    request: renderRequest,
+    // The one image request of the contract, so every front door asks for the same things.
+    request: imageRequest,
   }),
   z.object({ type: z.literal('shell-response'), windowId, response: responseMessage }),
   z.object({ type: z.literal('shutdown') }),
@@ -72,7 +67,6 @@ export const fromEngine = z.union([
 ]);
 
 export type EngineStartOptions = z.infer<typeof engineStartOptions>;
-export type RenderRequest = z.infer<typeof renderRequest>;
 export type ToEngine = z.input<typeof toEngine>;
 export type ToEngineParsed = z.output<typeof toEngine>;
 export type FromEngine = z.infer<typeof fromEngine>;

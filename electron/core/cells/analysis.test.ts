@@ -16,9 +16,13 @@ let detector: Detector;
 // A 32×32 window: the test model averages its input, so a window mostly filled by a bright disc
 // reads "bright" and one with a small, dim disc reads "dim".
 beforeAll(async () => {
-  await writeModelFolder(path.join(temp.dir, 'model'), { channels: 1, height: 32, width: 32, weights: [[8]], bias: [-3] }, {
-    preprocessing: { intensity: { mode: 'percentile', low: 0, high: 100 } },
-  });
+  await writeModelFolder(
+    path.join(temp.dir, 'model'),
+    { channels: 1, height: 32, width: 32, weights: [[8]], bias: [-3] },
+    {
+      preprocessing: { intensity: { mode: 'percentile', low: 0, high: 100 } },
+    },
+  );
   await writeDetectorFolder(path.join(temp.dir, 'detector'));
   classifier = await Classifier.open(path.join(temp.dir, 'model'), { provider: 'cpu', threads: 1 });
   detector = await Detector.open(path.join(temp.dir, 'detector'), { provider: 'cpu', threads: 1 });
@@ -47,7 +51,9 @@ describe('Analysis', () => {
     expect(analysis.modeFor('find-cells', { width: 32, height: 32 })).toBe('find-cells');
     // No cell finder and none meant to be there: everything is classified whole, as before.
     expect(new Analysis(classifier, null).modeFor('auto', { width: 1000, height: 1000 })).toBe('one-cell');
-    expect(new Analysis(classifier, null, 'it is missing').modeFor('auto', { width: 1000, height: 1000 })).toBe('find-cells');
+    expect(
+      new Analysis(classifier, null, 'it is missing').modeFor('auto', { width: 1000, height: 1000 }),
+    ).toBe('find-cells');
   });
 
   it('finds each cell of a field, classifies its window, and sums the field up', async () => {
@@ -76,7 +82,9 @@ describe('Analysis', () => {
       meanProbability: expect.any(Number),
     });
     expect(analysed.prediction).toMatchObject({ class: 'bright', probability: 0.75 });
-    expect(analysed.cropScale?.note).toMatch(/own pixel size: neither the capture nor the model states its pixel size/);
+    expect(analysed.cropScale?.note).toMatch(
+      /own pixel size: neither the capture nor the model states its pixel size/,
+    );
   });
 
   it('mirrors a window that crosses the field edge, and says so', async () => {
@@ -87,7 +95,10 @@ describe('Analysis', () => {
   });
 
   it('gives a field without cells a summary of none, and no class', async () => {
-    const empty = await encode(greyImage(200, 200, 16, () => 3000), 'tiff');
+    const empty = await encode(
+      greyImage(200, 200, 16, () => 3000),
+      'tiff',
+    );
     const outcome = await analyse(empty);
     if (outcome.status !== 'ok') throw new Error(outcome.reason);
     expect(outcome.analysed.summary).toMatchObject({ cells: 0, meanProbability: null });
@@ -95,8 +106,13 @@ describe('Analysis', () => {
   });
 
   it('classifies a single-cell capture exactly as before', async () => {
-    const bytes = await encode(greyImage(32, 32, 8, () => 230), 'png');
-    const whole = await classifier.run([(await classifier.preprocessor.prepare(bytes, await readCaptureInfo(bytes))).tensor]);
+    const bytes = await encode(
+      greyImage(32, 32, 8, () => 230),
+      'png',
+    );
+    const whole = await classifier.run([
+      (await classifier.preprocessor.prepare(bytes, await readCaptureInfo(bytes))).tensor,
+    ]);
     const outcome = await analyse(bytes);
     if (outcome.status !== 'ok') throw new Error(outcome.reason);
     expect(outcome.analysed).toMatchObject({ mode: 'one-cell', cells: null, summary: null });
@@ -104,8 +120,14 @@ describe('Analysis', () => {
   });
 
   it('fails a field in a sentence when no cell finder could be loaded', async () => {
-    const outcome = await analyse(await discField(200, 200, []), new Analysis(classifier, null, 'the cell finder could not be loaded (gone)'));
+    const outcome = await analyse(
+      await discField(200, 200, []),
+      new Analysis(classifier, null, 'the cell finder could not be loaded (gone)'),
+    );
     expect(outcome).toMatchObject({ status: 'failed', code: 'no-detector' });
-    if (outcome.status === 'failed') expect(outcome.reason).toMatch(/whole field \(200 × 200 pixels\).*could not be loaded \(gone\).*one cell/);
+    if (outcome.status === 'failed')
+      expect(outcome.reason).toMatch(
+        /whole field \(200 × 200 pixels\).*could not be loaded \(gone\).*one cell/,
+      );
   });
 });

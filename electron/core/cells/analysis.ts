@@ -72,7 +72,9 @@ export class Analysis {
     // Without a cell finder, and none meant to be there, every capture is classified whole.
     if (!this.detector && this.detectorProblem === null) return 'one-cell';
     const { width, height } = this.cropSize();
-    return Math.max(info.width, info.height) <= oneCellSpan * Math.max(width, height) ? 'one-cell' : 'find-cells';
+    return Math.max(info.width, info.height) <= oneCellSpan * Math.max(width, height)
+      ? 'one-cell'
+      : 'find-cells';
   }
 
   /** The classifier's window around a cell, at its own pixel size. */
@@ -94,7 +96,11 @@ export class Analysis {
     return this.prepareField(bytes, info, options);
   }
 
-  private async prepareField(bytes: Uint8Array, info: CaptureInfo, options: DecodeLimits & { page?: number }): Promise<PreparedCapture> {
+  private async prepareField(
+    bytes: Uint8Array,
+    info: CaptureInfo,
+    options: DecodeLimits & { page?: number },
+  ): Promise<PreparedCapture> {
     if (!this.detector) {
       throw new CaptureError(
         'no-detector',
@@ -137,7 +143,12 @@ export class Analysis {
         note: `Windows rescaled from ${capture.umPerPixel} µm/pixel (${capture.source}) to the model's ${model} µm/pixel.`,
       };
     }
-    const missing = !capture && !model ? 'neither the capture nor the model states its pixel size' : !capture ? 'the capture does not state its pixel size' : 'the model does not state the pixel size it was trained at';
+    const missing =
+      !capture && !model
+        ? 'neither the capture nor the model states its pixel size'
+        : !capture
+          ? 'the capture does not state its pixel size'
+          : 'the model does not state the pixel size it was trained at';
     return {
       captureUmPerPixel: capture?.umPerPixel ?? null,
       captureSource: capture?.source ?? null,
@@ -150,9 +161,16 @@ export class Analysis {
   /** Puts a capture's predictions (one per input, in order) back together. */
   conclude(prepared: PreparedCapture, predictions: Prediction[]): AnalysedCapture {
     const { mode, cropScale } = prepared;
-    if (mode === 'one-cell' || !prepared.cells) return { mode, prediction: predictions[0]!, cells: null, summary: null, cropScale };
+    if (mode === 'one-cell' || !prepared.cells)
+      return { mode, prediction: predictions[0]!, cells: null, summary: null, cropScale };
     const cells = prepared.cells.map((cell, i) => ({ ...cell, prediction: predictions[i]! }));
     const summary = summarise(this.classifier.manifest.classes, predictions);
-    return { mode, prediction: fieldPrediction(this.classifier.manifest.classes, summary), cells, summary, cropScale };
+    return {
+      mode,
+      prediction: fieldPrediction(this.classifier.manifest.classes, summary),
+      cells,
+      summary,
+      cropScale,
+    };
   }
 }

@@ -33,7 +33,12 @@ export class Detector {
     const model = await loadDetectorFolder(folder);
     const loaded = await openSessionThread(model, options);
     const { manifest } = model;
-    const identity = { id: manifest.id, version: manifest.version, sha256: manifest.onnx.sha256, name: manifest.name };
+    const identity = {
+      id: manifest.id,
+      version: manifest.version,
+      sha256: manifest.onnx.sha256,
+      name: manifest.name,
+    };
     return new Detector(manifest, identity, folder, loaded);
   }
 
@@ -75,7 +80,12 @@ export class Detector {
   /** The network's input: the manifest's intensity scaling, zeros in the padding. */
   private tensorOf(pixels: CapturePixels, padded: { width: number; height: number }): Float32Array {
     const { preprocessing } = this.manifest;
-    const table = scalingTable(pixels.bitDepth, intensityWindow(preprocessing.intensity, pixels), preprocessing.mean[0], preprocessing.std[0]);
+    const table = scalingTable(
+      pixels.bitDepth,
+      intensityWindow(preprocessing.intensity, pixels),
+      preprocessing.mean[0],
+      preprocessing.std[0],
+    );
     const tensor = new Float32Array(padded.width * padded.height);
     for (let y = 0; y < pixels.height; y++) {
       for (let x = 0; x < pixels.width; x++) {
@@ -95,7 +105,10 @@ const roundUp = (value: number, multiple: number): number => Math.ceil(value / m
 /** Resizes grey pixels at their own bit depth, bilinear and antialiased as captures are for models. */
 async function resizeGrey(pixels: CapturePixels, width: number, height: number): Promise<CapturePixels> {
   const sixteen = pixels.bitDepth === 16;
-  const { data } = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 1 }, limitInputPixels: false })
+  const { data } = await sharp(pixels.data, {
+    raw: { width: pixels.width, height: pixels.height, channels: 1 },
+    limitInputPixels: false,
+  })
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
     .toColourspace(sixteen ? 'grey16' : 'b-w')
     .raw({ depth: sixteen ? 'ushort' : 'uchar' })
@@ -105,6 +118,8 @@ async function resizeGrey(pixels: CapturePixels, width: number, height: number):
     height,
     channels: 1,
     bitDepth: pixels.bitDepth,
-    data: sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    data: sixteen
+      ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
   };
 }

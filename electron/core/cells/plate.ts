@@ -41,7 +41,9 @@ export function plateOf(results: readonly PlacedResult[], className: string): Pl
       if (result.className === className) entry.inClass++;
     }
   }
-  const entries = [...byWell.values()].sort((a, b) => a.well.row - b.well.row || a.well.column - b.well.column);
+  const entries = [...byWell.values()].sort(
+    (a, b) => a.well.row - b.well.row || a.well.column - b.well.column,
+  );
   const { rows, columns } = plateFormat(entries.map((e) => e.well));
   return {
     rows,

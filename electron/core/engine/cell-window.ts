@@ -24,7 +24,15 @@ export async function renderCellWindow(
 ): Promise<{ body: Buffer; mime: string; window: IntensityWindow }> {
   const info = await readCaptureInfo(bytes);
   const field = await decodePixels(bytes, info, { page: request.page, colour: 'grey' });
-  const crop = cell.crop as { x: number; y: number; width: number; height: number; scale: number; edge: boolean; intensityWindow: IntensityWindow | null };
+  const crop = cell.crop as {
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    scale: number;
+    edge: boolean;
+    intensityWindow: IntensityWindow | null;
+  };
   const plan: CropPlan = {
     centre: { x: cell.x, y: cell.y },
     window: { x: crop.x, y: crop.y, width: crop.width, height: crop.height },
@@ -33,7 +41,9 @@ export async function renderCellWindow(
   };
   const size = { width: Math.round(crop.width / crop.scale), height: Math.round(crop.height / crop.scale) };
   const pixels = cutCrop(field, plan, size);
-  const stepped = preprocessor ? preprocessor.intensityStep(pixels) : { pixels, window: crop.intensityWindow ?? ('auto' as const) };
+  const stepped = preprocessor
+    ? preprocessor.intensityStep(pixels)
+    : { pixels, window: crop.intensityWindow ?? ('auto' as const) };
   const shown = await renderPixels(stepped.pixels, { window: stepped.window, format: request.format });
   return { body: shown.image, mime: shown.mime, window: shown.window };
 }

@@ -28,12 +28,21 @@ beforeAll(async () => {
   for (const { value, name, folder } of drops) {
     const sha256 = await world.drop(name, value, folder);
     const p = brightness(value);
-    captures.set(value, { name, sha256, class: p >= 0.5 ? 'bright' : 'dim', probability: Math.max(p, 1 - p) });
+    captures.set(value, {
+      name,
+      sha256,
+      class: p >= 0.5 ? 'bright' : 'dim',
+      probability: Math.max(p, 1 - p),
+    });
   }
   for (const { sha256 } of captures.values()) {
     await app.event('capture.updated', (row) => row.sha256 === sha256 && row.state === 'done');
   }
-  await app.call('reviews.add', { sha256: captures.get(150)!.sha256, label: 'dim', note: 'edge, "borderline"' });
+  await app.call('reviews.add', {
+    sha256: captures.get(150)!.sha256,
+    label: 'dim',
+    note: 'edge, "borderline"',
+  });
 });
 afterAll(async () => {
   await world.cleanup();
@@ -51,7 +60,11 @@ describe('history.query', () => {
     const times = page.rows.map((r) => Date.parse(r.classifiedAt!));
     expect(times).toEqual([...times].sort((a, b) => b - a));
     const row = page.rows.find((r) => r.fileName === 'well-150.png')!;
-    expect(row).toMatchObject({ state: 'done', class: 'bright', review: { label: 'dim', note: 'edge, "borderline"' } });
+    expect(row).toMatchObject({
+      state: 'done',
+      class: 'bright',
+      review: { label: 'dim', note: 'edge, "borderline"' },
+    });
   });
 
   it('filters by class, probability, folder, search, review and model', async () => {
@@ -101,18 +114,30 @@ describe('history.query', () => {
       (await app.call('history.query', { sort: { key, direction } })).rows;
 
     expect(names(await sorted('probability', 'asc'))).toEqual(byProbability().map((c) => c.name));
-    expect(names(await sorted('probability', 'desc'))).toEqual(byProbability().map((c) => c.name).reverse());
+    expect(names(await sorted('probability', 'desc'))).toEqual(
+      byProbability()
+        .map((c) => c.name)
+        .reverse(),
+    );
     const fileNames = all().map((c) => c.name);
     expect(names(await sorted('fileName', 'asc'))).toEqual([...fileNames].sort());
     expect(names(await sorted('fileName', 'desc'))).toEqual([...fileNames].sort().reverse());
-    expect((await sorted('class', 'asc')).map((r) => r.class)).toEqual(all().map((c) => c.class).sort());
+    expect((await sorted('class', 'asc')).map((r) => r.class)).toEqual(
+      all()
+        .map((c) => c.class)
+        .sort(),
+    );
     const oldestFirst = (await sorted('time', 'asc')).map((r) => Date.parse(r.classifiedAt!));
     expect(oldestFirst).toEqual([...oldestFirst].sort((a, b) => a - b));
 
     const whole = names(await sorted('probability', 'asc'));
     const pages: string[] = [];
     for (let offset = 0; offset < captures.size; offset += 3) {
-      const page = await app.call('history.query', { sort: { key: 'probability', direction: 'asc' }, offset, limit: 3 });
+      const page = await app.call('history.query', {
+        sort: { key: 'probability', direction: 'asc' },
+        offset,
+        limit: 3,
+      });
       expect(page.total).toBe(captures.size);
       pages.push(...names(page.rows));
     }
@@ -130,7 +155,10 @@ describe('history.query', () => {
       { filter: { folderId: 'one' } },
     ];
     for (const input of bad) {
-      expect(await app.respond('history.query', input)).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+      expect(await app.respond('history.query', input)).toMatchObject({
+        ok: false,
+        error: { code: 'bad-request' },
+      });
     }
   });
 });
@@ -147,18 +175,21 @@ describe('history.stats', () => {
   });
 
   // Days are the lab's own days: east and west of Greenwich a day starts at a different instant.
-  it.each(['UTC', 'Asia/Tokyo', 'America/New_York'])('counts results per class and local day (%s)', async (timeZone) => {
-    process.env.TZ = timeZone;
-    const rows = (await app.call('history.query', {})).rows;
-    const expected = new Map<string, number>();
-    for (const row of rows) {
-      const key = `${localDay(row.classifiedAt!)} ${row.class}`;
-      expected.set(key, (expected.get(key) ?? 0) + 1);
-    }
-    const stats = await app.call('history.stats', {});
-    expect(new Map(stats.classCounts.map((c) => [`${c.day} ${c.class}`, c.count]))).toEqual(expected);
-    expect(stats.classes).toEqual(['bright', 'dim']);
-  });
+  it.each(['UTC', 'Asia/Tokyo', 'America/New_York'])(
+    'counts results per class and local day (%s)',
+    async (timeZone) => {
+      process.env.TZ = timeZone;
+      const rows = (await app.call('history.query', {})).rows;
+      const expected = new Map<string, number>();
+      for (const row of rows) {
+        const key = `${localDay(row.classifiedAt!)} ${row.class}`;
+        expected.set(key, (expected.get(key) ?? 0) + 1);
+      }
+      const stats = await app.call('history.stats', {});
+      expect(new Map(stats.classCounts.map((c) => [`${c.day} ${c.class}`, c.count]))).toEqual(expected);
+      expect(stats.classes).toEqual(['bright', 'dim']);
+    },
+  );
 
   it('bins the probability of the decided class in 20 equal bins from 0 to 1', async () => {
     const { histogram } = await app.call('history.stats', {});
@@ -213,15 +244,43 @@ describe('history.exportCsv', () => {
     const lines = csv.trimEnd().split('\n');
     expect(lines).toHaveLength(captures.size + 1);
     const header = parseLine(lines[0]!);
-    expect(header.slice(0, 7)).toEqual(['file_name', 'paths', 'sha256', 'class', 'probability', 'p(dim)', 'p(bright)']);
-    expect(header).toEqual(expect.arrayContaining(['model_id', 'model_version', 'model_sha256', 'provider', 'preprocessing', 'app_version']));
+    expect(header.slice(0, 7)).toEqual([
+      'file_name',
+      'paths',
+      'sha256',
+      'class',
+      'probability',
+      'p(dim)',
+      'p(bright)',
+    ]);
+    expect(header).toEqual(
+      expect.arrayContaining([
+        'model_id',
+        'model_version',
+        'model_sha256',
+        'provider',
+        'preprocessing',
+        'app_version',
+      ]),
+    );
     expect(header.slice(-3)).toEqual(['review_label', 'review_note', 'reviewed_at']);
 
-    const records = lines.slice(1).map((line) => Object.fromEntries(parseLine(line).map((cell, i) => [header[i]!, cell])));
-    expect(records.map((r) => r.sha256).sort()).toEqual(all().map((c) => c.sha256).sort());
+    const records = lines
+      .slice(1)
+      .map((line) => Object.fromEntries(parseLine(line).map((cell, i) => [header[i]!, cell])));
+    expect(records.map((r) => r.sha256).sort()).toEqual(
+      all()
+        .map((c) => c.sha256)
+        .sort(),
+    );
     for (const record of records) {
       const capture = all().find((c) => c.sha256 === record.sha256)!;
-      expect(record).toMatchObject({ file_name: capture.name, class: capture.class, model_id: 'test-linear-mean', provider: 'cpu' });
+      expect(record).toMatchObject({
+        file_name: capture.name,
+        class: capture.class,
+        model_id: 'test-linear-mean',
+        provider: 'cpu',
+      });
       expect(Number(record.probability)).toBeCloseTo(capture.probability, 4);
       expect(Number(record['p(dim)']) + Number(record['p(bright)'])).toBeCloseTo(1, 5);
       expect(JSON.parse(record.preprocessing!)).toMatchObject({ resize: 'stretch' });
@@ -229,7 +288,11 @@ describe('history.exportCsv', () => {
     const reviewed = records.find((r) => r.file_name === 'well-150.png')!;
     expect(reviewed).toMatchObject({ review_label: 'dim', review_note: 'edge, "borderline"' });
     expect(Number.isNaN(Date.parse(reviewed.reviewed_at!))).toBe(false);
-    expect(records.find((r) => r.file_name === 'well-20.png')).toMatchObject({ review_label: '', review_note: '', reviewed_at: '' });
+    expect(records.find((r) => r.file_name === 'well-20.png')).toMatchObject({
+      review_label: '',
+      review_note: '',
+      reviewed_at: '',
+    });
   });
 
   it('exports only the filtered set', async () => {

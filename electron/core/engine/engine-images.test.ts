@@ -62,7 +62,10 @@ describe('renderImage', () => {
     const small = await app.engine.renderImage(sha256, { size: 20, format: 'webp', low: 1000, high: 2000 });
     expect(small.mime).toBe('image/webp');
     expect(small.window).toEqual({ low: 1000, high: 2000 });
-    const { data, info } = await sharp(small.body).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(small.body)
+      .extractChannel(0)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([20, 15]);
     // The brighter half of the frame is above the window's top: white.
     expect(data[data.length - 1]).toBeGreaterThan(250);
@@ -85,7 +88,9 @@ describe('renderImage', () => {
   });
 
   it('refuses a capture it does not know', async () => {
-    await expect(app.engine.renderImage('c'.repeat(64), { size: 64, format: 'png' })).rejects.toMatchObject({ code: 'not-found' });
+    await expect(app.engine.renderImage('c'.repeat(64), { size: 64, format: 'png' })).rejects.toMatchObject({
+      code: 'not-found',
+    });
     expect(existsSync(path.join(thumbnails(), `${'c'.repeat(64)}-64-0.png`))).toBe(false);
   });
 });

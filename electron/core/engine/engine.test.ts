@@ -25,7 +25,14 @@ describe('first start', () => {
     expect(existsSync(world.inbox)).toBe(true);
     const folders = await app.call('folders.list', {});
     expect(folders).toEqual([
-      expect.objectContaining({ path: world.inbox, isInbox: true, enabled: true, recursive: false, state: 'available', reason: null }),
+      expect.objectContaining({
+        path: world.inbox,
+        isInbox: true,
+        enabled: true,
+        recursive: false,
+        state: 'available',
+        reason: null,
+      }),
     ]);
 
     const status = await app.call('app.status', {});
@@ -36,7 +43,13 @@ describe('first start', () => {
       database: world.database,
       inbox: world.inbox,
       modelProblem: null,
-      model: { id: 'test-linear-mean', version: '1.0.0', classes: ['dim', 'bright'], active: true, folder: world.model },
+      model: {
+        id: 'test-linear-mean',
+        version: '1.0.0',
+        classes: ['dim', 'bright'],
+        active: true,
+        folder: world.model,
+      },
       progress: { queued: 0, inFlight: 0, paused: false },
     });
     // `auto` tries the platform's providers in order; each one before the one that ran says why it was skipped.
@@ -91,7 +104,10 @@ describe('captures in the inbox', () => {
     // Bytes that do not decode are tried a few times, then failed with a reason in words.
     writeCapture(world.inbox, 'broken.png', noiseBytes(300));
     const broken = sha256Of(noiseBytes(300));
-    const failed = await app.event('capture.updated', (row) => row.sha256 === broken && row.state === 'failed');
+    const failed = await app.event(
+      'capture.updated',
+      (row) => row.sha256 === broken && row.state === 'failed',
+    );
     expect(failed.failureReason).toMatch(/^[A-Z].*\.$/);
     expect(failed.class).toBeNull();
 
@@ -105,12 +121,22 @@ describe('captures in the inbox', () => {
     expect(await app.call('captures.recent', { limit: 1 })).toHaveLength(1);
 
     const detail = await app.call('captures.get', { sha256: dim });
-    expect(detail).toMatchObject({ format: 'png', channels: 1, reviews: [], capture: { sha256: dim, state: 'done' } });
+    expect(detail).toMatchObject({
+      format: 'png',
+      channels: 1,
+      reviews: [],
+      capture: { sha256: dim, state: 'done' },
+    });
     expect(detail.results).toHaveLength(1);
     const [result] = detail.results;
     const model = (await app.call('app.status', {})).model!;
     expect(result).toMatchObject({
-      model: { id: 'test-linear-mean', version: '1.0.0', sha256: model.sha256, name: 'Test model (mean brightness)' },
+      model: {
+        id: 'test-linear-mean',
+        version: '1.0.0',
+        sha256: model.sha256,
+        name: 'Test model (mean brightness)',
+      },
       class: 'dim',
       provider: 'cpu',
       appVersion: appVersion(),
@@ -148,9 +174,19 @@ describe('captures.import', () => {
         { name: 'notes.txt', dataBase64: base64(Buffer.from('hello')) },
       ],
     });
-    expect(outcome.written).toEqual([path.join(world.inbox, 'drop.png'), path.join(world.inbox, 'drop (2).png')]);
-    expect(outcome.refused.map((r) => r.name)).toEqual(['../escape.png', 'sub/inner.png', 'sub\\inner.png', 'notes.txt']);
-    expect(outcome.refused.slice(0, 3).map((r) => r.reason)).toEqual(Array(3).fill('A file name may not contain folder separators.'));
+    expect(outcome.written).toEqual([
+      path.join(world.inbox, 'drop.png'),
+      path.join(world.inbox, 'drop (2).png'),
+    ]);
+    expect(outcome.refused.map((r) => r.name)).toEqual([
+      '../escape.png',
+      'sub/inner.png',
+      'sub\\inner.png',
+      'notes.txt',
+    ]);
+    expect(outcome.refused.slice(0, 3).map((r) => r.reason)).toEqual(
+      Array(3).fill('A file name may not contain folder separators.'),
+    );
     expect(outcome.refused[3]!.reason).toMatch(/^Only TIFF, PNG, JPEG and WebP/);
     // The second copy never overwrote the first.
     expect(readFileSync(path.join(world.inbox, 'drop.png'))).toEqual(dimBytes);
@@ -166,7 +202,10 @@ describe('captures.import', () => {
 
   it('refuses a request with no files as a bad request', async () => {
     const app = await world.open();
-    expect(await app.respond('captures.import', { files: [] })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(await app.respond('captures.import', { files: [] })).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request' },
+    });
   });
 });
 
@@ -174,20 +213,33 @@ describe('reviews', () => {
   it('are appended: the row shows the latest, the detail all of them, and the queue leaves reviewed captures out', async () => {
     const app = await world.open();
     // Confidence of the decided class: 120 → 0.53 (dim), 200 → 0.76 (bright), 30 → 0.82 (dim).
-    const shas = { 30: await world.drop('c30.png', 30), 120: await world.drop('c120.png', 120), 200: await world.drop('c200.png', 200) };
+    const shas = {
+      30: await world.drop('c30.png', 30),
+      120: await world.drop('c120.png', 120),
+      200: await world.drop('c200.png', 200),
+    };
     for (const sha of Object.values(shas)) await app.event('capture.updated', done(sha));
 
     const queue = await app.call('reviews.queue', {});
     expect(queue.total).toBe(3);
     expect(queue.rows.map((r) => r.fileName)).toEqual(['c120.png', 'c200.png', 'c30.png']);
-    expect((await app.call('reviews.queue', { offset: 1, limit: 1 })).rows.map((r) => r.fileName)).toEqual(['c200.png']);
+    expect((await app.call('reviews.queue', { offset: 1, limit: 1 })).rows.map((r) => r.fileName)).toEqual([
+      'c200.png',
+    ]);
 
-    const first = await app.call('reviews.add', { sha256: shas[120], label: 'bright', note: 'Looks "bright", to me' });
+    const first = await app.call('reviews.add', {
+      sha256: shas[120],
+      label: 'bright',
+      note: 'Looks "bright", to me',
+    });
     expect(first).toMatchObject({ label: 'bright', note: 'Looks "bright", to me' });
     expect(Number.isNaN(Date.parse(first.createdAt))).toBe(false);
     const second = await app.call('reviews.add', { sha256: shas[120], label: 'dim' });
     expect(second).toMatchObject({ label: 'dim', note: '' });
-    const updated = await app.event('capture.updated', (row) => row.sha256 === shas[120] && row.review?.label === 'dim');
+    const updated = await app.event(
+      'capture.updated',
+      (row) => row.sha256 === shas[120] && row.review?.label === 'dim',
+    );
     expect(updated.class).toBe('dim');
 
     const row = (await app.call('captures.recent', { limit: 10 })).find((r) => r.sha256 === shas[120]);
@@ -214,7 +266,10 @@ describe('reviews', () => {
     });
     const sha = await world.drop('one.png', 60);
     await app.event('capture.updated', done(sha));
-    expect(await app.respond('reviews.add', { sha256: sha, label: '' })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    expect(await app.respond('reviews.add', { sha256: sha, label: '' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request' },
+    });
     expect((await app.call('captures.get', { sha256: sha })).reviews).toEqual([]);
   });
 });
@@ -233,7 +288,9 @@ describe('folders, allowed roots and closing', () => {
     const sha = await world.drop('elsewhere.png', 90, other);
     expect(await app.event('capture.updated', done(sha))).toMatchObject({ folderId: added.id, class: 'dim' });
 
-    expect(await app.respond('folders.add', { path: path.join(world.dir, 'nowhere') })).toMatchObject({ ok: false });
+    expect(await app.respond('folders.add', { path: path.join(world.dir, 'nowhere') })).toMatchObject({
+      ok: false,
+    });
     expect(await app.call('folders.remove', { id: added.id })).toEqual({ removed: true });
     expect(app.engine.allowedRoots()).toEqual([world.inbox, thumbnails]);
   });
@@ -255,8 +312,11 @@ describe('folders, allowed roots and closing', () => {
     // Nothing is lost: what was not finished before the close is classified after the restart.
     for (const sha of burst) {
       const known = await again.respond('captures.get', { sha256: sha });
-      if (!known.ok || (known.output as { capture: CaptureRow }).capture.state !== 'done') await again.event('capture.updated', done(sha));
+      if (!known.ok || (known.output as { capture: CaptureRow }).capture.state !== 'done')
+        await again.event('capture.updated', done(sha));
     }
-    expect((await again.call('captures.recent', { limit: 50 })).filter((r) => r.state === 'done')).toHaveLength(7);
+    expect(
+      (await again.call('captures.recent', { limit: 50 })).filter((r) => r.state === 'done'),
+    ).toHaveLength(7);
   });
 });

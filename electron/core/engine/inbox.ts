@@ -25,7 +25,8 @@ async function place(inbox: string, name: string, write: (target: string) => Pro
 }
 
 function refusal(name: string): string | null {
-  if (name !== path.basename(name) || name.includes('\\')) return 'A file name may not contain folder separators.';
+  if (name !== path.basename(name) || name.includes('\\'))
+    return 'A file name may not contain folder separators.';
   if (!isCaptureFileName(name)) return 'Only TIFF, PNG, JPEG and WebP captures can be added.';
   return null;
 }
@@ -46,7 +47,10 @@ export async function importIntoInbox(
     try {
       outcome.written.push(await place(inbox, file.name, file.write));
     } catch (error) {
-      outcome.refused.push({ name: file.name, reason: `It could not be written into the inbox (${(error as Error).message}).` });
+      outcome.refused.push({
+        name: file.name,
+        reason: `It could not be written into the inbox (${(error as Error).message}).`,
+      });
     }
   }
   return outcome;

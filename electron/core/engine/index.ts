@@ -39,11 +39,13 @@ export interface EngineOptions {
   settleMs?: number;
 }
 
-
 export interface Engine {
   handlers: EngineHandlers;
   onEvent(listener: (message: EventMessage) => void): () => void;
-  renderImage(sha256: string, request: ImageRequest): Promise<{ body: Buffer; mime: string; window: { low: number; high: number } }>;
+  renderImage(
+    sha256: string,
+    request: ImageRequest,
+  ): Promise<{ body: Buffer; mime: string; window: { low: number; high: number } }>;
   /** Folders whose files may be shown: the watched folders and the thumbnail cache. */
   allowedRoots(): string[];
   close(): Promise<void>;
@@ -89,7 +91,15 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     emit('progress', progress());
   };
 
-  const idleProgress: Progress = { queued: 0, inFlight: 0, done: 0, failed: 0, rate: 0, etaSeconds: null, paused: false };
+  const idleProgress: Progress = {
+    queued: 0,
+    inFlight: 0,
+    done: 0,
+    failed: 0,
+    rate: 0,
+    etaSeconds: null,
+    paused: false,
+  };
   const progress = (): Progress => {
     const p = intake?.progress() ?? idleProgress;
     return { ...p, queued: p.queued + store.captures.queued() };
@@ -105,7 +115,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const latest = store.history.forCapture(sha256)[0];
     if (latest) return rowOfResult(latest, folderIds());
     const capture = store.captures.get(sha256);
-    if (!capture) throw new ContractError('not-found', 'This capture is not in the database (it may have been removed).');
+    if (!capture)
+      throw new ContractError('not-found', 'This capture is not in the database (it may have been removed).');
     return rowOfCapture(capture, store.reviews.latest(sha256));
   };
 
@@ -118,7 +129,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   // Built from the loaded classifier: listing every model would re-hash each ONNX file on every call.
   const status = async (): Promise<AppStatus> => {
     const active: KnownModel | null = classifier
-      ? { folder: path.resolve(classifier.folder), manifest: classifier.manifest, builtIn: isBuiltIn(classifier.folder) }
+      ? {
+          folder: path.resolve(classifier.folder),
+          manifest: classifier.manifest,
+          builtIn: isBuiltIn(classifier.folder),
+        }
       : null;
     return {
       version: appVersion(),
@@ -137,14 +152,19 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
 
   const openClassifier = async (folder: string): Promise<void> => {
     const saved = settings.get();
-    const next = await Classifier.open(folder, { provider: saved.provider, threshold: saved.threshold ?? undefined });
+    const next = await Classifier.open(folder, {
+      provider: saved.provider,
+      threshold: saved.threshold ?? undefined,
+    });
     const { manifest } = next;
     store.models.register({ ...next.identity, classes: manifest.classes, folder: path.resolve(folder) });
     const previous = classifier;
     classifier = next;
     modelProblem = null;
     // The old model is closed once it has finished the captures it had started, never under them.
-    const finished = intake ? intake.setAnalysis(new Analysis(next, detector, detectorProblem)) : Promise.resolve();
+    const finished = intake
+      ? intake.setAnalysis(new Analysis(next, detector, detectorProblem))
+      : Promise.resolve();
     if (previous) void finished.then(() => previous.close());
   };
 
@@ -152,7 +172,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     if (options.modelFolder) return options.modelFolder;
     const saved = settings.get().activeModel;
     if (saved) {
-      const match = (await knownModels(store)).find((m) => m.manifest.id === saved.id && m.manifest.version === saved.version);
+      const match = (await knownModels(store)).find(
+        (m) => m.manifest.id === saved.id && m.manifest.version === saved.version,
+      );
       if (match) return match.folder;
     }
     return defaultModelFolder();
@@ -171,7 +193,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       {
         captureChanged: (sha256) => emit('capture.updated', captureRow(sha256)),
         progress: () => sendProgress(),
-        foldersChanged: () => emit('folders.changed', store.folders.list().map((f) => folderOf(f, inbox))),
+        foldersChanged: () =>
+          emit(
+            'folders.changed',
+            store.folders.list().map((f) => folderOf(f, inbox)),
+          ),
         notice: (level, message) => emit('notice', { level, message, at: new Date().toISOString() }),
       },
     );
@@ -187,7 +213,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   for (const folder of options.watch ?? []) store.folders.add(path.resolve(folder), { recursive: false });
 
   // Without a cell finder single cells are still classified; whole fields fail with the reason.
-  ({ detector, problem: detectorProblem } = await openDetector(options.detectorFolder, { provider: settings.get().provider }, { required: false }));
+  ({ detector, problem: detectorProblem } = await openDetector(
+    options.detectorFolder,
+    { provider: settings.get().provider },
+    { required: false },
+  ));
   try {
     await openClassifier(await chooseModelFolder());
   } catch (error) {
@@ -196,7 +226,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   await startIntake();
 
   const requireIntake = (): Intake => {
-    if (!intake) throw new ContractError('no-model', modelProblem ?? 'No model is loaded, so nothing can be classified yet.');
+    if (!intake)
+      throw new ContractError(
+        'no-model',
+        modelProblem ?? 'No model is loaded, so nothing can be classified yet.',
+      );
     return intake;
   };
 
@@ -204,7 +238,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     'app.status': () => status(),
     'folders.list': () => store.folders.list().map((f) => folderOf(f, inbox)),
     'folders.add': ({ path: folderPath, recursive }) => {
-      const added = intake ? intake.addFolder(path.resolve(folderPath), recursive) : store.folders.add(path.resolve(folderPath), { recursive });
+      const added = intake
+        ? intake.addFolder(path.resolve(folderPath), recursive)
+        : store.folders.add(path.resolve(folderPath), { recursive });
       return folderOf(added, inbox);
     },
     'folders.update': ({ id, ...changes }) => {
@@ -212,7 +248,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       if (!updated) throw new ContractError('not-found', 'That folder is no longer watched.');
       return folderOf(updated, inbox);
     },
-    'folders.remove': ({ id }) => ({ removed: intake ? intake.removeFolder(id) : (store.folders.remove(id), true) }),
+    'folders.remove': ({ id }) => ({
+      removed: intake ? intake.removeFolder(id) : (store.folders.remove(id), true),
+    }),
     'pipeline.pause': () => {
       requireIntake().pause();
       return progress();
@@ -237,11 +275,18 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         cells: results[0] ? cellsOfResult(results[0].resultId) : [],
       };
     },
-    'captures.import': ({ files }) => importIntoInbox(inbox, files.map((f) => fromBytes(f.name, f.dataBase64))),
+    'captures.import': ({ files }) =>
+      importIntoInbox(
+        inbox,
+        files.map((f) => fromBytes(f.name, f.dataBase64)),
+      ),
     'captures.importPaths': ({ paths }) => importIntoInbox(inbox, paths.map(fromPath)),
     'history.query': ({ filter, sort, offset, limit }) => {
       if (sort.key === 'fraction' && filter.fractionClass === undefined) {
-        throw new ContractError('invalid-request', 'Sorting by the share of a class needs that class (fractionClass) in the filter.');
+        throw new ContractError(
+          'invalid-request',
+          'Sorting by the share of a class needs that class (fractionClass) in the filter.',
+        );
       }
       const page = store.history.page(storeFilter(filter), sort, { offset, limit });
       const folderIdOf = folderIds();
@@ -254,30 +299,45 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       const bins = store.history.histogram(f, 20);
       // A local day starts at local midnight, which east of Greenwich is still the day before in UTC:
       // the label is the local date, read from that instant shifted back by the same offset.
-      const localDate = (start: number) => new Date(start + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+      const localDate = (start: number) =>
+        new Date(start + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
       const fractions = store.history.classFractions(f, 'day', utcOffsetMinutes);
       return {
         classCounts: counts.map((c) => ({ day: localDate(c.start), class: c.className, count: c.count })),
         histogram: bins.map((count, i) => ({ from: i / bins.length, to: (i + 1) / bins.length, count })),
         classes: [...new Set(counts.map((c) => c.className))].sort(),
-        fractions: fractions.map((c) => ({ day: localDate(c.start), class: c.className, fraction: c.fraction, fields: c.fields })),
+        fractions: fractions.map((c) => ({
+          day: localDate(c.start),
+          class: c.className,
+          fraction: c.fraction,
+          fields: c.fields,
+        })),
       };
     },
     'history.exportCsv': ({ filter, cells }) =>
-      resultsCsv(store.history.export(storeFilter(filter)), store.models.list(), cells ? (id) => store.cells.ofResult(id) : undefined),
+      resultsCsv(
+        store.history.export(storeFilter(filter)),
+        store.models.list(),
+        cells ? (id) => store.cells.ofResult(id) : undefined,
+      ),
     'history.plate': ({ folderId, className }) => {
-      if (!store.folders.get(folderId)) throw new ContractError('not-found', 'That folder is no longer watched.');
+      if (!store.folders.get(folderId))
+        throw new ContractError('not-found', 'That folder is no longer watched.');
       const modelId = classifier?.identity.id;
       const plate = plateOf(modelId ? store.history.placedResults(folderId, modelId) : [], className);
       return { ...plate, wells: plate.wells.map(({ name, ...well }) => ({ well: name, ...well })) };
     },
     'reviews.add': ({ sha256, cellId, label, note }) => {
-      if (!store.captures.get(sha256)) throw new ContractError('not-found', 'This capture is not in the database.');
+      if (!store.captures.get(sha256))
+        throw new ContractError('not-found', 'This capture is not in the database.');
       if (cellId !== undefined) {
         const latest = store.history.forCapture(sha256)[0];
         const cell = store.cells.get(cellId);
         if (!latest || !cell || cell.resultId !== latest.resultId) {
-          throw new ContractError('not-found', 'That cell is not one of this capture’s cells (the capture may have been classified again).');
+          throw new ContractError(
+            'not-found',
+            'That cell is not one of this capture’s cells (the capture may have been classified again).',
+          );
         }
       }
       const review = reviewOf(store.reviews.add({ sha256, cellId, label, note }));
@@ -308,7 +368,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       return summaryOf(model, classifier?.identity ?? null);
     },
     'models.activate': async ({ id, version }) => {
-      const match = (await knownModels(store)).find((m) => m.manifest.id === id && m.manifest.version === version);
+      const match = (await knownModels(store)).find(
+        (m) => m.manifest.id === id && m.manifest.version === version,
+      );
       if (!match) throw new ContractError('not-found', `No installed model is called ${id} ${version}.`);
       await openClassifier(match.folder);
       settings.update({ activeModel: { id, version } });
@@ -333,7 +395,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           throw error;
         }
       }
-      if (changes.batchSize !== undefined && changes.batchSize !== before.batchSize) intake?.setBatchSize(changes.batchSize);
+      if (changes.batchSize !== undefined && changes.batchSize !== before.batchSize)
+        intake?.setBatchSize(changes.batchSize);
       emit('app.status', await status());
       return publicSettings(settings);
     },
@@ -344,10 +407,16 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const capture = store.captures.get(sha256);
     const cell = store.cells.get(cellId);
     const result = cell && store.history.forCapture(sha256).find((r) => r.resultId === cell.resultId);
-    if (!capture || !cell || !result) throw new ContractError('not-found', 'That cell is not one of this capture’s cells.');
+    if (!capture || !cell || !result)
+      throw new ContractError('not-found', 'That cell is not one of this capture’s cells.');
     const bytes = await readFirstPath(capture.paths);
-    const same = classifier && classifier.identity.sha256 === result.model.sha256 ? classifier.preprocessor : null;
-    return renderCellWindow(bytes, cell, same, { size: request.size, page: request.page, format: request.format });
+    const same =
+      classifier && classifier.identity.sha256 === result.model.sha256 ? classifier.preprocessor : null;
+    return renderCellWindow(bytes, cell, same, {
+      size: request.size,
+      page: request.page,
+      format: request.format,
+    });
   };
 
   return {
@@ -361,12 +430,18 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       if (!capture) throw new ContractError('not-found', 'This capture is not in the database.');
       if (request.cell !== undefined) return renderCell(sha256, request.cell, request);
       const automatic = request.low === undefined || request.high === undefined;
-      const cached = path.join(thumbnails, `${sha256}-${request.size}-${request.page ?? 0}.${request.format}`);
+      const cached = path.join(
+        thumbnails,
+        `${sha256}-${request.size}-${request.page ?? 0}.${request.format}`,
+      );
       if (automatic) {
         // The picture and the window it was drawn with are cached together, so sliders can start there.
         const [hit, window] = await Promise.all([
           readFile(cached).catch(() => null),
-          readFile(`${cached}.json`, 'utf8').then((text) => JSON.parse(text) as { low: number; high: number }, () => null),
+          readFile(`${cached}.json`, 'utf8').then(
+            (text) => JSON.parse(text) as { low: number; high: number },
+            () => null,
+          ),
         ]);
         if (hit && window) return { body: hit, mime: `image/${request.format}`, window };
       }
@@ -400,7 +475,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   };
 }
 
-type Emitter = <N extends Parameters<typeof eventEnvelope>[0]>(name: N, payload: Parameters<typeof eventEnvelope<N>>[1]) => void;
+type Emitter = <N extends Parameters<typeof eventEnvelope>[0]>(
+  name: N,
+  payload: Parameters<typeof eventEnvelope<N>>[1],
+) => void;
 
 function publicSettings(settings: SettingsFile) {
   const { threshold, provider, batchSize } = settings.get();
@@ -420,5 +498,8 @@ async function readFirstPath(paths: string[]): Promise<Buffer> {
     const bytes = await readFile(candidate).catch(() => null);
     if (bytes) return bytes;
   }
-  throw new ContractError('file-missing', 'The capture file is no longer where it was found (moved or deleted), so it cannot be shown.');
+  throw new ContractError(
+    'file-missing',
+    'The capture file is no longer where it was found (moved or deleted), so it cannot be shown.',
+  );
 }

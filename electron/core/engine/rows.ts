@@ -21,7 +21,10 @@ export const reviewOf = (review: Review): ContractReview => ({
   createdAt: new Date(review.createdAt).toISOString(),
 });
 
-export function rowOfResult(row: HistoryRow, folderIdOf: (folderPath: string | null) => number | null): CaptureRow {
+export function rowOfResult(
+  row: HistoryRow,
+  folderIdOf: (folderPath: string | null) => number | null,
+): CaptureRow {
   return {
     sha256: row.sha256,
     fileName: row.fileName,

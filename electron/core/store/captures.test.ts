@@ -49,7 +49,8 @@ describe('files', () => {
     expect(store.files.forget(['/in/a.tif', '/never-seen.tif'])).toBe(1);
     expect(store.files.get('/in/a.tif')).toBeUndefined();
     expect(store.captures.get(sha(2))).toMatchObject({ state: 'done', name: 'a.tif', paths: [] });
-    const page = (search: string) => store.history.page({ search }, { key: 'time', direction: 'desc' }, { limit: 10, offset: 0 });
+    const page = (search: string) =>
+      store.history.page({ search }, { key: 'time', direction: 'desc' }, { limit: 10, offset: 0 });
     expect(page('').total).toBe(1);
     expect(page('in/a.tif').total).toBe(0); // no longer found by a path it left
     store.close();
@@ -147,7 +148,9 @@ describe('captures', () => {
     addFile(store, '/in/a.tif', sha(1));
     store.captures.claimNext(1);
     const unknownModel = { ...modelA, sha256: 'f'.repeat(64) };
-    expect(() => store.captures.saveOutcomes([resultFor(sha(1), { model: unknownModel })], [])).toThrow(/FOREIGN KEY/);
+    expect(() => store.captures.saveOutcomes([resultFor(sha(1), { model: unknownModel })], [])).toThrow(
+      /FOREIGN KEY/,
+    );
     expect(() => store.captures.saveOutcomes([resultFor(sha(2))], [])).toThrow(/No capture has the SHA-256/);
     expect(store.captures.get(sha(1))?.state).toBe('processing');
     store.close();
@@ -163,10 +166,15 @@ describe('captures', () => {
     store.captures.claimNext(4);
     const unknownModel = { ...modelA, sha256: 'f'.repeat(64) };
     const broken = [resultFor(sha(1)), resultFor(sha(2), { model: unknownModel })];
-    expect(() => store.captures.saveOutcomes(broken, [{ sha256: sha(3), reason: 'Damaged.' }])).toThrow(/FOREIGN KEY/);
+    expect(() => store.captures.saveOutcomes(broken, [{ sha256: sha(3), reason: 'Damaged.' }])).toThrow(
+      /FOREIGN KEY/,
+    );
     expect(store.captures.counts()).toMatchObject({ processing: 4, done: 0, failed: 0 });
 
-    store.captures.saveOutcomes([resultFor(sha(1)), resultFor(sha(2))], [{ sha256: sha(3), reason: 'Damaged.' }]);
+    store.captures.saveOutcomes(
+      [resultFor(sha(1)), resultFor(sha(2))],
+      [{ sha256: sha(3), reason: 'Damaged.' }],
+    );
     expect(store.captures.counts()).toMatchObject({ processing: 1, done: 2, failed: 1 });
     expect(store.captures.get(sha(3))).toMatchObject({ state: 'failed', failureReason: 'Damaged.' });
     store.close();

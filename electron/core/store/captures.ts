@@ -66,10 +66,12 @@ export interface SummaryInput {
 export type AnalysisMode = 'one-cell' | 'find-cells';
 
 /** The analysis fields of a result for a capture classified whole. */
-export const wholeCapture = { analysis: 'one-cell', detector: null, cells: null, summary: null } as const satisfies Pick<
-  ResultInput,
-  'analysis' | 'detector' | 'cells' | 'summary'
->;
+export const wholeCapture = {
+  analysis: 'one-cell',
+  detector: null,
+  cells: null,
+  summary: null,
+} as const satisfies Pick<ResultInput, 'analysis' | 'detector' | 'cells' | 'summary'>;
 
 /** One classification, with everything needed to reproduce it. */
 export interface ResultInput {
@@ -150,15 +152,21 @@ export function createCaptures(db: Database.Database) {
   const inState = db.prepare<[CaptureState, number, number], CaptureRow>(
     'SELECT * FROM captures WHERE state = ? ORDER BY first_seen_at, id LIMIT ? OFFSET ?',
   );
-  const recent = db.prepare<[number], CaptureRow>('SELECT * FROM captures ORDER BY updated_at DESC, id DESC LIMIT ?');
-  const pathsOf = db.prepare<[number], string>('SELECT path FROM capture_files WHERE capture_id = ? ORDER BY id').pluck();
+  const recent = db.prepare<[number], CaptureRow>(
+    'SELECT * FROM captures ORDER BY updated_at DESC, id DESC LIMIT ?',
+  );
+  const pathsOf = db
+    .prepare<[number], string>('SELECT path FROM capture_files WHERE capture_id = ? ORDER BY id')
+    .pluck();
   // Oldest first, so a backlog drains in arrival order.
   const claim = db.prepare<[{ now: number; limit: number }], CaptureRow>(
     `UPDATE captures SET state = 'processing', attempts = attempts + 1, updated_at = @now
      WHERE id IN (SELECT id FROM captures WHERE state = 'queued' ORDER BY first_seen_at, id LIMIT @limit)
      RETURNING *`,
   );
-  const requeue = db.prepare("UPDATE captures SET state = 'queued', updated_at = ? WHERE state = 'processing'");
+  const requeue = db.prepare(
+    "UPDATE captures SET state = 'queued', updated_at = ? WHERE state = 'processing'",
+  );
   const retry = db.prepare(
     "UPDATE captures SET state = 'queued', failure_reason = NULL, updated_at = ? WHERE sha256 = ? AND state = 'failed'",
   );
@@ -167,8 +175,9 @@ export function createCaptures(db: Database.Database) {
   );
   // A re-run with the same model file replaces its result. Reviews live in their own table and
   // stay; `reviewed` is only set here for a capture reviewed before its first result.
-  const saveResult = db.prepare<[Record<string, unknown>], number>(
-    `INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
+  const saveResult = db
+    .prepare<[Record<string, unknown>], number>(
+      `INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
                           probability, provider, preprocessing, app_version, duration_ms, classified_at, reviewed,
                           analysis, detector, cell_count, summary)
      VALUES (@captureId, @modelId, @modelVersion, @modelSha256, @probabilities, @className,
@@ -184,7 +193,8 @@ export function createCaptures(db: Database.Database) {
        analysis = excluded.analysis, detector = excluded.detector,
        cell_count = excluded.cell_count, summary = excluded.summary
      RETURNING id`,
-  ).pluck();
+    )
+    .pluck();
   const cells = createCellWriter(db);
   // captures_by_state reaches the queued ones directly: a count that stays cheap at 100k results.
   const queuedCount = db.prepare<[], number>("SELECT count(*) FROM captures WHERE state = 'queued'").pluck();
@@ -208,7 +218,8 @@ export function createCaptures(db: Database.Database) {
     setState.run({ sha256, state, reason, now: Date.now() }).changes > 0;
 
   const attach = db.transaction((filePath: string, sha256: string, info: CaptureInfo) => {
-    const created = insert.run({ ...info, sha256, name: path.basename(filePath), now: Date.now() }).changes > 0;
+    const created =
+      insert.run({ ...info, sha256, name: path.basename(filePath), now: Date.now() }).changes > 0;
     if (link.run(idOf(sha256), filePath).changes === 0) {
       throw new Error(`attachFile: ${filePath} was never recorded with files.recordSeen.`);
     }
@@ -272,7 +283,8 @@ export function createCaptures(db: Database.Database) {
      * Saves a batch's results (each capture then done) and failures in one transaction: all of it
      * or none, and then the captures stay 'processing'.
      */
-    saveOutcomes: (results: ResultInput[], failures: CaptureFailure[]): void => outcomes.immediate(results, failures),
+    saveOutcomes: (results: ResultInput[], failures: CaptureFailure[]): void =>
+      outcomes.immediate(results, failures),
     /** `reason` is shown to the user as is: a plain sentence. */
     markFailed: (sha256: string, reason: string): boolean => setStateOf(sha256, 'failed', reason),
     /** A failed capture goes back to the queue (e.g. its file turned up again). Returns whether it had failed. */

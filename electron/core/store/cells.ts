@@ -62,7 +62,9 @@ export function createCellWriter(db: Database.Database) {
        AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.cell_id = cells.id)`,
   );
   const dropFractions = db.prepare('DELETE FROM result_fractions WHERE result_id = ?');
-  const addFraction = db.prepare('INSERT INTO result_fractions (result_id, class_name, cells, fraction) VALUES (?, ?, ?, ?)');
+  const addFraction = db.prepare(
+    'INSERT INTO result_fractions (result_id, class_name, cells, fraction) VALUES (?, ?, ?, ?)',
+  );
   return {
     replace(resultId: number, cells: CellInput[], summary: SummaryInput | null): void {
       cells.forEach((cell, index) =>

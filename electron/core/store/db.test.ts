@@ -110,7 +110,9 @@ describe('openDatabase', () => {
   });
 
   it('refuses a migration list with a gap', () => {
-    expect(() => openDatabase(dbFile(), [migration0001, { ...broken, version: 3 }])).toThrow(/numbered 3, expected 2/);
+    expect(() => openDatabase(dbFile(), [migration0001, { ...broken, version: 3 }])).toThrow(
+      /numbered 3, expected 2/,
+    );
   });
 
   it('reports a read-only database file in plain words', () => {

@@ -9,7 +9,10 @@ import { migrations as allMigrations } from './migrations/index.js';
  * Opens (creating its folder if needed) and migrates the database at `file`.
  * Failures come out as StoreErrors with a sentence for the user.
  */
-export function openDatabase(file: string, migrations: readonly Migration[] = allMigrations): Database.Database {
+export function openDatabase(
+  file: string,
+  migrations: readonly Migration[] = allMigrations,
+): Database.Database {
   return guard(file, () => {
     mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);

@@ -33,9 +33,12 @@ describe('a full disk', () => {
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).code).toBe('disk-full');
     expect((error as StoreError).message).toMatch(/disk .* is full/);
-    expect(store.history.page({}, { key: 'time', direction: 'asc' }, { limit: 10, offset: 0 }).rows.slice(0, 5).map((r) => r.sha256)).toEqual(
-      [1, 2, 3, 4, 5].map(sha),
-    );
+    expect(
+      store.history
+        .page({}, { key: 'time', direction: 'asc' }, { limit: 10, offset: 0 })
+        .rows.slice(0, 5)
+        .map((r) => r.sha256),
+    ).toEqual([1, 2, 3, 4, 5].map(sha));
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     // Space freed: saving works again, nothing half-written is left behind.
     freeDisk(db);

@@ -60,7 +60,9 @@ export function createFiles(db: Database.Database) {
   const byPath = db.prepare<[string], FileRow>(`${select} WHERE f.path = ?`);
   const inFolder = db.prepare<[number], FileRow>(`${select} WHERE f.folder_id = ? ORDER BY f.path`);
   // capture_files_by_folder (folder_id, capture_id) finds these without reading the settled ones.
-  const settlingIn = db.prepare<[number], FileRow>(`${select} WHERE f.folder_id = ? AND f.capture_id IS NULL`);
+  const settlingIn = db.prepare<[number], FileRow>(
+    `${select} WHERE f.folder_id = ? AND f.capture_id IS NULL`,
+  );
   const forget = db.prepare<[string]>(
     'DELETE FROM capture_files WHERE path IN (SELECT value FROM json_each(?))',
   );

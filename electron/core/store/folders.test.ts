@@ -10,7 +10,13 @@ describe('watched folders', () => {
   it('adds, lists, updates and tracks availability and scans', () => {
     const store = openStore(path.join(dirs.make(), 'metascope.db'));
     const inbox = store.folders.add('/home/lab/MetaScope inbox');
-    expect(inbox).toMatchObject({ recursive: true, enabled: true, state: 'available', unavailableReason: null, lastScanAt: null });
+    expect(inbox).toMatchObject({
+      recursive: true,
+      enabled: true,
+      state: 'available',
+      unavailableReason: null,
+      lastScanAt: null,
+    });
     expect(store.folders.add('/home/lab/MetaScope inbox')).toEqual(inbox);
     const usb = store.folders.add('/media/usb', { recursive: false, enabled: false });
     expect(store.folders.list().map((f) => [f.path, f.recursive, f.enabled])).toEqual([
@@ -18,11 +24,17 @@ describe('watched folders', () => {
       ['/media/usb', false, false],
     ]);
 
-    expect(store.folders.update(usb.id, { enabled: true })).toMatchObject({ recursive: false, enabled: true });
+    expect(store.folders.update(usb.id, { enabled: true })).toMatchObject({
+      recursive: false,
+      enabled: true,
+    });
     expect(store.folders.update(999, { enabled: true })).toBeUndefined();
 
     store.folders.setAvailability(usb.id, 'The drive was unplugged.');
-    expect(store.folders.get(usb.id)).toMatchObject({ state: 'unavailable', unavailableReason: 'The drive was unplugged.' });
+    expect(store.folders.get(usb.id)).toMatchObject({
+      state: 'unavailable',
+      unavailableReason: 'The drive was unplugged.',
+    });
     store.folders.setAvailability(usb.id, null);
     expect(store.folders.get(usb.id)).toMatchObject({ state: 'available', unavailableReason: null });
 

@@ -85,7 +85,10 @@ export function createFolders(db: Database.Database) {
     remove(id: number): void {
       remove.run(id);
     },
-    update(id: number, changes: { recursive?: boolean; enabled?: boolean; analysis?: FolderAnalysis }): WatchedFolder | undefined {
+    update(
+      id: number,
+      changes: { recursive?: boolean; enabled?: boolean; analysis?: FolderAnalysis },
+    ): WatchedFolder | undefined {
       update.run(asFlag(changes.recursive), asFlag(changes.enabled), changes.analysis ?? null, id);
       return get(id);
     },

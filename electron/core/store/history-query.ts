@@ -49,7 +49,10 @@ const ordered: Record<HistorySortKey, (keyof HistoryFilter)[]> = {
  * read in `sort` order, or in any order when `sort` is left out. Paths are reached through a
  * subquery on the capture, so no filter multiplies rows.
  */
-export function filterSql(f: HistoryFilter, sort?: HistorySortKey): { where: string; params: Record<string, Param> } {
+export function filterSql(
+  f: HistoryFilter,
+  sort?: HistorySortKey,
+): { where: string; params: Record<string, Param> } {
   const clauses = ['1'];
   const params: Record<string, Param> = {};
   const trigrams = f.search !== undefined && [...f.search].length >= 3;
@@ -62,8 +65,10 @@ export function filterSql(f: HistoryFilter, sort?: HistorySortKey): { where: str
   if (f.to !== undefined) add('to', 'r.classified_at', '< @to', f.to);
   if (f.className !== undefined) add('className', 'r.class_name', '= @className', f.className);
   if (f.modelId !== undefined) add('modelId', 'r.model_id', '= @modelId', f.modelId);
-  if (f.minProbability !== undefined) add('minProbability', 'r.probability', '>= @minProbability', f.minProbability);
-  if (f.maxProbability !== undefined) add('maxProbability', 'r.probability', '<= @maxProbability', f.maxProbability);
+  if (f.minProbability !== undefined)
+    add('minProbability', 'r.probability', '>= @minProbability', f.minProbability);
+  if (f.maxProbability !== undefined)
+    add('maxProbability', 'r.probability', '<= @maxProbability', f.maxProbability);
   if (f.reviewed !== undefined) add('reviewed', 'r.reviewed', `= ${Number(f.reviewed)}`);
   if (f.analysis !== undefined) add('analysis', 'r.analysis', '= @analysis', f.analysis);
   if (f.fractionClass !== undefined && (f.minFraction !== undefined || f.maxFraction !== undefined)) {
@@ -77,17 +82,28 @@ export function filterSql(f: HistoryFilter, sort?: HistorySortKey): { where: str
     params.maxFraction = f.maxFraction ?? 1;
   }
   if (f.folderId !== undefined) {
-    add('folderId', 'r.capture_id', 'IN (SELECT capture_id FROM capture_files WHERE folder_id = @folderId)', f.folderId);
+    add(
+      'folderId',
+      'r.capture_id',
+      'IN (SELECT capture_id FROM capture_files WHERE folder_id = @folderId)',
+      f.folderId,
+    );
   }
   if (f.search && trigrams) {
     // A quoted phrase of the trigram index matches exactly that substring, in any case.
     const phrase = `"${f.search.replaceAll('"', '""')}"`;
-    const matches = 'SELECT f.capture_id FROM capture_paths JOIN capture_files f ON f.id = capture_paths.rowid';
+    const matches =
+      'SELECT f.capture_id FROM capture_paths JOIN capture_files f ON f.id = capture_paths.rowid';
     add('search', 'r.capture_id', `IN (${matches} WHERE capture_paths MATCH @search)`, phrase);
   } else if (f.search) {
     // Too short for trigrams: read every path. The user's own % and _ are matched literally.
     const pattern = `%${f.search.replace(/[\\%_]/g, '\\$&')}%`;
-    add('search', 'r.capture_id', "IN (SELECT capture_id FROM capture_files WHERE path LIKE @search ESCAPE '\\')", pattern);
+    add(
+      'search',
+      'r.capture_id',
+      "IN (SELECT capture_id FROM capture_files WHERE path LIKE @search ESCAPE '\\')",
+      pattern,
+    );
   }
   return { where: clauses.join(' AND '), params };
 }

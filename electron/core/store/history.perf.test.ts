@@ -70,12 +70,16 @@ function time(fn: () => unknown, runs = 11): { p50: number; p95: number } {
 
 function plan(filter: HistoryFilter, sort: HistorySort): string {
   const { ids, params } = pageSql(filter, sort);
-  const rows = explain.prepare(`EXPLAIN QUERY PLAN ${ids}`).all({ ...params, limit: 50, offset: 0 }) as { detail: string }[];
+  const rows = explain.prepare(`EXPLAIN QUERY PLAN ${ids}`).all({ ...params, limit: 50, offset: 0 }) as {
+    detail: string;
+  }[];
   return rows.map((r) => r.detail).join('\n');
 }
 
 const cases = (filters: [string, HistoryFilter][]) =>
-  filters.flatMap(([name, filter]) => sorts.map((sort) => [`${name}, ${sort.key} ${sort.direction}`, filter, sort] as const));
+  filters.flatMap(([name, filter]) =>
+    sorts.map((sort) => [`${name}, ${sort.key} ${sort.direction}`, filter, sort] as const),
+  );
 
 describe(`history at ${size.toLocaleString('en')} results`, () => {
   it.each(cases(ordered))('walks an index in sort order: %s', (_, filter, sort) => {
@@ -93,17 +97,26 @@ describe(`history at ${size.toLocaleString('en')} results`, () => {
   it('prints page timings for every filter and sort', () => {
     const lines: string[] = [];
     const worst = { ordered: 0, searches: 0 };
-    for (const [group, filters] of [['ordered', ordered], ['searches', searches]] as const) {
+    for (const [group, filters] of [
+      ['ordered', ordered],
+      ['searches', searches],
+    ] as const) {
       for (const [name, filter] of filters) {
-        const times = sorts.map((sort) => time(() => store.history.page(filter, sort, { limit: 50, offset: 0 })));
+        const times = sorts.map((sort) =>
+          time(() => store.history.page(filter, sort, { limit: 50, offset: 0 })),
+        );
         const p50 = Math.max(...times.map((t) => t.p50));
         const p95 = Math.max(...times.map((t) => t.p95));
         worst[group] = Math.max(worst[group], p95);
         lines.push(`${name.padEnd(30)} worst of 8 sorts: p50 ${p50} ms, p95 ${p95} ms`);
       }
     }
-    const deep = time(() => store.history.page({}, { key: 'time', direction: 'desc' }, { limit: 50, offset: 50_000 }));
-    lines.push(`${'no filter, offset 50,000'.padEnd(30)} time desc:        p50 ${deep.p50} ms, p95 ${deep.p95} ms`);
+    const deep = time(() =>
+      store.history.page({}, { key: 'time', direction: 'desc' }, { limit: 50, offset: 50_000 }),
+    );
+    lines.push(
+      `${'no filter, offset 50,000'.padEnd(30)} time desc:        p50 ${deep.p50} ms, p95 ${deep.p95} ms`,
+    );
     console.log(
       `history pages of 50 rows with their total:\n${lines.join('\n')}\n` +
         `worst p95 without a search: ${worst.ordered} ms; with one: ${worst.searches} ms`,
@@ -114,12 +127,19 @@ describe(`history at ${size.toLocaleString('en')} results`, () => {
   it('prints chart, review-queue and export timings', () => {
     const report = {
       'class counts per day': time(() => store.history.classCounts({}, 'day', 0), 5),
-      'class counts per hour, one class': time(() => store.history.classCounts({ className: 'unclear' }, 'hour', 0), 5),
+      'class counts per hour, one class': time(
+        () => store.history.classCounts({ className: 'unclear' }, 'hour', 0),
+        5,
+      ),
       'histogram, 20 bins': time(() => store.history.histogram({}), 5),
       'review queue page': time(() => store.history.reviewQueue({}, { limit: 50, offset: 0 }), 5),
       'export all rows': time(() => [...store.history.export({})].length, 1),
     };
-    console.log(Object.entries(report).map(([name, t]) => `${name.padEnd(34)} p50 ${t.p50} ms, p95 ${t.p95} ms`).join('\n'));
+    console.log(
+      Object.entries(report)
+        .map(([name, t]) => `${name.padEnd(34)} p50 ${t.p50} ms, p95 ${t.p95} ms`)
+        .join('\n'),
+    );
     expect(store.history.histogram({}).reduce((a, b) => a + b, 0)).toBe(size);
   }, 300_000);
 });

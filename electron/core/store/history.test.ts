@@ -27,7 +27,12 @@ let scope2: number;
 beforeAll(() => {
   store = openStore(path.join(dirs.make(), 'metascope.db'));
   registerModel(store, modelA);
-  store.models.register({ ...modelB, name: 'Nuclei', classes: ['interphase', 'mitotic'], folder: '/models/nuclei' });
+  store.models.register({
+    ...modelB,
+    name: 'Nuclei',
+    classes: ['interphase', 'mitotic'],
+    folder: '/models/nuclei',
+  });
   inbox = store.folders.add('/lab/inbox').id;
   scope2 = store.folders.add('/lab/scope2').id;
   addFile(store, '/lab/inbox/Alpha.tif', sha(1), inbox);
@@ -99,18 +104,30 @@ describe('history page', () => {
       review: null,
     });
     expect(byNumber.get(4)).toMatchObject({ folderPath: null, model: modelB });
-    expect(byNumber.get(4)?.review).toMatchObject({ label: 'mitotic', note: 'metaphase plate visible', reviewer: 'ana' });
+    expect(byNumber.get(4)?.review).toMatchObject({
+      label: 'mitotic',
+      note: 'metaphase plate visible',
+      reviewer: 'ana',
+    });
   });
 
   it('lists the results of one capture, newest first', () => {
     const own = openStore(path.join(dirs.make(), 'metascope.db'));
     registerModel(own, modelA);
-    own.models.register({ ...modelB, name: 'Nuclei', classes: ['interphase', 'mitotic'], folder: '/models/nuclei' });
+    own.models.register({
+      ...modelB,
+      name: 'Nuclei',
+      classes: ['interphase', 'mitotic'],
+      folder: '/models/nuclei',
+    });
     addFile(own, '/in/a.tif', sha(1));
     addFile(own, '/in/b.tif', sha(2));
     own.captures.claimNext(1);
     own.captures.saveOutcomes([resultFor(sha(1), { classifiedAt: t0 })], []);
-    own.captures.saveOutcomes([resultFor(sha(1), { model: modelB, className: 'mitotic', classifiedAt: t0 + hour })], []);
+    own.captures.saveOutcomes(
+      [resultFor(sha(1), { model: modelB, className: 'mitotic', classifiedAt: t0 + hour })],
+      [],
+    );
     expect(own.history.forCapture(sha(1)).map((r) => [r.model.id, r.className, r.paths])).toEqual([
       ['nuclei', 'mitotic', ['/in/a.tif']],
       ['cells', 'infected', ['/in/a.tif']],
@@ -147,7 +164,7 @@ describe('history page', () => {
   });
 
   // Folder ids exist only once the data is built, after the tables above are read.
-  it('filters by folder, through any of the capture\'s paths, and combines filters', () => {
+  it("filters by folder, through any of the capture's paths, and combines filters", () => {
     expect(numbers({ folderId: inbox })).toEqual([3, 2, 1]);
     expect(numbers({ folderId: scope2 })).toEqual([5, 3]);
     expect(numbers({ className: 'infected', folderId: inbox, maxProbability: 0.9 })).toEqual([3]);
@@ -164,7 +181,11 @@ describe('history page', () => {
   });
 
   it('sorts and pages a filtered result', () => {
-    const { rows, total } = store.history.page({ folderId: inbox }, { key: 'fileName', direction: 'desc' }, { limit: 2, offset: 0 });
+    const { rows, total } = store.history.page(
+      { folderId: inbox },
+      { key: 'fileName', direction: 'desc' },
+      { limit: 2, offset: 0 },
+    );
     expect(total).toBe(3);
     expect(rows.map(number)).toEqual([3, 2]);
   });
@@ -214,7 +235,9 @@ describe('history charts and queues', () => {
       [1, 0.95],
       [5, 0.99],
     ]);
-    expect(store.history.reviewQueue({ className: 'healthy' }, all).rows.map((r) => r.sha256)).toEqual([sha(5)]);
+    expect(store.history.reviewQueue({ className: 'healthy' }, all).rows.map((r) => r.sha256)).toEqual([
+      sha(5),
+    ]);
   });
 
   it('exports every matching row, oldest first, across chunks', () => {
@@ -222,10 +245,9 @@ describe('history charts and queues', () => {
     expect(exported.map(number)).toEqual([1, 2, 3, 4, 5]);
     const page = store.history.page({}, { key: 'time', direction: 'asc' }, all).rows;
     expect(exported).toEqual(page);
-    expect([...store.history.export({ className: 'infected', reviewed: false })].map((r) => r.sha256)).toEqual([
-      sha(1),
-      sha(3),
-    ]);
+    expect(
+      [...store.history.export({ className: 'infected', reviewed: false })].map((r) => r.sha256),
+    ).toEqual([sha(1), sha(3)]);
   });
 
   it('lets the engine write while an export is being read', () => {

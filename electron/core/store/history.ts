@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import { toInfo, type CaptureInfo, type CaptureRow, type ResultInput, type SummaryInput } from './captures.js';
+import {
+  toInfo,
+  type CaptureInfo,
+  type CaptureRow,
+  type ResultInput,
+  type SummaryInput,
+} from './captures.js';
 import { filterSql, pageSql, type HistoryFilter, type HistorySort } from './history-query.js';
 import { toReview, type Review, type ReviewRow } from './reviews.js';
 
@@ -49,7 +55,10 @@ export interface ClassCount {
   count: number;
 }
 
-interface DetailRow extends Pick<CaptureRow, 'size' | 'width' | 'height' | 'bit_depth' | 'channels' | 'pages' | 'format'> {
+interface DetailRow extends Pick<
+  CaptureRow,
+  'size' | 'width' | 'height' | 'bit_depth' | 'channels' | 'pages' | 'format'
+> {
   id: number;
   sha256: string;
   model_id: string;
@@ -134,7 +143,9 @@ export function createHistory(db: Database.Database) {
 
   const page = (filter: HistoryFilter, sort: HistorySort, request: PageRequest): HistoryPage => {
     const sql = pageSql(filter, sort);
-    const ids = prepare(sql.ids).pluck().all({ ...sql.params, ...request }) as number[];
+    const ids = prepare(sql.ids)
+      .pluck()
+      .all({ ...sql.params, ...request }) as number[];
     const total = prepare(sql.count).pluck().get(sql.params) as number;
     return { rows: rowsFor(ids), total };
   };
@@ -199,7 +210,10 @@ export function createHistory(db: Database.Database) {
       );
       let after = { time: Number.MIN_SAFE_INTEGER, id: 0 };
       for (;;) {
-        const keys = next.all({ ...params, ...after, limit: chunkSize }) as { id: number; classified_at: number }[];
+        const keys = next.all({ ...params, ...after, limit: chunkSize }) as {
+          id: number;
+          classified_at: number;
+        }[];
         if (keys.length === 0) return;
         yield* rowsFor(keys.map((k) => k.id));
         const last = keys.at(-1)!;

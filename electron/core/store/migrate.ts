@@ -19,7 +19,8 @@ export function backupPath(file: string, version: number): string {
  */
 export function migrate(db: Database.Database, file: string, migrations: readonly Migration[]): void {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`Migration "${m.name}" is numbered ${m.version}, expected ${i + 1}.`);
+    if (m.version !== i + 1)
+      throw new Error(`Migration "${m.name}" is numbered ${m.version}, expected ${i + 1}.`);
   });
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.at(-1)?.version ?? 0;
@@ -39,7 +40,8 @@ export function migrate(db: Database.Database, file: string, migrations: readonl
       db.transaction(() => {
         m.up(db);
         // A step that rebuilds tables must leave every reference intact.
-        if ((db.pragma('foreign_key_check') as unknown[]).length > 0) throw new Error('it left broken references behind');
+        if ((db.pragma('foreign_key_check') as unknown[]).length > 0)
+          throw new Error('it left broken references behind');
         db.pragma(`user_version = ${m.version}`);
       }).immediate();
     } catch (error) {

@@ -23,10 +23,21 @@ describe('reviews', () => {
     expect(store.reviews.latest(sha(1))).toBeUndefined();
     const first = store.reviews.add({ sha256: sha(1), label: 'healthy' });
     expect(first).toMatchObject({ sha256: sha(1), label: 'healthy', note: '', reviewer: null });
-    store.reviews.add({ sha256: sha(1), label: 'infected', note: 'second look: inclusions', reviewer: 'ana' });
-    expect(store.reviews.latest(sha(1))).toMatchObject({ label: 'infected', note: 'second look: inclusions', reviewer: 'ana' });
+    store.reviews.add({
+      sha256: sha(1),
+      label: 'infected',
+      note: 'second look: inclusions',
+      reviewer: 'ana',
+    });
+    expect(store.reviews.latest(sha(1))).toMatchObject({
+      label: 'infected',
+      note: 'second look: inclusions',
+      reviewer: 'ana',
+    });
     expect(store.reviews.history(sha(1)).map((r) => r.label)).toEqual(['healthy', 'infected']);
-    expect(() => store.reviews.add({ sha256: sha(2), label: 'healthy' })).toThrow(/No capture has the SHA-256/);
+    expect(() => store.reviews.add({ sha256: sha(2), label: 'healthy' })).toThrow(
+      /No capture has the SHA-256/,
+    );
     store.close();
   });
 
@@ -44,9 +55,16 @@ describe('reviews', () => {
   it('survives a re-run: the new result replaces the old one, the review stays', () => {
     const { store } = reviewedStore();
     const review = store.reviews.add({ sha256: sha(1), label: 'healthy', note: 'clearly healthy' });
-    store.captures.saveOutcomes([resultFor(sha(1), { className: 'healthy', probability: 0.95, provider: 'cuda' })], []);
+    store.captures.saveOutcomes(
+      [resultFor(sha(1), { className: 'healthy', probability: 0.95, provider: 'cuda' })],
+      [],
+    );
     expect(store.reviews.history(sha(1))).toEqual([review]);
-    const { rows, total } = store.history.page({}, { key: 'time', direction: 'desc' }, { limit: 10, offset: 0 });
+    const { rows, total } = store.history.page(
+      {},
+      { key: 'time', direction: 'desc' },
+      { limit: 10, offset: 0 },
+    );
     expect(total).toBe(1);
     expect(rows[0]).toMatchObject({ className: 'healthy', probability: 0.95, provider: 'cuda', review });
     store.close();
@@ -56,7 +74,8 @@ describe('reviews', () => {
     const { store } = reviewedStore();
     const modelB = { ...modelA, id: 'nuclei', sha256: 'b'.repeat(64) };
     registerModel(store, modelB);
-    const reviewed = () => store.history.page({ reviewed: true }, { key: 'time', direction: 'asc' }, { limit: 10, offset: 0 });
+    const reviewed = () =>
+      store.history.page({ reviewed: true }, { key: 'time', direction: 'asc' }, { limit: 10, offset: 0 });
     expect(reviewed().total).toBe(0);
     store.reviews.add({ sha256: sha(1), label: 'healthy' });
     expect(reviewed().total).toBe(1);

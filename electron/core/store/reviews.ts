@@ -42,7 +42,18 @@ export type Reviews = ReturnType<typeof createReviews>;
 
 export function createReviews(db: Database.Database) {
   const idOf = captureIds(db);
-  const insert = db.prepare<[{ captureId: number; cellId: number | null; label: string; note: string; reviewer: string | null; now: number }]>(
+  const insert = db.prepare<
+    [
+      {
+        captureId: number;
+        cellId: number | null;
+        label: string;
+        note: string;
+        reviewer: string | null;
+        now: number;
+      },
+    ]
+  >(
     `INSERT INTO reviews (capture_id, cell_id, label, note, reviewer, created_at)
      VALUES (@captureId, @cellId, @label, @note, @reviewer, @now)`,
   );
@@ -50,8 +61,12 @@ export function createReviews(db: Database.Database) {
     FROM reviews v JOIN captures c ON c.id = v.capture_id`;
   const byId = db.prepare<[number | bigint], ReviewRow>(`${select} WHERE v.id = ?`);
   // Ids only grow, so the highest is the latest whatever the clock did.
-  const latest = db.prepare<[string], ReviewRow>(`${select} WHERE c.sha256 = ? AND v.cell_id IS NULL ORDER BY v.id DESC LIMIT 1`);
-  const history = db.prepare<[string], ReviewRow>(`${select} WHERE c.sha256 = ? AND v.cell_id IS NULL ORDER BY v.id`);
+  const latest = db.prepare<[string], ReviewRow>(
+    `${select} WHERE c.sha256 = ? AND v.cell_id IS NULL ORDER BY v.id DESC LIMIT 1`,
+  );
+  const history = db.prepare<[string], ReviewRow>(
+    `${select} WHERE c.sha256 = ? AND v.cell_id IS NULL ORDER BY v.id`,
+  );
   const ofCells = db.prepare<[number], ReviewRow & { cell_id: number }>(
     `${select} JOIN cells l ON l.id = v.cell_id WHERE l.result_id = ? ORDER BY v.id`,
   );
