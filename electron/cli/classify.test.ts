@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, greyImage, makeTempDir, noiseBytes, writeCapture } from '../core/capture/testing/images.js';
+import { discField, writeDetectorFolder } from '../core/cells/testing/detector-folder.js';
 import { writeModelFolder } from '../core/model/testing/model-folder.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -208,5 +209,52 @@ describe.concurrent('metascope classify', () => {
     expect(stderr).toMatch(
       /^metascope: The model file .*model\.onnx is not the one its model\.json describes/,
     );
+  });
+});
+
+describe('metascope classify, whole fields', () => {
+  const fieldModel = path.join(temp.dir, 'model-32');
+  const detector = path.join(temp.dir, 'detector');
+  let field = '';
+
+  beforeAll(async () => {
+    // A 32×32 window: the mean-brightness model calls a window filled by a large disc bright.
+    await writeModelFolder(fieldModel, { channels: 1, height: 32, width: 32, weights: [[8]], bias: [-3] }, {
+      preprocessing: { intensity: { mode: 'percentile', low: 0, high: 100 } },
+    });
+    await writeDetectorFolder(detector);
+    const discs = [
+      { x: 40, y: 40, radius: 12 },
+      { x: 120, y: 60, radius: 12 },
+      { x: 70, y: 140, radius: 5 },
+    ];
+    field = writeCapture(temp.dir, 'field.tif', await discField(200, 180, discs));
+  });
+
+  const classifyField = (...args: string[]) =>
+    metascope('classify', '--model', fieldModel, '--detector', detector, '--provider', 'cpu', '--threads', '1', ...args, field);
+
+  it('--format json adds the cells and the summary, and says which analysis ran', async () => {
+    const { code, stdout, stderr } = await classifyField('--format', 'json');
+    expect(code, stderr).toBe(0);
+    const [row] = jsonLines(stdout);
+    expect(row).toMatchObject({
+      analysis: 'find-cells',
+      class: 'bright',
+      summary: { cells: 3, counts: { bright: 2, dim: 1 } },
+    });
+    expect(row!.cells).toHaveLength(3);
+    expect((row!.cells as { class: string; edge: boolean }[])[0]).toMatchObject({ class: expect.any(String), edge: false });
+    expect(stderr).toContain('Cell finder Test cell finder (bright discs) 1.0.0 on CPU');
+  });
+
+  it('--cells --format csv gives one row per cell; --analysis one-cell classifies the field whole', async () => {
+    const cells = await classifyField('--format', 'csv', '--cells');
+    expect(cells.code, cells.stderr).toBe(0);
+    const lines = cells.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^file,sha256,cell,x,y,box_x,/);
+    expect(lines).toHaveLength(4);
+    const whole = await classifyField('--format', 'json', '--analysis', 'one-cell');
+    expect(jsonLines(whole.stdout)[0]).toMatchObject({ analysis: 'one-cell', summary: null });
   });
 });

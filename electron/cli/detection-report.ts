@@ -74,7 +74,9 @@ type Cells = (string | number | null)[];
 
 /** A table sized to its contents (nothing is cut short), followed by a blank line. */
 function table(out: Writable, columns: { header: string; align?: 'right' }[], rows: Cells[]): void {
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((row) => String(row[i] ?? '–').length)));
+  const widths = columns.map((c, i) =>
+    Math.max(c.header.length, ...rows.map((row) => String(row[i] ?? '–').length)),
+  );
   const writer = rowWriter(
     'table',
     out,
@@ -90,7 +92,9 @@ const percent = (v: number | null): string | null => (v === null ? null : `${(v 
 
 /** `95.2% [91.0%, 98.1%]`, or `n/a` where the metric is undefined. */
 const metricText = (m: Metric): string =>
-  m.value === null ? 'n/a' : percent(m.value)! + (m.interval ? ` [${percent(m.interval[0])}, ${percent(m.interval[1])}]` : '');
+  m.value === null
+    ? 'n/a'
+    : percent(m.value)! + (m.interval ? ` [${percent(m.interval[0])}, ${percent(m.interval[1])}]` : '');
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -102,11 +106,17 @@ export function writeDetectionTable(out: Writable, r: DetectorEvaluationReport, 
   out.write(
     `Evaluated the cell finder ${detectorName} ${r.detector.version} on ${plural(r.n, 'field')}: ` +
       `${plural(r.cells, 'true cell')}, ${r.found} found` +
-      (r.failed.length ? `; ${plural(r.failed.length, 'field')} failed and ${r.failed.length === 1 ? 'is' : 'are'} left out.\n` : '.\n') +
+      (r.failed.length
+        ? `; ${plural(r.failed.length, 'field')} failed and ${r.failed.length === 1 ? 'is' : 'are'} left out.\n`
+        : '.\n') +
       'A found cell counts when its centre falls in a true cell (each true cell at most once)' +
-      (outlines ? ', and at IoU ≥ 0.5 when its outline overlaps one by half or more.\n' : '; it gives no outlines, so there is no IoU measure.\n') +
+      (outlines
+        ? ', and at IoU ≥ 0.5 when its outline overlaps one by half or more.\n'
+        : '; it gives no outlines, so there is no IoU measure.\n') +
       `Intervals: ${level}, percentile bootstrap over ${r.bootstrap.resamples} resamples of whole fields.\n` +
-      (ms === null ? '\n' : `Time: ${ms.toFixed(1)} ms per field on ${providerLabels[r.timing.provider]}, decoding not included.\n\n`),
+      (ms === null
+        ? '\n'
+        : `Time: ${ms.toFixed(1)} ms per field on ${providerLabels[r.timing.provider]}, decoding not included.\n\n`),
   );
   table(
     out,

@@ -1,12 +1,18 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { decodePixels, readCaptureInfo, type CaptureInfo, type CapturePixels } from '../core/capture/decode.js';
+import {
+  decodePixels,
+  readCaptureInfo,
+  type CaptureInfo,
+  type CapturePixels,
+} from '../core/capture/decode.js';
 import { captureExtensions, isCaptureFileName } from '../core/capture/formats.js';
 import type { Detection, Detector } from '../core/cells/detector.js';
 import { openDetector } from '../core/cells/open-detector.js';
 import { countField, detectionReport, resizeLabels, type FieldCounts } from '../core/evaluate/detection.js';
 import { providerLabels, type ProviderPreference } from '../core/model/providers.js';
+import { defaultDetectorFolder } from '../core/paths.js';
 import {
   detectorEvaluationReport,
   writeDetectionTable,
@@ -46,13 +52,26 @@ const bootstrap: FieldBootstrap = { resamples: 2000, level: 0.95, unit: 'field' 
  * a usage error before anything runs; a field or mask that cannot be read, or a mask that is not a
  * label map, fails alone. 0 when every field was evaluated, 1 when some failed.
  */
-export async function evaluateDetectorCommand(folder: string, options: EvaluateDetectorOptions): Promise<number> {
+export async function evaluateDetectorCommand(
+  folder: string,
+  options: EvaluateDetectorOptions,
+): Promise<number> {
   const fields = await listLabelledFields(folder);
   const headers = await readHeaders(folder, fields);
-  const { detector } = await openDetector(options.detector, { provider: options.provider, threads: options.threads }, { required: true });
-  if (!detector) throw new Error('openDetector returned no cell finder although one was required.');
+  const { detector } = await openDetector(
+    options.detector,
+    { provider: options.provider, threads: options.threads },
+    { required: true },
+  );
+  // Without a folder and without models/detector, there is nothing to measure.
+  if (!detector)
+    throw new UsageError(
+      `No built-in cell finder is installed (${defaultDetectorFolder()}): name one with --detector <folder>.`,
+    );
   try {
-    process.stderr.write(`Cell finder ${detector.identity.name} ${detector.identity.version} on ${providerLabels[detector.provider]}\n`);
+    process.stderr.write(
+      `Cell finder ${detector.identity.name} ${detector.identity.version} on ${providerLabels[detector.provider]}\n`,
+    );
     const outcomes = await measureFields(folder, detector, headers);
     const counts = outcomes.flatMap((o) => ('counts' in o ? [o.counts] : []));
     const failed = outcomes.flatMap((o) => ('failed' in o ? [o.failed] : []));
@@ -99,32 +118,42 @@ export async function listLabelledFields(folder: string): Promise<LabelledField[
   if (images === null) {
     const exists = (await filesIn(folder)) !== null;
     throw new UsageError(
-      exists ? `${folder} has no images/ folder: evaluate --detector needs ${layout}.` : `The folder ${folder} does not exist.`,
+      exists
+        ? `${folder} has no images/ folder: evaluate --detector needs ${layout}.`
+        : `The folder ${folder} does not exist.`,
     );
   }
   const fieldFiles = images.filter(isCaptureFileName);
   if (fieldFiles.length === 0) {
-    throw new UsageError(`No fields found in ${path.join(folder, 'images')} (looked for ${[...captureExtensions].join(', ')}).`);
+    throw new UsageError(
+      `No fields found in ${path.join(folder, 'images')} (looked for ${[...captureExtensions].join(', ')}).`,
+    );
   }
   const masks = await filesIn(path.join(folder, 'masks'));
-  if (masks === null) throw new UsageError(`${folder} has no masks/ folder: evaluate --detector needs ${layout}.`);
+  if (masks === null)
+    throw new UsageError(`${folder} has no masks/ folder: evaluate --detector needs ${layout}.`);
   const masksByName = groupByStem(masks.filter(isCaptureFileName));
   const problems: string[] = [];
   const fields: LabelledField[] = [];
   for (const [name, files] of groupByStem(fieldFiles)) {
     const image = `images/${files[0]}`;
     if (files.length > 1) {
-      problems.push(`${quoted(files.map((f) => `images/${f}`))} share the name ${name}: each field needs a name of its own, as its mask does.`);
+      problems.push(
+        `${quoted(files.map((f) => `images/${f}`))} share the name ${name}: each field needs a name of its own, as its mask does.`,
+      );
       continue;
     }
     const found = masksByName.get(name) ?? [];
     if (found.length === 0) problems.push(`${image} has no mask masks/${name}.png.`);
-    else if (found.length > 1) problems.push(`${image} has more than one mask (${quoted(found.map((f) => `masks/${f}`))}): keep one.`);
+    else if (found.length > 1)
+      problems.push(`${image} has more than one mask (${quoted(found.map((f) => `masks/${f}`))}): keep one.`);
     else fields.push({ name, image, mask: `masks/${found[0]}` });
   }
   if (problems.length > 0) throw layoutError(problems);
   const names = new Set(fields.map((f) => f.name));
-  const unused = [...masksByName.entries()].filter(([name]) => !names.has(name)).flatMap(([, files]) => files);
+  const unused = [...masksByName.entries()]
+    .filter(([name]) => !names.has(name))
+    .flatMap(([, files]) => files);
   if (unused.length > 0) {
     process.stderr.write(
       `metascope: ${unused.length === 1 ? 'one mask has' : `${unused.length} masks have`} no field in images/ and ${unused.length === 1 ? 'is' : 'are'} not in the evaluation: ` +
@@ -150,7 +179,8 @@ function layoutError(problems: string[]): UsageError {
   return new UsageError(problems.length > 5 ? `${shown} And ${problems.length - 5} more like these.` : shown);
 }
 
-type Headers = { field: LabelledField; image: CaptureInfo; mask: CaptureInfo } | { field: LabelledField; failed: string };
+type Headers =
+  { field: LabelledField; image: CaptureInfo; mask: CaptureInfo } | { field: LabelledField; failed: string };
 
 /** Reads both headers of every field; a mask of another size than its field is a usage error, an unreadable file fails its field. */
 async function readHeaders(folder: string, fields: LabelledField[]): Promise<Headers[]> {
@@ -159,11 +189,14 @@ async function readHeaders(folder: string, fields: LabelledField[]): Promise<Hea
   for (const field of fields) {
     const image = await header(folder, field.image);
     const mask = await header(folder, field.mask);
-    const reason = typeof image === 'string' ? image : typeof mask === 'string' ? mask : notLabelMap(field.mask, mask);
+    const reason =
+      typeof image === 'string' ? image : typeof mask === 'string' ? mask : notLabelMap(field.mask, mask);
     if (reason !== null) headers.push({ field, failed: reason });
     else if (typeof image !== 'string' && typeof mask !== 'string') {
       if (image.width !== mask.width || image.height !== mask.height) {
-        problems.push(`${field.mask} is ${mask.width} × ${mask.height} but ${field.image} is ${image.width} × ${image.height}.`);
+        problems.push(
+          `${field.mask} is ${mask.width} × ${mask.height} but ${field.image} is ${image.width} × ${image.height}.`,
+        );
       } else headers.push({ field, image, mask });
     }
   }
@@ -206,7 +239,10 @@ async function measureFields(folder: string, detector: Detector, headers: Header
   const outcomes: Outcome[] = [];
   let failures = 0;
   for (const entry of headers) {
-    const outcome = 'failed' in entry ? failedField(entry.field, entry.failed) : await measureField(folder, detector, entry);
+    const outcome =
+      'failed' in entry
+        ? failedField(entry.field, entry.failed)
+        : await measureField(folder, detector, entry);
     if ('failed' in outcome) failures++;
     outcomes.push(outcome);
     bar.update(outcomes.length, failures, outcomes.length / ((performance.now() - started) / 1000));
@@ -238,11 +274,16 @@ async function measureField(
   try {
     detection = await detector.find(pixels);
   } catch (error) {
-    return failedField(field, `The cell finder failed on ${field.image}: ${error instanceof Error ? error.message : String(error)}`);
+    return failedField(
+      field,
+      `The cell finder failed on ${field.image}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const ms = performance.now() - started;
   // Instance labels come at the detector's scale; IoU needs them at the truth's.
-  const labels = detection.labels && resizeLabels(detection.labels, detection.mapWidth, detection.mapHeight, truth.width, truth.height);
+  const labels =
+    detection.labels &&
+    resizeLabels(detection.labels, detection.mapWidth, detection.mapHeight, truth.width, truth.height);
   const counts = countField(
     { name: field.name, width: truth.width, height: truth.height, labels: truth.data },
     { centres: detection.cells, labels },
@@ -256,7 +297,8 @@ async function writeReport(out: string, report: DetectorEvaluationReport): Promi
     await writeFile(path.join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`The report folder ${out} cannot be written (${code}).`);
+    if (code && /^E[A-Z]+$/.test(code))
+      throw new UsageError(`The report folder ${out} cannot be written (${code}).`);
     throw error;
   }
   process.stderr.write(`Wrote report.json to ${out}.\n`);

@@ -30,10 +30,14 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
   const { detector, ...rest } = options;
   if (detector !== undefined) {
     if (options.model !== undefined) {
-      throw new UsageError('--model names a classifier, but evaluate --detector measures the cell finder alone: leave out one of the two.');
+      throw new UsageError(
+        '--model names a classifier, but evaluate --detector measures the cell finder alone: leave out one of the two.',
+      );
     }
     if (options.group !== undefined) {
-      throw new UsageError('--group is for captures of single cells; evaluate --detector always resamples whole fields.');
+      throw new UsageError(
+        '--group is for captures of single cells; evaluate --detector always resamples whole fields.',
+      );
     }
     return evaluateDetectorCommand(folder, { ...rest, detector: detector === true ? undefined : detector });
   }

@@ -78,6 +78,8 @@ describe('metascope history', () => {
       'height',
       'bitDepth',
       'sha256',
+      'analysis',
+      'summary',
       'paths',
       'classifiedAt',
       'review',
@@ -92,6 +94,8 @@ describe('metascope history', () => {
       sha256: sha(1),
       paths: ['/lab/a.tif', '/lab/copies/a, again.tif'],
       classifiedAt: '2025-03-01T09:00:00.000Z',
+      analysis: 'one-cell',
+      summary: null,
       review: null,
     });
     expect(b).toMatchObject({

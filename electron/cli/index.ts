@@ -74,17 +74,31 @@ program
   .description(
     'Measure a model on labelled captures (accuracy, balanced accuracy, ROC AUC, calibration), or with --detector a cell finder on labelled fields (precision, recall, F1), with 95% intervals.',
   )
-  .argument('<folder>', "a folder with one subfolder of captures per class, named after the model's classes; with --detector, a folder with images/ and masks/")
+  .argument(
+    '<folder>',
+    "a folder with one subfolder of captures per class, named after the model's classes; with --detector, a folder with images/ and masks/",
+  )
   .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
-  .addOption(new Option('--provider <provider>', 'where the model runs').choices(['auto', ...providerNames]).default('auto'))
+  .addOption(
+    new Option('--provider <provider>', 'where the model (or cell finder) runs')
+      .choices(['auto', ...providerNames])
+      .default('auto'),
+  )
   .option('--batch <n>', 'captures per inference batch', positiveInt('--batch'), 8)
-  .option('--threads <n>', 'CPU threads for the model (default: all cores)', positiveInt('--threads'))
+  .option(
+    '--threads <n>',
+    'CPU threads for the model (or cell finder) (default: all cores)',
+    positiveInt('--threads'),
+  )
   .option(
     '--detector [folder]',
     'measure a cell finder instead of the model: the built-in one, or the one in this folder (write it after <folder>, or as --detector=<folder>)',
   )
   .option('--json', 'print one JSON object instead of tables', false)
-  .option('--out <folder>', 'also write report.json, roc.svg/.png and reliability.svg/.png into this folder (with --detector: report.json)')
+  .option(
+    '--out <folder>',
+    'also write report.json, roc.svg/.png and reliability.svg/.png into this folder (with --detector: report.json)',
+  )
   .option(
     '--group <pattern>',
     "resample captures in groups for the intervals: a regular expression over file names, its bracketed part (or whole match) naming the group, e.g. '^([^-]+-[0-9]+)-' for the frame of HT1080-000012-3-41.jpg",

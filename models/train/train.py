@@ -8,13 +8,16 @@ The network is a COCO-pretrained MobileNetV3 backbone (backbone.py, fetched once
 registry) whose last blocks are fine-tuned, with a linear head. The script runs a frame-grouped k-fold
 cross-validation, fits a temperature on the out-of-fold logits, trains the final network on all
 images, folds the temperature into its last layer and writes model.onnx, model.json and metrics.json.
-See models/train/README.md.
+Inside the same cross-validation it fits the scope check (scope.py: Mahalanobis distance in the
+network's feature space, threshold from held-out crops) and checks it on foreign image sets from the
+shared data folder; it writes scope.json beside the model. See models/train/README.md.
 """
 
 import argparse
 import json
 import math
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,13 +28,19 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+import scope
 from backbone import FILES, LAYERS, PACKAGE, PretrainedNet, fetch, sha256
 
 # Folder name -> class index; index 1 is the sigmoid output, p(HT1080).
 CLASS_FOLDERS = ("HEK293A", "HT1080")
 CLASS_NAMES = ("HEK-293A", "HT1080")
 MODEL_ID = "brightfield-hek293a-ht1080"
-VERSION = "2.0.0"
+# The source lab's reference cell (MIT), shipped beside the model for its intensity step.
+REFERENCE_FILE = "reference.jpg"
+VERSION = "3.0.0"
+SCOPE_FILE = "scope.json"
+# The threshold on the feature distance: this share of in-distribution crops from unseen frames pass.
+SCOPE_ACCEPT = 0.95
 SIZE = 224
 OPSET = 17
 
@@ -180,6 +189,14 @@ def predict_logits(model, images, batch=32):
     return torch.cat([model(x[i : i + batch]) for i in range(0, len(x), batch)]).squeeze(1).numpy().astype(np.float64)
 
 
+@torch.no_grad()
+def predict_features(model, unit, batch=32):
+    """The 304 standardised features the head sees (the ONNX output `features`) of 0..1 images
+    [N,224,224] (float) or the uint8 training crops."""
+    x = to_unit(unit) if unit.dtype == np.uint8 else torch.from_numpy(np.ascontiguousarray(unit, dtype=np.float32)).unsqueeze(1)
+    return torch.cat([model.features(x[i : i + batch]) for i in range(0, len(x), batch)]).numpy().astype(np.float64)
+
+
 # ---------------------------------------------------------------------------------------------
 # Metrics
 
@@ -262,6 +279,19 @@ def fit_temperature(y, z):
 # Export
 
 
+class WithFeatures(torch.nn.Module):
+    """The exported graph: the logit and, as a second output, the features the head sees (for the
+    scope check). In eval mode dropout is the identity, so the logit is the network's own."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image):
+        features = self.net.features(image)
+        return self.net.head(features), features
+
+
 def export_onnx(model, temperature, path):
     """ONNX with the temperature folded into the last layer: the engine's sigmoid of the raw
     logit is then the calibrated probability, with no model-specific code."""
@@ -269,19 +299,19 @@ def export_onnx(model, temperature, path):
         model.head.weight.div_(temperature)
         model.head.bias.div_(temperature)
     torch.onnx.export(
-        model,
+        WithFeatures(model.eval()),
         torch.zeros(1, 1, SIZE, SIZE),
         str(path),
         opset_version=OPSET,
         input_names=["image"],
-        output_names=["logit"],
-        dynamic_axes={"image": {0: "batch"}, "logit": {0: "batch"}},
+        output_names=["logit", "features"],
+        dynamic_axes={"image": {0: "batch"}, "logit": {0: "batch"}, "features": {0: "batch"}},
         do_constant_folding=True,
     )
     onnx.checker.check_model(onnx.load(str(path)))
 
 
-def manifest(onnx_sha256):
+def manifest(onnx_sha256, scope_section):
     return {
         "id": MODEL_ID,
         "name": "Brightfield cell line: HEK-293A or HT1080",
@@ -303,14 +333,21 @@ def manifest(onnx_sha256):
         "preprocessing": {
             "page": 0,
             "resize": "stretch",
-            "intensity": {"mode": "bit-depth"},
+            # The source lab matched every crop's 1000 quantiles to one reference cell; the engine
+            # does the same to what it classifies, so a raw capture reaches the model as they did.
+            "intensity": {"mode": "reference-quantiles", "reference": REFERENCE_FILE, "quantiles": 1000},
             "mean": [0.0],
             "std": [1.0],
             "grayToRgb": False,
         },
         "output": {"name": "logit", "activation": "sigmoid"},
+        # Crops were 224x224 windows around each cell at the camera's own pixel size, never resized.
+        "crop": {"width": SIZE, "height": SIZE},
+        "pixelSizeUm": None,
         "classes": list(CLASS_NAMES),
         "threshold": 0.5,
+        # Is a capture like the training crops? See scope.py and SCOPE.md.
+        "scope": scope_section,
     }
 
 
@@ -335,6 +372,148 @@ def rounded(value):
 
 
 # ---------------------------------------------------------------------------------------------
+# Scope check: input statistics and the report
+
+
+# The training crops' range of each input statistic is widened by this factor each way: all 157
+# crops were quantile-matched to one reference cell by their authors, so their histograms are far
+# more alike than raw captures of the same microscope will be.
+INPUT_MARGIN = 6.0
+# The zoom augmentation (x0.9-1.1) covers a capture of these sides stretched to 224 px.
+MIN_SIDE, MAX_SIDE = math.ceil(SIZE / 1.1), math.floor(SIZE / 0.9)
+
+
+def input_scope(images):
+    """The manifest's input checks: what the training crops were (8-bit, grey from colour fields,
+    224x224) and the range of `tailRatio` (scope.tail_ratio) over them, widened by INPUT_MARGIN."""
+    ratios = np.array([scope.tail_ratio(a) for a in images])
+    return {
+        "bitDepths": [8],
+        "channels": [1, 3],
+        "minSide": MIN_SIDE,
+        "maxSide": MAX_SIDE,
+        "statistics": {
+            "tailRatio": {
+                "min": float(f"{ratios.min() / INPUT_MARGIN:.3g}"),
+                "max": float(f"{ratios.max() * INPUT_MARGIN:.3g}"),
+            }
+        },
+        "trainedOn": "brightfield",
+    }
+
+
+def distribution(values):
+    v = np.asarray(values)
+    return {"median": float(np.median(v)), "p5": float(np.percentile(v, 5)), "p95": float(np.percentile(v, 95)),
+            "min": float(v.min()), "max": float(v.max())}
+
+
+def scope_report(args, images, labels, frames, folds, oof, held_scores, rematched_scores, accepted, threshold, shrinkage_cv,
+                 final_shrinkage, final_train_scores, foreign, foreign_cv, foreign_final, altered_raw, altered_cv,
+                 altered_final, input_section):
+    seed = args.seed
+    # Foreign sets: each with the input checks (no network) and the feature distance. "deployed" is
+    # the exported network with the stored statistics and the cross-validated threshold, against the
+    # held-out distances; "cross_validated" scores the set with each fold's network and statistics
+    # (5 scores an image, pooled, grouped by image), against the same held-out distances.
+    sets = {}
+    for name, entry in foreign.items():
+        n = len(entry["raw"])
+        refusals = [scope.input_refusals(raw, 1, input_section, entry["whole"]) for raw in entry["raw"]]
+        ratios = [scope.tail_ratio(raw) for raw in entry["raw"]]
+        deployed = scope.foreign_summary(held_scores, frames, foreign_final[name], entry["groups"], threshold, seed)
+        cv = scope.foreign_summary(held_scores, frames, np.concatenate(foreign_cv[name]), entry["groups"] * args.folds,
+                                   threshold, seed)
+        by_input = np.array([bool(r) for r in refusals])
+        sets[name] = {
+            "images": n,
+            "preprocessing": "stretched to 224x224" if entry["whole"] else "224x224 at native pixel size",
+            "feature_distance": {"deployed": deployed, "cross_validated": cv},
+            "input_checks": {
+                "refused": float(by_input.mean()),
+                "reasons": {k: sum(k in r for r in refusals) for k in sorted({k for r in refusals for k in r})},
+                "tail_ratio": distribution(ratios),
+                "refused_by_tail_ratio": float(np.mean(["tailRatio" in r for r in refusals])),
+            },
+            "refused_by_either": float(np.mean(by_input | (foreign_final[name] > threshold))),
+        }
+    for name, raw in altered_raw.items():
+        refusals = [scope.input_refusals(a, 1, input_section, True) for a in raw]
+        by_input = np.array([bool(r) for r in refusals])
+        sets[name] = {
+            "images": len(raw),
+            "preprocessing": "the 157 brightfield crops altered, then the engine's steps",
+            "feature_distance": {
+                # The held-out crops of each fold, altered, scored by that fold's network: the honest one.
+                "cross_validated": scope.foreign_summary(held_scores, frames, altered_cv[name], frames, threshold, seed),
+                # The final network saw the unaltered crops in training.
+                "deployed": scope.foreign_summary(held_scores, frames, altered_final[name], frames, threshold, seed),
+            },
+            "input_checks": {
+                "refused": float(by_input.mean()),
+                "tail_ratio": distribution([scope.tail_ratio(a) for a in raw]),
+            },
+            "refused_by_either": float(np.mean(by_input | (altered_final[name] > threshold))),
+        }
+
+    p = sigmoid(oof)
+    correct = (p >= 0.5) == (labels == 1)
+    rng = np.random.default_rng(seed)
+    members = {}
+    for i, f in enumerate(frames):
+        members.setdefault((labels[i], f), []).append(i)
+    by_class = [[np.array(v) for (c, _), v in members.items() if c == label] for label in (0, 1)]
+    draws_all, draws_acc = [], []
+    for _ in range(2000):
+        idx = np.concatenate([g[j] for g in by_class for j in rng.integers(0, len(g), len(g))])
+        draws_all.append(balanced_accuracy(labels[idx], p[idx]))
+        sub = idx[accepted[idx]]
+        draws_acc.append(balanced_accuracy(labels[sub], p[sub]))
+    acc = accepted
+    return {
+        "method": "mahalanobis: min over classes of sqrt((f - m_c)' P (f - m_c)), f = ONNX output `features`",
+        "covariance": "per-class means, one shared within-class covariance, Ledoit-Wolf shrinkage towards mu*I",
+        "shrinkage": {"folds": shrinkage_cv, "final": final_shrinkage},
+        "threshold": {
+            "value": threshold,
+            "rule": f"{100 * SCOPE_ACCEPT:.0f}th percentile (linear interpolation) of the {len(held_scores)} pooled "
+            "held-out distances, each from the network and statistics of the fold that did not see the crop",
+        },
+        "held_out_distances": {**distribution(held_scores),
+                               "per_fold_median": [float(np.median(held_scores[folds == k])) for k in range(args.folds)]},
+        "in_distribution_acceptance": {
+            "cross_fitted": {
+                **scope.share_interval(accepted, frames, seed),
+                "rule": "each fold's held-out crops against the 95th percentile of the other folds' held-out distances",
+            },
+            "at_threshold": float(np.mean(held_scores <= threshold)),
+            "rematched_by_engine": float(np.mean(rematched_scores <= threshold)),
+            "rematched_note": "the held-out crops matched to the reference once more, as the engine does to every capture",
+        },
+        "final_network_training_distances": {
+            **distribution(final_train_scores),
+            "accepted": float(np.mean(final_train_scores <= threshold)),
+            "note": "the final network on the crops it was trained on, against statistics fitted on the same crops: "
+            "tighter than on unseen frames, so not used for the threshold",
+        },
+        "balanced_accuracy": {
+            "all": {"value": balanced_accuracy(labels, p), "ci95": scope.interval(draws_all), "n": int(len(labels))},
+            "accepted": {"value": balanced_accuracy(labels[acc], p[acc]), "ci95": scope.interval(draws_acc), "n": int(acc.sum())},
+            "refused": {"n": int((~acc).sum()), "wrong": int((~correct[~acc]).sum())},
+            "note": "out-of-fold predictions at 0.5; accepted = cross-fitted acceptance",
+        },
+        "foreign_sets": sets,
+        "input_statistics": {
+            "tailRatio": "(p99 - p50) / (p50 - p1) of the raw grey pixels, percentiles by nearest rank "
+            "(the ceil(q/100 * n)-th smallest of n); +inf when p50 == p1 < p99, NaN (out of range) when flat",
+            "training_crops": distribution([scope.tail_ratio(a) for a in images]),
+            "margin_factor": INPUT_MARGIN,
+            "sides": f"training crops 224x224; zoom augmentation x0.9-1.1 covers {MIN_SIDE}-{MAX_SIDE} px",
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main():
@@ -343,6 +522,11 @@ def main():
     )
     parser.add_argument("--data", type=Path, required=True, help="the brightfield-celltype folder")
     parser.add_argument("--out", type=Path, required=True, help="model folder to write")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="the source lab's reference cell (default: refIm.jpg in brightfield-celltype-reference beside --data)",
+    )
     parser.add_argument("--seed", type=int, default=20190109)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
@@ -356,7 +540,15 @@ def main():
     # One thread: on a busy shared CPU two threads mostly wait on each other, and a single thread
     # with a fixed seed repeats its numbers exactly from run to run.
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        help="the shared data folder holding the foreign sets for the scope check (default: the parent of --data)",
+    )
+    parser.add_argument("--cells-per-field", type=int, default=5, help="phase-contrast cells cut from each field")
     args = parser.parse_args()
+    args.reference = args.reference or args.data.parent / "brightfield-celltype-reference" / "refIm.jpg"
+    args.shared = args.shared or args.data.parent
 
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
@@ -367,15 +559,44 @@ def main():
     folds = frame_folds(labels, frames, args.folds, args.seed)
     log(f"{len(images)} images, {len(np.unique(frames))} frames, {args.folds} folds by frame")
 
-    # Cross-validation: every image is predicted by a network that saw no cell of its frame.
+    # Scope check inputs, prepared once. Every image outside the training crops goes through the
+    # engine's preprocessing (stretch to 224x224, match to the reference cell, / 255). The training
+    # crops themselves are fed as the network was trained on them (/ 255: they were matched to the
+    # same reference by their authors); "rematched" is what the engine makes of them.
+    reference_q = scope.load_reference_quantiles(args.reference)
+    foreign = scope.foreign_sets(args.shared, args.seed, args.cells_per_field)
+    for entry in foreign.values():
+        entry["input"] = np.stack([scope.engine_input(raw, reference_q) for raw in entry["raw"]])
+    altered_raw = {"inverted": [scope.inverted(a) for a in images], "blurred": [scope.blurred(a) for a in images]}
+    altered = {name: np.stack([scope.engine_input(a, reference_q) for a in raw]) for name, raw in altered_raw.items()}
+    rematched = np.stack([scope.engine_input(a, reference_q) for a in images])
+    log("foreign sets: " + ", ".join(f"{name} {len(e['raw'])}" for name, e in foreign.items()))
+
+    # Cross-validation: every image is predicted by a network that saw no cell of its frame. The
+    # scope statistics of each fold come from its training crops' features only; its held-out crops,
+    # their altered versions and the foreign sets are scored against them.
     oof = np.zeros(len(images))
+    held_scores, rematched_scores = np.zeros(len(images)), np.zeros(len(images))
+    altered_cv = {name: np.zeros(len(images)) for name in altered}
+    foreign_cv = {name: [] for name in foreign}
+    shrinkage_cv = []
     for k in range(args.folds):
         train, held = folds != k, folds == k
         assert not set(frames[train]) & set(frames[held])
         log(f"fold {k + 1}/{args.folds}: {train.sum()} train, {held.sum()} held-out images")
         model = train_model(images[train], labels[train], graph_json, args, seed=args.seed + k + 1)
         oof[held] = predict_logits(model, images[held])
-        log(f"  held-out balanced accuracy {balanced_accuracy(labels[held], sigmoid(oof[held])):.3f}")
+        fold_scope = scope.fit_scope(predict_features(model, images[train]), labels[train])
+        shrinkage_cv.append(fold_scope["shrinkage"])
+        held_scores[held] = scope.score(predict_features(model, images[held]), fold_scope)
+        rematched_scores[held] = scope.score(predict_features(model, rematched[held]), fold_scope)
+        for name, x in altered.items():
+            altered_cv[name][held] = scope.score(predict_features(model, x[held]), fold_scope)
+        for name, entry in foreign.items():
+            foreign_cv[name].append(scope.score(predict_features(model, entry["input"]), fold_scope))
+        log(f"  held-out balanced accuracy {balanced_accuracy(labels[held], sigmoid(oof[held])):.3f}; "
+            f"scope: shrinkage {fold_scope['shrinkage']:.3f}, held-out distance median {np.median(held_scores[held]):.1f}, "
+            f"foreign medians " + ", ".join(f"{n} {np.median(v[-1]):.1f}" for n, v in foreign_cv.items()))
 
     # Honest calibrated ECE: each fold's temperature is fitted on the other folds' logits only.
     calibrated = np.zeros(len(images))
@@ -400,18 +621,48 @@ def main():
     for name, entry in summary.items():
         log(f"  {name} {entry['value']:.3f}  95% CI {entry['ci95'][0]:.3f}-{entry['ci95'][1]:.3f}")
 
+    # The scope threshold: the 95th percentile of the pooled held-out distances, so about 95% of
+    # crops from frames the network never saw pass. Its honest acceptance: each fold's crops against
+    # a threshold taken from the other folds' held-out distances only.
+    threshold = float(np.percentile(held_scores, 100 * SCOPE_ACCEPT))
+    accepted = np.zeros(len(images), dtype=bool)
+    for k in range(args.folds):
+        accepted[folds == k] = held_scores[folds == k] <= np.percentile(held_scores[folds != k], 100 * SCOPE_ACCEPT)
+    log(f"scope threshold {threshold:.3f}; cross-fitted in-distribution acceptance {accepted.mean():.3f}")
+
     # Final network: all images, same recipe, calibrated by the cross-validated temperature.
     log("final model on all images")
     model = train_model(images, labels, graph_json, args, seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
+    # Scope statistics of the final network from all crops, stored rounded; everything below is
+    # scored with the rounded values the engine reads.
+    final_scope = scope.fit_scope(predict_features(model, images), labels)
+    stored = scope.write_scope_json(args.out / SCOPE_FILE, final_scope, CLASS_NAMES)
+    final_train_scores = scope.score(predict_features(model, images), stored)
+    foreign_final = {name: scope.score(predict_features(model, e["input"]), stored) for name, e in foreign.items()}
+    altered_final = {name: scope.score(predict_features(model, x), stored) for name, x in altered.items()}
+    input_section = input_scope(images)
+    scope_section = {
+        "features": {"output": "features", "method": "mahalanobis", "file": SCOPE_FILE, "threshold": round(threshold, 4)},
+        "input": input_section,
+    }
+    reference = [i for label in (0, 1) for i in np.flatnonzero(labels == label)[:3]]
+    reference_scores = scope.score(predict_features(model, images[reference]), stored)
+
     onnx_path = args.out / "model.onnx"
     export_onnx(model, temperature, onnx_path)
-    write_json(args.out / "model.json", manifest(sha256(onnx_path)))
+    write_json(args.out / "model.json", manifest(sha256(onnx_path), scope_section))
+    shutil.copyfile(args.reference, args.out / REFERENCE_FILE)
 
     # Logits of the exported network (temperature already folded in) on a few unaltered images:
     # the ONNX check compares against these, so they are kept at full precision.
-    reference = [i for label in (0, 1) for i in np.flatnonzero(labels == label)[:3]]
     reference_logits = predict_logits(model, images[reference])
+
+    scope_metrics = scope_report(
+        args, images, labels, frames, folds, oof, held_scores, rematched_scores, accepted, threshold, shrinkage_cv,
+        final_scope["shrinkage"], final_train_scores, foreign, foreign_cv, foreign_final, altered_raw,
+        altered_cv, altered_final, input_section,
+    )
 
     metrics = {
         "model": {"id": MODEL_ID, "version": VERSION, "onnx_sha256": sha256(onnx_path)},
@@ -445,10 +696,14 @@ def main():
             "total_seconds": time.time() - started,
         },
         "onnx": {"opset": OPSET, "bytes": onnx_path.stat().st_size},
+        "scope": scope_metrics,
     }
     metrics = rounded(metrics)
+    # scope_distance: the final network's distance (features of the unaltered crop / 255, the
+    # rounded scope.json) for checking the engine's Mahalanobis code on the ONNX `features` output.
     metrics["reference_outputs"] = [
-        {"file": files[i], "logit": float(z)} for i, z in zip(reference, reference_logits)
+        {"file": files[i], "logit": float(z), "scope_distance": float(d)}
+        for i, z, d in zip(reference, reference_logits, reference_scores)
     ]
     write_json(args.out / "metrics.json", metrics)
     log(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB), model.json, metrics.json "

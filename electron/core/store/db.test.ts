@@ -85,14 +85,14 @@ describe('openDatabase', () => {
   it('backs up an existing database before migrating it', () => {
     const file = schema1Database();
     const db = openDatabase(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
     expect(db.prepare('SELECT path FROM watched_folders').pluck().all()).toEqual(['/inbox']);
     closeDatabase(db);
-    const backup = new Database(backupPath(file, 2), { readonly: true });
+    const backup = new Database(backupPath(file, migrations.length), { readonly: true });
     expect(backup.pragma('user_version', { simple: true })).toBe(1);
     expect(backup.prepare('SELECT path FROM watched_folders').pluck().all()).toEqual(['/inbox']);
     backup.close();
-    expect(existsSync(`${backupPath(file, 2)}.partial`)).toBe(false);
+    expect(existsSync(`${backupPath(file, migrations.length)}.partial`)).toBe(false);
   });
 
   it('undoes a failed migration, says so, and keeps the old data usable', () => {
