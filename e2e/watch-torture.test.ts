@@ -7,6 +7,7 @@ import { afterAll, expect, it } from 'vitest';
 import { jsonLines, startCli, type CliRun } from '../electron/cli/testing/run-cli.js';
 import { makeTempDir, noiseBytes } from '../electron/core/capture/testing/images.js';
 import { captureBytes, sleep, waitFor } from '../electron/core/intake/testing/fixtures.js';
+import { discField, writeDetectorFolder } from '../electron/core/cells/testing/detector-folder.js';
 import { writeModelFolder } from '../electron/core/model/testing/model-folder.js';
 import { openStore, type Store } from '../electron/core/store/store.js';
 
@@ -20,6 +21,7 @@ const temp = makeTempDir('metascope-torture-');
 const inbox = path.join(temp.dir, 'inbox');
 const database = path.join(temp.dir, 'metascope.db');
 const model = path.join(temp.dir, 'model');
+const detector = path.join(temp.dir, 'detector');
 const settleMs = 400;
 const runs: CliRun[] = [];
 afterAll(() => {
@@ -77,6 +79,16 @@ const writer = {
     await writeFile(at(name), content);
     invalid.add(at(name));
   },
+  /** A whole field of a few cells: found by the cell finder and classified cell by cell. */
+  async field(name: string) {
+    const n = next++;
+    const content = await discField(160, 120, [
+      { x: 30 + (n % 40), y: 40, radius: 10 },
+      { x: 110, y: 50 + (n % 30), radius: 12 },
+    ]);
+    contents.push(content);
+    await writer.whole(name, content);
+  },
   async fleeting(name: string) {
     await writeFile(at(name), await fresh());
     await sleep(40);
@@ -89,8 +101,12 @@ function times<T>(n: number, prefix: string, write: (name: string, i: number) =>
 }
 
 /** One mixed wave of writes; `tag` keeps names apart between waves. */
-function wave(tag: string, counts: { burst: number; slow: number; renamed: number; copies: number; broken: number; fleeting: number }) {
+function wave(
+  tag: string,
+  counts: { burst: number; slow: number; renamed: number; copies: number; broken: number; fleeting: number; fields: number },
+) {
   return Promise.all([
+    times(counts.fields, `${tag}-field`, (name) => writer.field(`${name}.tif`)),
     times(counts.burst, `${tag}-burst`, (name, i) => writer.whole(i % 5 === 0 ? `sub/${name}.png` : `${name}.tif`)),
     times(counts.slow, `${tag}-slow`, (name) => writer.slow(`${name}.png`)),
     times(counts.renamed, `${tag}-renamed`, (name) => writer.renamedIntoPlace(`${name}.tif`)),
@@ -100,7 +116,21 @@ function wave(tag: string, counts: { burst: number; slow: number; renamed: numbe
 }
 
 const watch = () => {
-  const run = startCli(['watch', inbox, '--db', database, '--model', model, '--recursive', '--settle', String(settleMs), '--format', 'json']);
+  const run = startCli([
+    'watch',
+    inbox,
+    '--db',
+    database,
+    '--model',
+    model,
+    '--detector',
+    detector,
+    '--recursive',
+    '--settle',
+    String(settleMs),
+    '--format',
+    'json',
+  ]);
   runs.push(run);
   return run;
 };
@@ -122,7 +152,9 @@ function settled(store: Store): boolean {
 it('loses nothing and redoes nothing through bursts, slow writes, renames, copies, broken files and a SIGKILL', async () => {
   const started = Date.now();
   mkdirSync(path.join(inbox, 'sub'), { recursive: true });
-  await writeModelFolder(model);
+  // A 32×32 window: the 32-pixel captures are single cells, the fields are found cell by cell.
+  await writeModelFolder(model, { channels: 1, height: 32, width: 32, weights: [[4]], bias: [-2] });
+  await writeDetectorFolder(detector);
   for (const name of ['~$lock.tif', '.hidden.png', 'scan.tmp', 'notes.txt', 'left-over.png.part']) {
     await writeFile(at(name), await fresh());
     absent.add(at(name));
@@ -130,9 +162,9 @@ it('loses nothing and redoes nothing through bursts, slow writes, renames, copie
 
   // Run 1: writes begin while it starts; killed once the second wave is being classified.
   const first = watch();
-  await wave('a', { burst: 50, slow: 15, renamed: 15, copies: 10, broken: 8, fleeting: 8 });
+  await wave('a', { burst: 50, slow: 15, renamed: 15, copies: 10, broken: 8, fleeting: 8, fields: 6 });
   const firstWave = new Set(valid.values()).size;
-  const second = wave('b', { burst: 50, slow: 0, renamed: 0, copies: 0, broken: 0, fleeting: 0 });
+  const second = wave('b', { burst: 50, slow: 0, renamed: 0, copies: 0, broken: 0, fleeting: 0, fields: 4 });
   await explained(first, waitFor('the second wave to be half classified', () => okLines(first).length >= firstWave + 25, 90_000));
   const slowDuringKill = times(10, 'b-slow', (name) => writer.slow(`${name}.png`));
   await sleep(30);
@@ -143,11 +175,11 @@ it('loses nothing and redoes nothing through bursts, slow writes, renames, copie
   await Promise.all([second, slowDuringKill]);
 
   // While nothing runs: more arrives, to be caught up at the next start.
-  await wave('c', { burst: 50, slow: 0, renamed: 15, copies: 10, broken: 7, fleeting: 6 });
+  await wave('c', { burst: 50, slow: 0, renamed: 15, copies: 10, broken: 7, fleeting: 6, fields: 4 });
 
   // Run 2: started while a last wave is written.
   const again = watch();
-  await wave('d', { burst: 50, slow: 15, renamed: 10, copies: 10, broken: 8, fleeting: 6 });
+  await wave('d', { burst: 50, slow: 15, renamed: 10, copies: 10, broken: 8, fleeting: 6, fields: 6 });
   const store = openStore(database);
   try {
     await explained(again, waitFor('every capture to be classified or failed', () => settled(store), 90_000));
@@ -159,6 +191,14 @@ it('loses nothing and redoes nothing through bursts, slow writes, renames, copie
     expect(written).toBeGreaterThanOrEqual(300);
     expect(store.captures.counts()).toMatchObject({ queued: 0, processing: 0, discovered: 0, done: distinct.size });
     for (const sha of distinct) expect(store.history.forCapture(sha)).toHaveLength(1);
+    // Every field was analysed cell by cell, and its cells are stored once.
+    const fields = [...valid].filter(([file]) => file.includes('-field-')).map(([, sha]) => sha);
+    expect(fields.length).toBeGreaterThan(10);
+    for (const sha of fields) {
+      const [result] = store.history.forCapture(sha);
+      expect(result, sha).toMatchObject({ analysis: 'find-cells', summary: { cells: 2 } });
+      expect(store.cells.ofResult(result!.resultId)).toHaveLength(2);
+    }
     for (const file of invalid) {
       const capture = store.captures.get(store.files.get(file)!.sha256!)!;
       expect(capture.failureReason, file).toMatch(/\w+ \w+/);

@@ -1,5 +1,6 @@
 import type { ClassifiedCell } from '../core/cells/analysis.js';
 import type { FieldSummary } from '../core/cells/summary.js';
+import { cellOf } from '../core/intake/provenance.js';
 import type { ModelIdentity } from '../core/model/classifier.js';
 import type { Outcome } from '../core/pipeline/pipeline.js';
 import type { Capture } from '../core/store/captures.js';
@@ -72,15 +73,15 @@ export function reportOf(outcome: Outcome, model: ModelIdentity, provider: strin
 }
 
 function cellReportOf(cell: ClassifiedCell): CellReport {
-  const round = (v: number) => Math.round(v * 10) / 10;
+  const stored = cellOf(cell);
   return {
-    x: round(cell.x),
-    y: round(cell.y),
-    box: cell.box,
-    area: cell.area,
-    class: cell.prediction.class,
-    probability: cell.prediction.probability,
-    probabilities: cell.prediction.probabilities,
+    x: stored.x,
+    y: stored.y,
+    box: stored.box,
+    area: stored.area,
+    class: stored.className,
+    probability: stored.probability,
+    probabilities: stored.probabilities,
     edge: cell.crop.edge,
   };
 }

@@ -45,7 +45,8 @@ export function resultOf(outcome: ClassifiedOutcome, sha256: string, analysis: A
   };
 }
 
-function cellOf(cell: ClassifiedCell): CellInput {
+/** A classified cell as it is stored and reported: coordinates to a tenth of a pixel. */
+export function cellOf(cell: ClassifiedCell): CellInput {
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
     x: round(cell.x),
