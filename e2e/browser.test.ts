@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDetectorFolder } from '../electron/core/cells/testing/detector-folder.js';
 import { writeModelFolder } from '../electron/core/model/testing/model-folder.js';
 import { startServer, type RunningServer } from '../electron/serve/server.js';
 import {
@@ -14,7 +15,13 @@ import {
   launch,
   screenshot,
 } from './support/browser.js';
-import { sampleCaptures, sixteenBitStack, type CaptureFile } from './support/captures.js';
+import {
+  fieldCapture,
+  fieldDiscs,
+  sampleCaptures,
+  sixteenBitStack,
+  type CaptureFile,
+} from './support/captures.js';
 import { ensureRendererBuilt } from './support/renderer.js';
 import { startServe, type ServeProcess } from './support/serve.js';
 import { syntheticHistoryHost, syntheticRow } from './support/synthetic-history.js';
@@ -112,8 +119,15 @@ function againstTheEngine() {
     if (modelFolder !== shipped) await writeModelFolder(modelFolder);
     modelJson = JSON.parse(await readFile(path.join(modelFolder, 'model.json'), 'utf8'));
     captures = await sampleCaptures(6);
+    // The stand-in cell finder (bright blobs are cells), not the shipped one: the synthetic field's
+    // cells are then known, whatever the trained finder makes of them.
+    const detector = path.join(folder, 'detector');
+    await writeDetectorFolder(detector);
     serve = await startServe(
-      ['--db', path.join(folder, 'data', 'metascope.db'), '--model', modelFolder, '--watch', watch],
+      [
+        ...['--db', path.join(folder, 'data', 'metascope.db'), '--model', modelFolder],
+        ...['--detector', detector, '--watch', watch],
+      ],
       {
         METASCOPE_DATA: path.join(folder, 'data'),
         METASCOPE_INBOX: path.join(folder, 'inbox'),
@@ -227,6 +241,122 @@ function againstTheEngine() {
     await screenshot(page, 'review');
     await page.keyboard.press('y');
     await page.getByText(`${before - 1} to go.`).waitFor();
+  });
+
+  it('finds the cells of a whole field, draws them, and takes a review of one cell', async () => {
+    const field = await fieldCapture();
+    await page.goto(`${serve.url}#/live`);
+    await writeFile(path.join(watch, field.name), field.bytes);
+    // The Live card says how many cells, and what share of them is the leading class.
+    const card = page.locator('a.card', { hasText: field.name });
+    await expect.poll(() => card.textContent(), arrival).toMatch(/\d+ cells?\s*\d+ %/);
+    const found = Number((await card.textContent())?.match(/(\d+) cells?/)?.[1]);
+    expect(found).toBe(fieldDiscs.length);
+    await screenshot(page, 'live-field');
+
+    await card.click();
+    await page.getByRole('heading', { name: field.name }).waitFor();
+    await page.getByText(`${found} cells: `).first().waitFor();
+    await page
+      .getByText(/Cells found by the cell finder test-bright-discs 1\.0\.0, each classified/)
+      .waitFor();
+    // Two cells lie within half a window of the field's edge.
+    await page.getByText(/2 cells lie at the field’s edge/).waitFor();
+    const shapes = page.locator('svg.overlay polygon.cell');
+    await expect.poll(() => shapes.count()).toBe(found);
+    await expect
+      .poll(() =>
+        page
+          .locator('.viewport img')
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      )
+      .toBeGreaterThan(0);
+    await expect(page.locator('.cells tbody tr').count()).resolves.toBe(found);
+
+    // A cell picked on the picture opens with its crop, as the model saw it, and its probabilities.
+    const target = shapes.nth(4);
+    const cellId = await target.getAttribute('data-cell');
+    await target.hover();
+    await page
+      .locator('.tip')
+      .getByText(/Cell \d+/)
+      .waitFor();
+    await target.click();
+    const panel = page.locator('.cell-panel');
+    await panel.getByRole('heading', { name: /^Cell \d+$/ }).waitFor();
+    await expect
+      .poll(() =>
+        panel
+          .locator('img.crop')
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      )
+      .toBeGreaterThan(0);
+    await expect(panel.getByRole('meter').count()).resolves.toBe(modelJson.classes.length);
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await screenshot(page, 'capture-field');
+
+    await panel.getByRole('button', { name: 'Not a cell' }).click();
+    await panel.locator('.pill', { hasText: 'Not a cell' }).waitFor();
+    // It sticks: after a reload the shape is greyed and the cell's panel says so.
+    await page.reload();
+    await expect.poll(() => shapes.count()).toBe(found);
+    await expect.poll(() => page.locator('svg.overlay polygon.cell.not-cell').count()).toBe(1);
+    expect(await page.locator('svg.overlay polygon.not-cell').getAttribute('data-cell')).toBe(cellId);
+    await page.locator(`.cells tr[data-cell="${cellId}"] button`).click();
+    await panel.locator('.pill', { hasText: 'Not a cell' }).waitFor();
+    await page.getByText('You marked 1 of the found cells as not a cell.').waitFor();
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await screenshot(page, 'capture-field-reviewed');
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }, 180_000);
+
+  it('lists the field in History, by its analysis and its share of a class, and exports its cells', async () => {
+    await page.goto(`${serve.url}#/history`);
+    await page.getByText(/\d+ results match the filter\./).waitFor();
+    const row = page.locator('[role=row]', { hasText: 'Plate1_B03_s1.tif' });
+    await row.getByText(`${fieldDiscs.length} cells`).waitFor();
+    await page.getByLabel('Each capture').selectOption('find-cells');
+    await page.getByText('1 result match the filter.').waitFor();
+    await page.getByLabel('Class whose share of cells to filter by').selectOption(modelJson.classes[0]!);
+    await page.getByLabel('Lowest share of cells in percent').fill('0');
+    await page.getByLabel('Highest share of cells in percent').fill('100');
+    await page.getByText('1 result match the filter.').waitFor();
+    await page.getByRole('button', { name: `% ${modelJson.classes[0]}` }).click();
+    await page.getByText('1 result match the filter.').waitFor();
+    await page.getByText('Share of cells per class per day').waitFor();
+    await screenshot(page, 'history-fields');
+    await page.getByLabel('One row per cell').check();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const lines = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
+    expect(lines).toHaveLength(fieldDiscs.length + 1);
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+  }, 120_000);
+
+  it('lays a folder out as its plate, and opens a well in History', async () => {
+    await page.goto(`${serve.url}#/settings`);
+    await page.locator('li', { hasText: watch }).getByRole('link', { name: 'Plate view' }).click();
+    const well = page.getByRole('button', { name: /^B03: \d+ %/ });
+    await well.waitFor();
+    // The other captures of the folder name no well.
+    await page.getByText(/captures? in this folder names? no well/).waitFor();
+    await screenshot(page, 'plate');
+    await well.click();
+    await page.getByText('1 result match the filter.').waitFor();
+    await page.locator('[role=row]', { hasText: 'Plate1_B03_s1.tif' }).waitFor();
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+  }, 120_000);
+
+  it('offers each folder the choice of how its captures are analysed', async () => {
+    await page.goto(`${serve.url}#/settings`);
+    const choice = page.locator('li', { hasText: watch }).getByLabel('Each capture is');
+    await choice.selectOption('find-cells');
+    await page.reload();
+    await expect.poll(() => choice.inputValue()).toBe('find-cells');
+    await choice.selectOption('auto');
   });
 
   it('lists the model with its fingerprint and explains a failed import in plain words', async () => {

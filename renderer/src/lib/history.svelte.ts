@@ -3,7 +3,8 @@ import type { CaptureRow, HistoryFilter, HistoryStats } from '$contract/types.js
 import { app } from './app.svelte.js';
 import { ask } from './ask.svelte.js';
 
-export type SortKey = 'time' | 'probability' | 'fileName' | 'class';
+/** 'fraction': the share of a field's cells in the filter's `fractionClass`. */
+export type SortKey = 'time' | 'probability' | 'fileName' | 'class' | 'fraction';
 export interface Sort {
   key: SortKey;
   direction: 'asc' | 'desc';
@@ -53,6 +54,9 @@ class HistoryView {
 
   /** Fetches again from the top when the filter or sort changed since the rows were fetched, or when asked to. */
   refresh(force = false): void {
+    // The share of a class needs that class: without it, back to the newest first.
+    if (this.sort.key === 'fraction' && !this.filter.fractionClass)
+      this.sort = { key: 'time', direction: 'desc' };
     const key = JSON.stringify([this.filter, this.sort]);
     if (key === this.#fetchedFor && !force) return;
     this.#fetchedFor = key;
@@ -66,8 +70,15 @@ class HistoryView {
     void this.#loadStats();
   }
 
-  async exportCsv(): Promise<{ csv: string; rows: number } | undefined> {
-    return ask('history.exportCsv', { filter: this.filter });
+  /** The filtered results as CSV; `cells`: one row per cell of each field. */
+  async exportCsv(cells = false): Promise<{ csv: string; rows: number } | undefined> {
+    return ask('history.exportCsv', { filter: this.filter, cells });
+  }
+
+  /** Opens History on one folder's captures whose names contain `search` (a well, from the plate view). */
+  showOnly(filter: HistoryFilter): void {
+    this.filter = filter;
+    this.layout = 'table';
   }
 
   #fetchWanted(): void {

@@ -3,6 +3,7 @@ export type Route =
   | { screen: 'live' }
   | { screen: 'capture'; sha256: string }
   | { screen: 'history' }
+  | { screen: 'plate'; folderId: number }
   | { screen: 'review' }
   | { screen: 'models' }
   | { screen: 'settings' };
@@ -12,11 +13,15 @@ const simple = new Set(['live', 'history', 'review', 'models', 'settings']);
 function parse(hash: string): Route {
   const [screen = '', arg = ''] = hash.replace(/^#\/?/, '').split('/');
   if (screen === 'capture' && /^[0-9a-f]{64}$/.test(arg)) return { screen, sha256: arg };
+  if (screen === 'plate' && /^\d{1,9}$/.test(arg)) return { screen, folderId: Number(arg) };
   return simple.has(screen) ? ({ screen } as Route) : { screen: 'live' };
 }
 
-export const hrefOf = (route: Route): string =>
-  route.screen === 'capture' ? `#/capture/${route.sha256}` : `#/${route.screen}`;
+export function hrefOf(route: Route): string {
+  if (route.screen === 'capture') return `#/capture/${route.sha256}`;
+  if (route.screen === 'plate') return `#/plate/${route.folderId}`;
+  return `#/${route.screen}`;
+}
 
 class Router {
   route = $state<Route>(parse(location.hash));
