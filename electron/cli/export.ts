@@ -4,8 +4,8 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { csvLines } from '../core/export/results-csv.js';
-import type { StoredCell } from '../core/store/cells.js';
+import { csvLines, type ReviewedCell } from '../core/export/results-csv.js';
+import { reviewedCells } from '../core/export/reviewed-cells.js';
 import type { HistoryRow } from '../core/store/history.js';
 import { defaultDatabase } from '../core/paths.js';
 import { openDatabaseFile } from './database.js';
@@ -29,7 +29,7 @@ export async function writeResultsCsv(
   out: Writable,
   rows: Iterable<HistoryRow>,
   models: { classes: string[] }[],
-  cellsOf?: (resultId: number) => StoredCell[],
+  cellsOf?: (resultId: number) => ReviewedCell[],
 ): Promise<number> {
   let count = -1;
   for (const line of csvLines(rows, models, cellsOf)) {
@@ -50,7 +50,7 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
     const stream = createWriteStream(partial, { fd: openSync(partial, 'w') });
     // Write errors surface through `drained` and `finished`: this listener only keeps them from crashing.
     stream.on('error', () => undefined);
-    const cellsOf = options.cells ? (resultId: number) => store.cells.ofResult(resultId) : undefined;
+    const cellsOf = options.cells ? reviewedCells(store) : undefined;
     const count = await writeResultsCsv(stream, store.history.export({}), store.models.list(), cellsOf);
     await finished(stream.end());
     await rename(partial, target);
@@ -59,7 +59,10 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
   } catch (error) {
     await rm(partial, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`${target} cannot be written (${code}): check the folder exists and may be written to.`);
+    if (code && /^E[A-Z]+$/.test(code))
+      throw new UsageError(
+        `${target} cannot be written (${code}): check the folder exists and may be written to.`,
+      );
     throw error;
   } finally {
     store.close();

@@ -18,6 +18,7 @@ import { appVersion, defaultInbox, defaultModelFolder } from '../paths.js';
 import type { HistoryFilter } from '../store/history-query.js';
 import { openStore } from '../store/store.js';
 import { resultsCsv } from '../export/results-csv.js';
+import { reviewedCells } from '../export/reviewed-cells.js';
 import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
 import { isBuiltIn, knownModels, summaryOf, type KnownModel } from './models.js';
 import { plateOf } from '../cells/plate.js';
@@ -318,7 +319,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       resultsCsv(
         store.history.export(storeFilter(filter)),
         store.models.list(),
-        cells ? (id) => store.cells.ofResult(id) : undefined,
+        cells ? reviewedCells(store) : undefined,
       ),
     'history.plate': ({ folderId, className }) => {
       if (!store.folders.get(folderId))

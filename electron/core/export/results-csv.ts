@@ -1,4 +1,5 @@
 import type { StoredCell } from '../store/cells.js';
+import type { Review } from '../store/reviews.js';
 import type { HistoryRow } from '../store/history.js';
 
 /**
@@ -6,11 +7,17 @@ import type { HistoryRow } from '../store/history.js';
  * was, which exact model ran where and how, and what a person said about it.
  */
 const cell = (value: unknown): string => {
-  const text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    value === null || value === undefined
+      ? ''
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 };
 
-const iso = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '' : new Date(ms).toISOString());
+const iso = (ms: number | null | undefined): string =>
+  ms === null || ms === undefined ? '' : new Date(ms).toISOString();
 
 export function resultsCsvHeader(classes: string[]): string {
   return [
@@ -84,7 +91,10 @@ export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
     .join(',');
 }
 
-/** One line per cell of a field: the capture's identity and model, then the cell's place and class. */
+/** A stored cell with the latest review of it, if any. */
+export type ReviewedCell = StoredCell & { review?: Review };
+
+/** One line per cell of a field: the capture's identity and model, the cell's place and class, and its review. */
 export function cellsCsvHeader(classes: string[]): string {
   return [
     'file_name',
@@ -105,12 +115,15 @@ export function cellsCsvHeader(classes: string[]): string {
     'model_version',
     'detector',
     'classified_at',
+    'review_label',
+    'review_note',
+    'reviewed_at',
   ]
     .map(cell)
     .join(',');
 }
 
-export function cellsCsvLine(row: HistoryRow, found: StoredCell, classes: string[]): string {
+export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: string[]): string {
   return [
     row.fileName,
     row.sha256,
@@ -130,6 +143,9 @@ export function cellsCsvLine(row: HistoryRow, found: StoredCell, classes: string
     row.model.version,
     row.detector && `${row.detector.id} ${row.detector.version}`,
     iso(row.classifiedAt),
+    found.review?.label,
+    found.review?.note,
+    iso(found.review?.createdAt),
   ]
     .map(cell)
     .join(',');
@@ -144,7 +160,7 @@ export function classesOf(models: { classes: string[] }[]): string[] {
 export function* csvLines(
   rows: Iterable<HistoryRow>,
   models: { classes: string[] }[],
-  cellsOf?: (resultId: number) => StoredCell[],
+  cellsOf?: (resultId: number) => ReviewedCell[],
 ): Generator<string> {
   const classes = classesOf(models);
   yield cellsOf ? cellsCsvHeader(classes) : resultsCsvHeader(classes);
@@ -158,7 +174,7 @@ export function* csvLines(
 export function resultsCsv(
   rows: Iterable<HistoryRow>,
   models: { classes: string[] }[],
-  cellsOf?: (resultId: number) => StoredCell[],
+  cellsOf?: (resultId: number) => ReviewedCell[],
 ): { csv: string; rows: number } {
   const lines = [...csvLines(rows, models, cellsOf)];
   return { csv: lines.join('\n') + '\n', rows: lines.length - 1 };
