@@ -30,6 +30,8 @@ export function syntheticRow(i: number): CaptureRow {
     classifiedAt: new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString(),
     analysis: 'one-cell',
     summary: null,
+    scope: { inScope: true, score: null, threshold: null, method: 'none', reason: null },
+    uncertain: false,
     review: null,
   };
 }

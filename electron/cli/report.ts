@@ -2,6 +2,7 @@ import type { ClassifiedCell } from '../core/cells/analysis.js';
 import type { FieldSummary } from '../core/cells/summary.js';
 import { cellOf } from '../core/intake/provenance.js';
 import type { ModelIdentity } from '../core/model/classifier.js';
+import type { ScopeVerdict } from '../core/model/scope.js';
 import type { Outcome } from '../core/pipeline/pipeline.js';
 import type { Capture } from '../core/store/captures.js';
 import type { HistoryRow } from '../core/store/history.js';
@@ -26,6 +27,11 @@ export interface CaptureReport {
   summary: FieldSummary | null;
   /** A field's cells, in the capture's pixels. */
   cells?: CellReport[];
+  /** False when the model cannot judge the capture: its class means nothing. Null when it failed first. */
+  inScope: boolean | null;
+  scope: ScopeVerdict | null;
+  /** In scope, but less sure than the threshold asks. */
+  uncertain: boolean | null;
   error?: string;
 }
 
@@ -39,6 +45,8 @@ export interface CellReport {
   probabilities: Record<string, number>;
   /** The classifier's window crossed the field's edge (filled by mirroring). */
   edge: boolean;
+  inScope: boolean;
+  scope: ScopeVerdict;
 }
 
 /** A file that never reached the model (missing, unreadable folder). */
@@ -67,6 +75,9 @@ export function reportOf(outcome: Outcome, model: ModelIdentity, provider: strin
     sha256: outcome.sha256,
     analysis: analysed?.mode ?? null,
     summary: analysed?.summary ?? null,
+    inScope: analysed ? analysed.scope.inScope : null,
+    scope: analysed?.scope ?? null,
+    uncertain: analysed ? analysed.uncertain : null,
     ...(analysed?.cells ? { cells: analysed.cells.map(cellReportOf) } : {}),
     ...(ok ? {} : { error: outcome.reason }),
   };
@@ -83,7 +94,16 @@ function cellReportOf(cell: ClassifiedCell): CellReport {
     probability: stored.probability,
     probabilities: stored.probabilities,
     edge: cell.crop.edge,
+    inScope: cell.scope.inScope,
+    scope: cell.scope,
   };
+}
+
+/** "in scope", "uncertain", or "OUT: " and why the model cannot judge the capture. */
+function scopeText(r: CaptureReport): string | null {
+  if (r.inScope === null) return null;
+  if (!r.inScope) return `OUT: ${r.scope?.reason ?? 'out of scope'}`;
+  return r.uncertain ? 'uncertain' : 'in scope';
 }
 
 /** "64 cells: 71% HT1080", or "no cells found", for a field; null for a capture classified whole. */
@@ -112,7 +132,12 @@ export const reportColumns: Column<CaptureReport>[] = [
   classColumn,
   probabilityColumn,
   { header: 'cells', value: (r) => summaryText(r.summary, r.class) ?? 'one cell', width: 22 },
-  { header: 'size', value: (r) => (r.width === null ? null : `${r.width}×${r.height} ${r.bitDepth}-bit`), width: 20 },
+  { header: 'scope', value: scopeText, width: 40 },
+  {
+    header: 'size',
+    value: (r) => (r.width === null ? null : `${r.width}×${r.height} ${r.bitDepth}-bit`),
+    width: 20,
+  },
   providerColumn,
   { header: 'error', value: (r) => r.error ?? null, width: 80 },
 ];
@@ -142,9 +167,17 @@ export function storedReportOf(row: HistoryRow): StoredReport {
     sha256: row.sha256,
     analysis: row.analysis,
     summary: row.summary,
+    inScope: row.scope.inScope,
+    scope: row.scope,
+    uncertain: row.uncertain,
     paths: row.paths,
     classifiedAt: iso(row.classifiedAt),
-    review: review && { label: review.label, note: review.note, reviewer: review.reviewer, createdAt: iso(review.createdAt) },
+    review: review && {
+      label: review.label,
+      note: review.note,
+      reviewer: review.reviewer,
+      createdAt: iso(review.createdAt),
+    },
   };
 }
 
@@ -164,6 +197,9 @@ export function failedCaptureReport(capture: Capture, model: ModelIdentity): Sto
     sha256: capture.sha256,
     analysis: null,
     summary: null,
+    inScope: null,
+    scope: null,
+    uncertain: null,
     error: capture.failureReason ?? 'The capture could not be classified.',
     paths: capture.paths,
     classifiedAt: null,
@@ -188,11 +224,23 @@ export function csvColumns(classes: string[]): Column<CaptureReport>[] {
     { header: 'status', value: (r) => r.status },
     { header: 'class', value: (r) => r.class },
     { header: 'probability', value: (r) => r.probability },
-    ...classes.map((name) => ({ header: `p(${name})`, value: (r: CaptureReport) => r.probabilities?.[name] ?? null })),
+    ...classes.map((name) => ({
+      header: `p(${name})`,
+      value: (r: CaptureReport) => r.probabilities?.[name] ?? null,
+    })),
     { header: 'analysis', value: (r) => r.analysis },
     { header: 'cells', value: (r) => r.summary?.cells ?? null },
-    ...classes.map((name) => ({ header: `fraction(${name})`, value: (r: CaptureReport) => r.summary?.fractions[name] ?? null })),
+    ...classes.map((name) => ({
+      header: `fraction(${name})`,
+      value: (r: CaptureReport) => r.summary?.fractions[name] ?? null,
+    })),
     { header: 'mean_probability', value: (r) => r.summary?.meanProbability ?? null },
+    { header: 'in_scope', value: (r) => (r.inScope === null ? null : Number(r.inScope)) },
+    { header: 'scope_score', value: (r) => r.scope?.score ?? null },
+    { header: 'scope_threshold', value: (r) => r.scope?.threshold ?? null },
+    { header: 'scope_method', value: (r) => r.scope?.method ?? null },
+    { header: 'scope_reason', value: (r) => r.scope?.reason ?? null },
+    { header: 'uncertain', value: (r) => (r.uncertain === null ? null : Number(r.uncertain)) },
     { header: 'provider', value: (r) => r.provider },
     { header: 'model_id', value: (r) => r.model.id },
     { header: 'model_version', value: (r) => r.model.version },
@@ -206,7 +254,9 @@ export function csvColumns(classes: string[]): Column<CaptureReport>[] {
 }
 
 /** One CSV row per cell of a field (`--cells`): where it is, its class and the capture it is in. */
-export function cellCsvColumns(classes: string[]): Column<{ capture: CaptureReport; cell: CellReport; index: number }>[] {
+export function cellCsvColumns(
+  classes: string[],
+): Column<{ capture: CaptureReport; cell: CellReport; index: number }>[] {
   return [
     { header: 'file', value: (r) => r.capture.file },
     { header: 'sha256', value: (r) => r.capture.sha256 },
@@ -221,7 +271,10 @@ export function cellCsvColumns(classes: string[]): Column<{ capture: CaptureRepo
     { header: 'edge', value: (r) => (r.cell.edge ? 1 : 0) },
     { header: 'class', value: (r) => r.cell.class },
     { header: 'probability', value: (r) => r.cell.probability },
-    ...classes.map((name) => ({ header: `p(${name})`, value: (r: { cell: CellReport }) => r.cell.probabilities[name] ?? null })),
+    ...classes.map((name) => ({
+      header: `p(${name})`,
+      value: (r: { cell: CellReport }) => r.cell.probabilities[name] ?? null,
+    })),
     { header: 'model_id', value: (r) => r.capture.model.id },
     { header: 'model_version', value: (r) => r.capture.model.version },
   ];

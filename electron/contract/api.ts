@@ -13,7 +13,10 @@ export const requests = {
   'app.status': call(none, t.appStatus),
 
   'folders.list': call(none, z.array(t.watchedFolder)),
-  'folders.add': call(z.object({ path: z.string().min(1).max(4096), recursive: z.boolean().default(false) }), t.watchedFolder),
+  'folders.add': call(
+    z.object({ path: z.string().min(1).max(4096), recursive: z.boolean().default(false) }),
+    t.watchedFolder,
+  ),
   'folders.update': call(
     z.object({
       id: z.number().int(),
@@ -25,12 +28,18 @@ export const requests = {
   ),
   'folders.remove': call(z.object({ id: z.number().int() }), z.object({ removed: z.boolean() })),
   /** The native folder dialog; null when cancelled or when there is none (browser mode shows a path field). */
-  'folders.pick': call(z.object({ title: z.string().max(200).optional() }), z.object({ path: z.string().nullable() })),
+  'folders.pick': call(
+    z.object({ title: z.string().max(200).optional() }),
+    z.object({ path: z.string().nullable() }),
+  ),
 
   'pipeline.pause': call(none, t.progress),
   'pipeline.resume': call(none, t.progress),
 
-  'captures.recent': call(z.object({ limit: z.number().int().min(1).max(500).default(50) }), z.array(t.captureRow)),
+  'captures.recent': call(
+    z.object({ limit: z.number().int().min(1).max(500).default(50) }),
+    z.array(t.captureRow),
+  ),
   'captures.get': call(z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }), t.captureDetail),
   /** Files dropped onto the window (browser mode sends their bytes): written into the inbox. */
   'captures.import': call(
@@ -40,12 +49,18 @@ export const requests = {
         .min(1)
         .max(500),
     }),
-    z.object({ written: z.array(z.string()), refused: z.array(z.object({ name: z.string(), reason: z.string() })) }),
+    z.object({
+      written: z.array(z.string()),
+      refused: z.array(z.object({ name: z.string(), reason: z.string() })),
+    }),
   ),
   /** Files dropped onto the desktop window: copied into the inbox from where they are. */
   'captures.importPaths': call(
     z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(5000) }),
-    z.object({ written: z.array(z.string()), refused: z.array(z.object({ name: z.string(), reason: z.string() })) }),
+    z.object({
+      written: z.array(z.string()),
+      refused: z.array(z.object({ name: z.string(), reason: z.string() })),
+    }),
   ),
 
   'history.query': call(t.historyQuery, t.historyPage),
@@ -57,7 +72,10 @@ export const requests = {
     z.object({ csv: z.string(), rows: z.number().int() }),
   ),
   /** A folder's captures laid out on their plate by the well names in their file names. */
-  'history.plate': call(z.object({ folderId: z.number().int(), className: z.string().min(1).max(200) }), t.plateMap),
+  'history.plate': call(
+    z.object({ folderId: z.number().int(), className: z.string().min(1).max(200) }),
+    t.plateMap,
+  ),
 
   'reviews.add': call(
     z.object({
@@ -70,7 +88,10 @@ export const requests = {
     t.review,
   ),
   'reviews.queue': call(
-    z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(50) }),
+    z.object({
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(50),
+    }),
     t.historyPage,
   ),
 

@@ -23,9 +23,24 @@ export const analysisMode = z.enum(['one-cell', 'find-cells']);
 /** A folder's setting: a mode, or auto (a capture about the size of the classifier's window is one cell). */
 export const folderAnalysis = z.enum(['auto', 'one-cell', 'find-cells']);
 
+/** Whether the model could judge an input at all: out of scope results are never counted as a class. */
+export const scopeVerdict = z.object({
+  inScope: z.boolean(),
+  /** Distance in the model's feature space to its training images; null where only input checks ran. */
+  score: z.number().nullable(),
+  threshold: z.number().nullable(),
+  /** Which check ran: the feature distance (with input checks), input checks alone, or none. */
+  method: z.enum(['feature-distance', 'input-checks', 'none']),
+  /** Why it is out of scope, in plain words. */
+  reason: z.string().nullable(),
+});
+
 /** A whole field in a few numbers. */
 export const fieldSummary = z.object({
+  /** Cells given a class (in the model's scope). */
   cells: z.number().int(),
+  /** Cells found but out of the model's scope: counted apart, never as a class. */
+  outOfScope: z.number().int(),
   counts: z.record(z.string(), z.number().int()),
   fractions: z.record(z.string(), z.number()),
   meanProbability: z.number().nullable(),
@@ -46,6 +61,7 @@ export const cellRow = z.object({
   /** The classifier's window crossed the field's edge and was filled by mirroring. */
   edge: z.boolean(),
   review: review.nullable(),
+  scope: scopeVerdict,
 });
 
 /** One capture with its latest result: a card on Live, a row in History. */
@@ -70,6 +86,10 @@ export const captureRow = z.object({
   review: review.nullable(),
   analysis: analysisMode.nullable(),
   summary: fieldSummary.nullable(),
+  /** Null until classified. */
+  scope: scopeVerdict.nullable(),
+  /** In scope, but less sure than the threshold asks: shown as uncertain, counted apart. */
+  uncertain: z.boolean(),
 });
 
 export const resultDetail = z.object({
@@ -85,6 +105,8 @@ export const resultDetail = z.object({
   analysis: analysisMode,
   detector: modelRef.nullable(),
   summary: fieldSummary.nullable(),
+  scope: scopeVerdict,
+  uncertain: z.boolean(),
 });
 
 export const captureDetail = z.object({
@@ -167,6 +189,8 @@ export const historyFilter = z.object({
   reviewed: z.boolean().optional(),
   search: z.string().max(500).optional(),
   analysis: analysisMode.optional(),
+  /** In or out of the model's scope. Counts and charts leave out-of-scope results out unless this is false. */
+  inScope: z.boolean().optional(),
   /** With minFraction / maxFraction: fields whose share of cells in this class is in range. */
   fractionClass: z.string().optional(),
   minFraction: z.number().min(0).max(1).optional(),
@@ -175,7 +199,9 @@ export const historyFilter = z.object({
 
 export const historyQuery = z.object({
   filter: historyFilter.default({}),
-  sort: z.object({ key: sortKey, direction: z.enum(['asc', 'desc']) }).default({ key: 'time', direction: 'desc' }),
+  sort: z
+    .object({ key: sortKey, direction: z.enum(['asc', 'desc']) })
+    .default({ key: 'time', direction: 'desc' }),
   offset: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(1000).default(100),
 });
@@ -189,7 +215,9 @@ export const historyStats = z.object({
   histogram: z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() })),
   classes: z.array(z.string()),
   /** Per day, the mean share of cells in each class over the fields classified that day. */
-  fractions: z.array(z.object({ day: z.string(), class: z.string(), fraction: z.number(), fields: z.number().int() })),
+  fractions: z.array(
+    z.object({ day: z.string(), class: z.string(), fraction: z.number(), fields: z.number().int() }),
+  ),
 });
 
 /** One well of a plate: its captures and cells, and the share of cells in the chosen class. */
@@ -220,6 +248,7 @@ export const engineNotice = z.object({
 export type CaptureRow = z.infer<typeof captureRow>;
 export type CellRow = z.infer<typeof cellRow>;
 export type FieldSummary = z.infer<typeof fieldSummary>;
+export type ScopeVerdict = z.infer<typeof scopeVerdict>;
 export type PlateMap = z.infer<typeof plateMap>;
 export type CaptureDetail = z.infer<typeof captureDetail>;
 export type ResultDetail = z.infer<typeof resultDetail>;

@@ -77,6 +77,7 @@ describe('Analysis', () => {
     }
     expect(analysed.summary).toEqual({
       cells: 4,
+      outOfScope: 0,
       counts: { dim: 1, bright: 3 },
       fractions: { dim: 0.25, bright: 0.75 },
       meanProbability: expect.any(Number),

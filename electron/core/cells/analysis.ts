@@ -3,6 +3,7 @@ import { CaptureError } from '../capture/errors.js';
 import type { IntensityWindow } from '../capture/intensity.js';
 import { readPixelSize, type PixelSize } from '../capture/pixel-size.js';
 import type { Classifier, Prediction } from '../model/classifier.js';
+import { judgeScope, type ScopeVerdict } from '../model/scope.js';
 import { cutCrop, planCrop, type CropPlan } from './crops.js';
 import type { FoundCell } from './decoders.js';
 import type { Detector } from './detector.js';
@@ -24,6 +25,7 @@ export interface PlannedCell extends FoundCell {
 
 export interface ClassifiedCell extends PlannedCell {
   prediction: Prediction;
+  scope: ScopeVerdict;
 }
 
 /** How the crops' scale was chosen: matched to the model's pixel size, or native pixels when either is unknown. */
@@ -40,6 +42,8 @@ export interface CropScale {
 export interface PreparedCapture {
   mode: AnalysisMode;
   inputs: Float32Array[];
+  /** The input checks each input fails, in order. */
+  problems: string[][];
   /** One-cell: the raw-value window of the whole capture. Find-cells: null (each cell has its own). */
   window: IntensityWindow | null;
   cells: PlannedCell[] | null;
@@ -50,6 +54,10 @@ export interface PreparedCapture {
 export interface AnalysedCapture {
   mode: AnalysisMode;
   prediction: Prediction;
+  /** One cell: the capture's verdict. A field: out of scope when no cell of it is in scope. */
+  scope: ScopeVerdict;
+  /** One cell in scope whose class the model is less sure of than the threshold asks (a field: never). */
+  uncertain: boolean;
   cells: ClassifiedCell[] | null;
   summary: FieldSummary | null;
   cropScale: CropScale | null;
@@ -90,8 +98,8 @@ export class Analysis {
   ): Promise<PreparedCapture> {
     const mode = this.modeFor(options.choice ?? 'auto', info);
     if (mode === 'one-cell') {
-      const { tensor, window } = await this.classifier.preprocessor.prepare(bytes, info, options);
-      return { mode, inputs: [tensor], window, cells: null, cropScale: null };
+      const { tensor, window, problems } = await this.classifier.preprocessor.prepare(bytes, info, options);
+      return { mode, inputs: [tensor], problems: [problems], window, cells: null, cropScale: null };
     }
     return this.prepareField(bytes, info, options);
   }
@@ -122,13 +130,21 @@ export class Analysis {
     const scale = cropScale.scale * (crop.width / input.width);
     const cells: PlannedCell[] = [];
     const inputs: Float32Array[] = [];
+    const problems: string[][] = [];
+    const source = {
+      channels: info.colour === 'grey' ? 1 : 3,
+      bitDepth: info.bitDepth,
+      whole: false,
+      ...inputSize,
+    };
     for (const cell of detection.cells) {
       const plan = planCrop({ x: cell.x, y: cell.y }, inputSize, field, scale);
-      const { tensor, window } = preprocessor.fromPixels(cutCrop(field, plan, inputSize));
-      cells.push({ ...cell, crop: plan, window });
-      inputs.push(tensor);
+      const prepared = preprocessor.fromPixels(cutCrop(field, plan, inputSize), source);
+      cells.push({ ...cell, crop: plan, window: prepared.window });
+      inputs.push(prepared.tensor);
+      problems.push(prepared.problems);
     }
-    return { mode: 'find-cells', inputs, window: null, cells, cropScale };
+    return { mode: 'find-cells', inputs, problems, window: null, cells, cropScale };
   }
 
   private async cropScaleOf(bytes: Uint8Array): Promise<CropScale> {
@@ -161,16 +177,40 @@ export class Analysis {
   /** Puts a capture's predictions (one per input, in order) back together. */
   conclude(prepared: PreparedCapture, predictions: Prediction[]): AnalysedCapture {
     const { mode, cropScale } = prepared;
-    if (mode === 'one-cell' || !prepared.cells)
-      return { mode, prediction: predictions[0]!, cells: null, summary: null, cropScale };
-    const cells = prepared.cells.map((cell, i) => ({ ...cell, prediction: predictions[i]! }));
-    const summary = summarise(this.classifier.manifest.classes, predictions);
-    return {
-      mode,
-      prediction: fieldPrediction(this.classifier.manifest.classes, summary),
-      cells,
-      summary,
-      cropScale,
-    };
+    const { manifest } = this.classifier;
+    const verdicts = predictions.map((p, i) => judgeScope(manifest, prepared.problems[i] ?? [], p.distance));
+    if (mode === 'one-cell' || !prepared.cells) {
+      const prediction = predictions[0]!;
+      const uncertain = verdicts[0]!.inScope && prediction.probability < this.classifier.sureAt;
+      return { mode, prediction, scope: verdicts[0]!, uncertain, cells: null, summary: null, cropScale };
+    }
+    const cells = prepared.cells.map((cell, i) => ({
+      ...cell,
+      prediction: predictions[i]!,
+      scope: verdicts[i]!,
+    }));
+    // Cells out of scope are counted apart, never as a class.
+    const inScope = cells.filter((c) => c.scope.inScope).map((c) => c.prediction);
+    const summary = summarise(manifest.classes, inScope, cells.length);
+    const prediction = fieldPrediction(manifest.classes, summary);
+    return { mode, prediction, scope: fieldScope(verdicts), uncertain: false, cells, summary, cropScale };
   }
+}
+
+/** A field is out of scope when it has cells and none of them is in scope; its reason is the most common one. */
+function fieldScope(verdicts: ScopeVerdict[]): ScopeVerdict {
+  const method = verdicts[0]?.method ?? 'none';
+  const threshold = verdicts[0]?.threshold ?? null;
+  if (verdicts.length === 0 || verdicts.some((v) => v.inScope))
+    return { inScope: true, score: null, threshold, method, reason: null };
+  const reasons = new Map<string, number>();
+  for (const v of verdicts) reasons.set(v.reason!, (reasons.get(v.reason!) ?? 0) + 1);
+  const common = [...reasons].sort((x, y) => y[1] - x[1])[0]![0];
+  return {
+    inScope: false,
+    score: null,
+    threshold,
+    method,
+    reason: `None of its ${verdicts.length} cells is in scope. ${common}`,
+  };
 }

@@ -54,7 +54,7 @@ export class Detector {
     const scaled = input.scale === 1 ? field : await resizeGrey(field, width, height);
     const padded = { width: roundUp(width, input.multipleOf), height: roundUp(height, input.multipleOf) };
     const tensor = this.tensorOf(scaled, padded);
-    const values = await this.loaded.run(tensor, [1, 1, padded.height, padded.width]);
+    const { values } = await this.loaded.run(tensor, [1, 1, padded.height, padded.width]);
     const channelCount = values.length / (padded.width * padded.height);
     const maps: OutputMaps = { width, height, channels: [] };
     for (let c = 0; c < channelCount; c++) {

@@ -1,17 +1,14 @@
 import type { Prediction } from '../model/classifier.js';
+import type { SummaryInput } from '../store/captures.js';
 
 /** A whole field in a few numbers: what Live, History and the CSV show for a capture with many cells. */
-export interface FieldSummary {
-  cells: number;
-  /** Cells per class, every class of the model named (0 when none). */
-  counts: Record<string, number>;
-  /** Share of the cells per class (0 when the field has no cells). */
-  fractions: Record<string, number>;
-  /** Mean probability of the class each cell was given; null without cells. */
-  meanProbability: number | null;
-}
+export type FieldSummary = SummaryInput;
 
-export function summarise(classes: readonly string[], predictions: readonly Prediction[]): FieldSummary {
+export function summarise(
+  classes: readonly string[],
+  predictions: readonly Prediction[],
+  found = predictions.length,
+): FieldSummary {
   const counts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
   let sum = 0;
   for (const p of predictions) {
@@ -20,7 +17,7 @@ export function summarise(classes: readonly string[], predictions: readonly Pred
   }
   const n = predictions.length;
   const fractions = Object.fromEntries(Object.entries(counts).map(([c, k]) => [c, n === 0 ? 0 : k / n]));
-  return { cells: n, counts, fractions, meanProbability: n === 0 ? null : sum / n };
+  return { cells: n, outOfScope: found - n, counts, fractions, meanProbability: n === 0 ? null : sum / n };
 }
 
 /**

@@ -294,7 +294,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
     },
     'history.stats': ({ filter }) => {
-      const f = storeFilter(filter);
+      // What the model could not judge is no class: left out of counts and charts unless asked for.
+      const f = { inScope: true, ...storeFilter(filter) };
       const utcOffsetMinutes = -new Date().getTimezoneOffset();
       const counts = store.history.classCounts(f, 'day', utcOffsetMinutes);
       const bins = store.history.histogram(f, 20);

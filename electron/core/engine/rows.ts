@@ -47,6 +47,8 @@ export function rowOfResult(
     review: row.review ? reviewOf(row.review) : null,
     analysis: row.analysis,
     summary: row.summary,
+    scope: row.scope,
+    uncertain: row.uncertain,
   };
 }
 
@@ -73,6 +75,8 @@ export function rowOfCapture(capture: Capture, review: Review | undefined): Capt
     review: review ? reviewOf(review) : null,
     analysis: null,
     summary: null,
+    scope: null,
+    uncertain: false,
   };
 }
 
@@ -90,6 +94,7 @@ export function cellOf(cell: StoredCell, review: Review | undefined): CellRow {
     probabilities: cell.probabilities,
     edge: cell.crop.edge === true,
     review: review ? reviewOf(review) : null,
+    scope: cell.scope,
   };
 }
 
@@ -107,6 +112,8 @@ export function resultDetailOf(row: HistoryRow, modelName: string | null): Resul
     analysis: row.analysis,
     detector: row.detector,
     summary: row.summary,
+    scope: row.scope,
+    uncertain: row.uncertain,
   };
 }
 

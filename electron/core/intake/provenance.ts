@@ -19,6 +19,8 @@ export function resultOf(outcome: ClassifiedOutcome, sha256: string, analysis: A
     detector: field && detector ? { id: detector.identity.id, version: detector.identity.version, sha256: detector.identity.sha256 } : null,
     cells: analysed.cells?.map(cellOf) ?? null,
     summary: analysed.summary,
+    scope: analysed.scope,
+    uncertain: analysed.uncertain,
     model: { id: classifier.identity.id, version: classifier.identity.version, sha256: classifier.identity.sha256 },
     probabilities: analysed.prediction.probabilities,
     className: analysed.prediction.class,
@@ -59,5 +61,6 @@ export function cellOf(cell: ClassifiedCell): CellInput {
     probability: cell.prediction.probability,
     probabilities: cell.prediction.probabilities,
     crop: { ...cell.crop.window, scale: cell.crop.scale, edge: cell.crop.edge, intensityWindow: cell.window },
+    scope: cell.scope,
   };
 }

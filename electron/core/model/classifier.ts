@@ -1,4 +1,5 @@
 import { ModelError } from './errors.js';
+import { FeatureDistance } from './feature-distance.js';
 import { loadModelFolder, type ModelManifest } from './manifest.js';
 import { Preprocessor } from './preprocess.js';
 import type { ProviderAttempt, SessionOptions } from './session.js';
@@ -10,6 +11,8 @@ export interface Prediction {
   /** Probability of the predicted class. */
   probability: number;
   probabilities: Record<string, number>;
+  /** Distance in feature space to the nearest training class, where the model has a scope check. */
+  distance?: number;
 }
 
 export interface ModelIdentity {
@@ -27,7 +30,11 @@ export interface ClassifierOptions extends SessionOptions {
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** Turns one capture's raw model outputs into class probabilities, as the manifest says. */
-export function interpret(manifest: ModelManifest, values: ArrayLike<number>, threshold = manifest.threshold): Prediction {
+export function interpret(
+  manifest: ModelManifest,
+  values: ArrayLike<number>,
+  threshold = manifest.threshold,
+): Prediction {
   const { classes } = manifest;
   let probs: number[];
   if (manifest.output.activation === 'sigmoid' && values.length === 1) {
@@ -56,7 +63,9 @@ export function interpret(manifest: ModelManifest, values: ArrayLike<number>, th
 }
 
 function expectedOutputs(manifest: ModelManifest): number[] {
-  return manifest.output.activation === 'sigmoid' && manifest.classes.length === 2 ? [1, 2] : [manifest.classes.length];
+  return manifest.output.activation === 'sigmoid' && manifest.classes.length === 2
+    ? [1, 2]
+    : [manifest.classes.length];
 }
 
 /** A model ready to classify: its manifest, its preprocessing and one reusable session on its own thread. */
@@ -68,11 +77,14 @@ export class Classifier {
     private readonly loaded: SessionThread,
     readonly threshold: number,
     readonly preprocessor: Preprocessor,
+    private readonly distance: FeatureDistance | null,
   ) {}
 
   static async open(folder: string, options: ClassifierOptions = {}): Promise<Classifier> {
     const model = await loadModelFolder(folder);
     const preprocessor = await Preprocessor.open(model.manifest, folder);
+    const features = model.manifest.scope?.features;
+    const distance = features ? await FeatureDistance.open(folder, features.file) : null;
     const loaded = await openSessionThread(model, options);
     const { manifest } = model;
     const allowed = expectedOutputs(manifest);
@@ -83,8 +95,21 @@ export class Classifier {
         `The model gives ${loaded.outputsPerCapture} value${loaded.outputsPerCapture === 1 ? '' : 's'} per capture, but its model.json names ${manifest.classes.length} classes with a ${manifest.output.activation} output.`,
       );
     }
-    const identity = { id: manifest.id, version: manifest.version, sha256: manifest.onnx.sha256, name: manifest.name };
-    return new Classifier(manifest, identity, folder, loaded, options.threshold ?? manifest.threshold, preprocessor);
+    const identity = {
+      id: manifest.id,
+      version: manifest.version,
+      sha256: manifest.onnx.sha256,
+      name: manifest.name,
+    };
+    return new Classifier(
+      manifest,
+      identity,
+      folder,
+      loaded,
+      options.threshold ?? manifest.threshold,
+      preprocessor,
+      distance,
+    );
   }
 
   get provider(): ProviderName {
@@ -94,6 +119,14 @@ export class Classifier {
   /** Providers tried before the one that ran, with why each was skipped. */
   get skipped(): ProviderAttempt[] {
     return this.loaded.skipped;
+  }
+
+  /**
+   * How sure the model must be of a class to give it: below, a result is uncertain. With one
+   * sigmoid output and threshold t, the decided class has at least max(t, 1 − t).
+   */
+  get sureAt(): number {
+    return Math.max(this.threshold, 1 - this.threshold);
   }
 
   get maxBatch(): number {
@@ -114,10 +147,16 @@ export class Classifier {
       const chunk = tensors.slice(start, start + step);
       const batch = new Float32Array(size * chunk.length);
       chunk.forEach((t, i) => batch.set(t, i * size));
-      const values = await this.loaded.run(batch, [chunk.length, ...dims]);
+      const { values, features } = await this.loaded.run(batch, [chunk.length, ...dims]);
       const per = values.length / chunk.length;
+      const featureCount = features ? features.length / chunk.length : 0;
       for (let i = 0; i < chunk.length; i++) {
-        predictions.push(interpret(this.manifest, values.subarray(i * per, (i + 1) * per), this.threshold));
+        const prediction = interpret(this.manifest, values.subarray(i * per, (i + 1) * per), this.threshold);
+        if (features && this.distance)
+          prediction.distance = this.distance.score(
+            features.subarray(i * featureCount, (i + 1) * featureCount),
+          );
+        predictions.push(prediction);
       }
     }
     return predictions;

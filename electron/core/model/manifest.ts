@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ModelError } from './errors.js';
+import { knownStatistics } from './input-checks.js';
 
 /**
  * `model.json`: everything the engine needs to know about a model. The engine has no
@@ -19,7 +20,11 @@ const intensitySchema = z.discriminatedUnion('mode', [
   }),
   // Map the capture's own low..high percentile to 0..1, clipping outside it.
   z
-    .object({ mode: z.literal('percentile'), low: z.number().min(0).max(100), high: z.number().min(0).max(100) })
+    .object({
+      mode: z.literal('percentile'),
+      low: z.number().min(0).max(100),
+      high: z.number().min(0).max(100),
+    })
     .refine((r) => r.high > r.low, { message: 'high must be greater than low', path: ['high'] }),
 ]);
 
@@ -44,6 +49,38 @@ const identitySchema = {
   // The physical size of one pixel the model was trained at; null when unknown.
   pixelSizeUm: z.number().positive().nullable().default(null),
 };
+
+/**
+ * What the model was trained on, so that an input unlike it is said to be out of scope instead of
+ * given a class: a distance in the network's feature space (a second ONNX output, and the training
+ * data's statistics in a file beside the model), and input checks that need no features.
+ */
+const scopeSchema = z.object({
+  features: z
+    .object({
+      output: z.string().min(1),
+      method: z.literal('mahalanobis'),
+      file: z.string().min(1),
+      // Scores above it are out of scope; chosen on held-out training folds.
+      threshold: z.number().positive(),
+    })
+    .optional(),
+  input: z
+    .object({
+      bitDepths: z
+        .array(z.union([z.literal(8), z.literal(16)]))
+        .min(1)
+        .optional(),
+      channels: z.array(z.number().int().min(1).max(4)).min(1).optional(),
+      minSide: z.number().int().positive().optional(),
+      maxSide: z.number().int().positive().optional(),
+      // Per named statistic of the raw pixels (see input-checks.ts), the range seen in training.
+      statistics: z.record(z.string(), z.object({ min: z.number(), max: z.number() })).default({}),
+      // In the user's words, e.g. "brightfield": said when a check fails.
+      trainedOn: z.string().min(1).default('the images it was trained on'),
+    })
+    .optional(),
+});
 
 export const manifestSchema = z
   .object({
@@ -72,8 +109,11 @@ export const manifestSchema = z
       activation: z.enum(['sigmoid', 'softmax', 'none']),
     }),
     // The window cut around each cell in a whole field, at the model's pixel size (default: the input size).
-    crop: z.object({ width: z.number().int().positive().max(8192), height: z.number().int().positive().max(8192) }).optional(),
+    crop: z
+      .object({ width: z.number().int().positive().max(8192), height: z.number().int().positive().max(8192) })
+      .optional(),
     classes: z.array(z.string().min(1)).min(2),
+    scope: scopeSchema.optional(),
     // For one sigmoid output: p(classes[1]) >= threshold means classes[1].
     threshold: z.number().gt(0).lt(1).default(0.5),
   })
@@ -85,6 +125,15 @@ export const manifestSchema = z
           code: 'custom',
           path: ['preprocessing', key],
           message: `needs 1 or ${m.input.channels} values (one per input channel), not ${n}`,
+        });
+      }
+    }
+    for (const name of Object.keys(m.scope?.input?.statistics ?? {})) {
+      if (!knownStatistics.includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scope', 'input', 'statistics', name],
+          message: `is not a statistic MetaScope knows (it knows ${knownStatistics.join(', ')})`,
         });
       }
     }
@@ -173,7 +222,12 @@ export async function sha256OfFile(file: string): Promise<string> {
 
 const kindNames = { classifier: 'a classifier', detector: 'a cell finder (detector)' } as const;
 
-function parseWith<S extends z.ZodType>(schema: S, kind: keyof typeof kindNames, json: unknown, where: string): z.infer<S> {
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  kind: keyof typeof kindNames,
+  json: unknown,
+  where: string,
+): z.infer<S> {
   const declared = (json as { kind?: unknown } | null)?.kind ?? 'classifier';
   if (declared !== kind && typeof declared === 'string' && declared in kindNames) {
     throw new ModelError(
@@ -245,7 +299,10 @@ export async function loadDetectorFolder(folder: string): Promise<ModelFolder<De
   return withOnnx(folder, parseDetectorManifest(json, where));
 }
 
-async function withOnnx<M extends { onnx: { file: string; sha256: string } }>(folder: string, manifest: M): Promise<ModelFolder<M>> {
+async function withOnnx<M extends { onnx: { file: string; sha256: string } }>(
+  folder: string,
+  manifest: M,
+): Promise<ModelFolder<M>> {
   const onnxPath = path.join(folder, manifest.onnx.file);
   let onnxBytes: Uint8Array;
   try {

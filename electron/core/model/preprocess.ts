@@ -3,6 +3,7 @@ import { decodePixels, type CaptureInfo, type CapturePixels, type DecodeLimits }
 import { CaptureError } from '../capture/errors.js';
 import { percentileWindow, scalingTable, type IntensityWindow } from '../capture/intensity.js';
 import { ModelError } from './errors.js';
+import { inputProblems, type CheckedImage } from './input-checks.js';
 import type { ModelManifest } from './manifest.js';
 import { loadReferenceQuantiles, matchToReference, type ReferenceQuantiles } from './reference-quantiles.js';
 
@@ -11,7 +12,12 @@ export interface ModelInput {
   tensor: Float32Array;
   /** The raw-value window that was mapped to 0..1, for the result's provenance. */
   window: IntensityWindow;
+  /** The manifest's input checks this image fails, in plain sentences (none: it passes, or there are none). */
+  problems: string[];
 }
+
+/** Where pixels came from, for the input checks: the capture's make-up, and whether it goes to the model whole. */
+export type PixelSource = Omit<CheckedImage, 'pixels'>;
 
 /** The scalings that map raw values through a window alone (no reference image). */
 export type WindowScaling =
@@ -58,7 +64,7 @@ export function toModelInput(
   pixels: CapturePixels,
   tables: TableCache = new Map(),
   reference: ReferenceQuantiles | null = null,
-): ModelInput {
+): Omit<ModelInput, 'problems'> {
   const { input, preprocessing } = manifest;
   const stepped = intensityStep(manifest, pixels, reference);
   const window = stepped.window;
@@ -84,7 +90,8 @@ export function toModelInput(
       const base = c * plane;
       for (let i = 0; i < plane; i++) tensor[base + i] = table[source[i * stride + offsetIn] as number]!;
     } else {
-      for (let i = 0; i < plane; i++) tensor[i * channels + c] = table[source[i * stride + offsetIn] as number]!;
+      for (let i = 0; i < plane; i++)
+        tensor[i * channels + c] = table[source[i * stride + offsetIn] as number]!;
     }
   }
   return { tensor, window };
@@ -115,7 +122,11 @@ export class Preprocessor {
   }
 
   /** Decodes a capture straight to the model's input size and colour, then builds its tensor. */
-  async prepare(bytes: Uint8Array, info: CaptureInfo, options: DecodeLimits & { page?: number } = {}): Promise<ModelInput> {
+  async prepare(
+    bytes: Uint8Array,
+    info: CaptureInfo,
+    options: DecodeLimits & { page?: number } = {},
+  ): Promise<ModelInput> {
     const { input, preprocessing } = this.manifest;
     if (input.channels === 3 && info.colour === 'grey' && !preprocessing.grayToRgb) {
       throw new CaptureError(
@@ -129,7 +140,13 @@ export class Preprocessor {
       size: { width: input.width, height: input.height, resize: preprocessing.resize },
       colour: input.channels === 1 ? 'grey' : 'rgb',
     });
-    return this.fromPixels(pixels);
+    return this.fromPixels(pixels, {
+      channels: info.colour === 'grey' ? 1 : 3,
+      bitDepth: info.bitDepth,
+      whole: true,
+      width: info.width,
+      height: info.height,
+    });
   }
 
   /** The intensity step alone, for showing a crop as the model sees it. */
@@ -137,8 +154,11 @@ export class Preprocessor {
     return intensityStep(this.manifest, pixels, this.reference);
   }
 
-  /** Builds the tensor of pixels already at the model's input size (a crop cut from a field). */
-  fromPixels(pixels: CapturePixels): ModelInput {
-    return toModelInput(this.manifest, pixels, this.tables, this.reference);
+  /** Builds the tensor of pixels already at the model's input size (a crop cut from a field), and checks them. */
+  fromPixels(pixels: CapturePixels, source: PixelSource): ModelInput {
+    const input = toModelInput(this.manifest, pixels, this.tables, this.reference);
+    const scope = this.manifest.scope?.input;
+    // Checked before the intensity step, on the pixels the model is given (resized, or cut).
+    return { ...input, problems: scope ? inputProblems(scope, { ...source, pixels }) : [] };
   }
 }

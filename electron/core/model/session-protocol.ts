@@ -9,11 +9,10 @@ export interface SessionWorkerData {
 }
 
 export type ToSessionWorker =
-  | { kind: 'run'; id: number; batch: Float32Array; dims: number[] }
-  | { kind: 'release' };
+  { kind: 'run'; id: number; batch: Float32Array; dims: number[] } | { kind: 'release' };
 
 export type FromSessionWorker =
   | ({ kind: 'opened' } & Omit<ModelSession, 'session'>)
   | { kind: 'failed'; code: ModelErrorCode | null; message: string }
-  | { kind: 'ran'; id: number; values: Float32Array }
+  | { kind: 'ran'; id: number; values: Float32Array; features: Float32Array | null }
   | { kind: 'run-failed'; id: number; message: string };

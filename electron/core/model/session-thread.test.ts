@@ -27,15 +27,19 @@ const batchOf = (...means: number[]) => {
 
 describe('a model session on its own thread', () => {
   it('describes the loaded model and answers runs asked at once, each with its own values', async () => {
-    const thread = await openSessionThread(await loadModelFolder(await tinyModel()), { provider: 'cpu', threads: 1 });
+    const thread = await openSessionThread(await loadModelFolder(await tinyModel()), {
+      provider: 'cpu',
+      threads: 1,
+    });
     try {
       expect(thread.provider).toBe('cpu');
       expect(thread.outputsPerCapture).toBe(1);
       const answers = await Promise.all(
         [0, 0.25, 0.5, 0.75, 1].map((m) => thread.run(batchOf(m, 1 - m), [2, 1, 8, 8])),
       );
-      answers.forEach((values, i) => {
+      answers.forEach(({ values, features }, i) => {
         const m = i * 0.25;
+        expect(features).toBeNull();
         expect(Array.from(values)).toEqual([4 * m - 2, 4 * (1 - m) - 2].map((v) => expect.closeTo(v, 5)));
       });
     } finally {
@@ -44,7 +48,10 @@ describe('a model session on its own thread', () => {
   });
 
   it('a closed model refuses further runs with a sentence', async () => {
-    const thread = await openSessionThread(await loadModelFolder(await tinyModel()), { provider: 'cpu', threads: 1 });
+    const thread = await openSessionThread(await loadModelFolder(await tinyModel()), {
+      provider: 'cpu',
+      threads: 1,
+    });
     await thread.release();
     await expect(thread.run(batchOf(0.5), [1, 1, 8, 8])).rejects.toThrow('The model was closed.');
     await thread.release(); // twice is harmless

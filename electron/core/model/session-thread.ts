@@ -6,20 +6,31 @@ import type { FromSessionWorker, SessionWorkerData, ToSessionWorker } from './se
 
 /** A model session that runs on its own thread, so decoding, intake and storage go on during a run. */
 export interface SessionThread extends Omit<ModelSession, 'session'> {
-  /** The model's raw output for one batch laid out as `dims` (batch first). `batch` moves to the model's thread: its buffer is detached. */
-  run(batch: Float32Array, dims: number[]): Promise<Float32Array>;
+  /**
+   * The model's raw output for one batch laid out as `dims` (batch first), and its features where
+   * the manifest names a features output. `batch` moves to the model's thread: its buffer is detached.
+   */
+  run(batch: Float32Array, dims: number[]): Promise<RunOutput>;
   release(): Promise<void>;
 }
 
 const releaseGraceMs = 10_000;
 
+export interface RunOutput {
+  values: Float32Array;
+  features: Float32Array | null;
+}
+
 interface Pending {
-  resolve(values: Float32Array): void;
+  resolve(output: RunOutput): void;
   reject(error: Error): void;
 }
 
 /** Loads the model on a new thread; rejects with the same ModelError an in-thread load would. */
-export function openSessionThread(model: ModelFolder<AnyManifest>, options: SessionOptions = {}): Promise<SessionThread> {
+export function openSessionThread(
+  model: ModelFolder<AnyManifest>,
+  options: SessionOptions = {},
+): Promise<SessionThread> {
   const worker = startModuleWorker(import.meta.url, 'session-worker', {
     workerData: { model, options } satisfies SessionWorkerData,
   });
@@ -46,10 +57,12 @@ export function openSessionThread(model: ModelFolder<AnyManifest>, options: Sess
       run(batch, dims) {
         if (stopped) return Promise.reject(stopped);
         const id = nextId++;
-        return new Promise<Float32Array>((resolveRun, rejectRun) => {
+        return new Promise<RunOutput>((resolveRun, rejectRun) => {
           pending.set(id, { resolve: resolveRun, reject: rejectRun });
           track();
-          worker.postMessage({ kind: 'run', id, batch, dims } satisfies ToSessionWorker, [batch.buffer as ArrayBuffer]);
+          worker.postMessage({ kind: 'run', id, batch, dims } satisfies ToSessionWorker, [
+            batch.buffer as ArrayBuffer,
+          ]);
         });
       },
       async release() {
@@ -72,12 +85,14 @@ export function openSessionThread(model: ModelFolder<AnyManifest>, options: Sess
           return resolve(thread(described));
         }
         case 'failed':
-          return reject(message.code ? new ModelError(message.code, message.message) : new Error(message.message));
+          return reject(
+            message.code ? new ModelError(message.code, message.message) : new Error(message.message),
+          );
         default: {
           const entry = pending.get(message.id);
           pending.delete(message.id);
           track();
-          if (message.kind === 'ran') entry?.resolve(message.values);
+          if (message.kind === 'ran') entry?.resolve({ values: message.values, features: message.features });
           else entry?.reject(new Error(message.message));
         }
       }

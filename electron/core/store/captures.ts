@@ -53,11 +53,25 @@ export interface CellInput {
   probabilities: Record<string, number>;
   /** The window cut for the classifier and how: its provenance. */
   crop: Record<string, unknown>;
+  /** Whether the model could judge the cell, with the score and the reason. */
+  scope: ScopeInput;
+}
+
+/** Whether the model could judge an input at all (see model/scope.ts). */
+export interface ScopeInput {
+  inScope: boolean;
+  score: number | null;
+  threshold: number | null;
+  method: 'feature-distance' | 'input-checks' | 'none';
+  reason: string | null;
 }
 
 /** A field's summary as stored and shown. */
 export interface SummaryInput {
+  /** Cells that were given a class (in the model's scope). */
   cells: number;
+  /** Cells found but out of the model's scope: counted apart, never as a class. */
+  outOfScope: number;
   counts: Record<string, number>;
   fractions: Record<string, number>;
   meanProbability: number | null;
@@ -71,7 +85,9 @@ export const wholeCapture = {
   detector: null,
   cells: null,
   summary: null,
-} as const satisfies Pick<ResultInput, 'analysis' | 'detector' | 'cells' | 'summary'>;
+  scope: { inScope: true, score: null, threshold: null, method: 'none', reason: null },
+  uncertain: false,
+} as const satisfies Pick<ResultInput, 'analysis' | 'detector' | 'cells' | 'summary' | 'scope' | 'uncertain'>;
 
 /** One classification, with everything needed to reproduce it. */
 export interface ResultInput {
@@ -82,6 +98,10 @@ export interface ResultInput {
   /** Fields only: each cell, and the summary of all of them. */
   cells: CellInput[] | null;
   summary: SummaryInput | null;
+  /** Out of scope: the model cannot judge this capture, and it counts as no class. */
+  scope: ScopeInput;
+  /** In scope, but the model is less sure than the threshold asks: counted apart. */
+  uncertain: boolean;
   sha256: string;
   model: ModelRef;
   /** Class name → probability, as the model's output activation gave them. */
@@ -179,11 +199,11 @@ export function createCaptures(db: Database.Database) {
     .prepare<[Record<string, unknown>], number>(
       `INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
                           probability, provider, preprocessing, app_version, duration_ms, classified_at, reviewed,
-                          analysis, detector, cell_count, summary)
+                          analysis, detector, cell_count, summary, in_scope, scope, uncertain)
      VALUES (@captureId, @modelId, @modelVersion, @modelSha256, @probabilities, @className,
              @probability, @provider, @preprocessing, @appVersion, @durationMs, @classifiedAt,
              EXISTS (SELECT 1 FROM reviews WHERE capture_id = @captureId AND cell_id IS NULL),
-             @analysis, @detector, @cellCount, @summary)
+             @analysis, @detector, @cellCount, @summary, @inScope, @scope, @uncertain)
      ON CONFLICT (capture_id, model_sha256) DO UPDATE SET
        model_id = excluded.model_id, model_version = excluded.model_version,
        probabilities = excluded.probabilities, class_name = excluded.class_name,
@@ -191,7 +211,8 @@ export function createCaptures(db: Database.Database) {
        preprocessing = excluded.preprocessing, app_version = excluded.app_version,
        duration_ms = excluded.duration_ms, classified_at = excluded.classified_at,
        analysis = excluded.analysis, detector = excluded.detector,
-       cell_count = excluded.cell_count, summary = excluded.summary
+       cell_count = excluded.cell_count, summary = excluded.summary,
+       in_scope = excluded.in_scope, scope = excluded.scope, uncertain = excluded.uncertain
      RETURNING id`,
     )
     .pluck();
@@ -243,6 +264,9 @@ export function createCaptures(db: Database.Database) {
       detector: result.detector && JSON.stringify(result.detector),
       cellCount: result.summary?.cells ?? null,
       summary: result.summary && JSON.stringify(result.summary),
+      inScope: Number(result.scope.inScope),
+      scope: JSON.stringify(result.scope),
+      uncertain: Number(result.uncertain),
     })!;
     cells.replace(resultId, result.cells ?? [], result.summary);
     setStateOf(result.sha256, 'done', null);

@@ -35,6 +35,7 @@ const cellAt = (x: number, className: 'healthy' | 'infected', probability = 0.9)
     infected: className === 'infected' ? probability : 1 - probability,
   },
   crop: { x: x - 112, y: -62, width: 224, height: 224, scale: 1, edge: true },
+  scope: { inScope: true, score: 3.2, threshold: 10, method: 'feature-distance', reason: null },
 });
 
 /** A field result with these cells, its summary worked out from them. */
@@ -49,7 +50,13 @@ function fieldResult(n: number, cells: CellInput[], classifiedAt = 1_700_000_000
     analysis: 'find-cells',
     detector: { id: 'finder', version: '1.0.0', sha256: 'd'.repeat(64) },
     cells,
-    summary: { cells: cells.length, counts, fractions, meanProbability: cells.length ? 0.9 : null },
+    summary: {
+      cells: cells.length,
+      outOfScope: 0,
+      counts,
+      fractions,
+      meanProbability: cells.length ? 0.9 : null,
+    },
     className: cells.length === 0 ? '' : infectedMore ? 'infected' : 'healthy',
     probability: cells.length === 0 ? 0 : Math.max(fractions.healthy!, fractions.infected!),
     classifiedAt,

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { CellInput, SummaryInput } from './captures.js';
+import type { CellInput, ScopeInput, SummaryInput } from './captures.js';
 
 /** A stored cell of a field's result, as History and the Capture screen read it. */
 export interface StoredCell extends CellInput {
@@ -23,6 +23,7 @@ interface CellRow {
   probability: number;
   probabilities: string;
   crop: string;
+  scope: string | null;
 }
 
 const toCell = (r: CellRow): StoredCell => ({
@@ -38,7 +39,17 @@ const toCell = (r: CellRow): StoredCell => ({
   probability: r.probability,
   probabilities: JSON.parse(r.probabilities) as Record<string, number>,
   crop: JSON.parse(r.crop) as Record<string, unknown>,
+  scope: r.scope === null ? inScopeByDefault : (JSON.parse(r.scope) as ScopeInput),
 });
+
+/** Cells stored before the scope check were given a class without it. */
+const inScopeByDefault: ScopeInput = {
+  inScope: true,
+  score: null,
+  threshold: null,
+  method: 'none',
+  reason: null,
+};
 
 /**
  * Writes a result's cells and class fractions, replacing those of an earlier run with the same
@@ -48,14 +59,15 @@ const toCell = (r: CellRow): StoredCell => ({
 export function createCellWriter(db: Database.Database) {
   const upsert = db.prepare(
     `INSERT INTO cells (result_id, cell_index, x, y, box_x, box_y, box_width, box_height, area, outline, score,
-                        class_name, probability, probabilities, crop)
+                        class_name, probability, probabilities, crop, in_scope, scope)
      VALUES (@resultId, @index, @x, @y, @boxX, @boxY, @boxWidth, @boxHeight, @area, @outline, @score,
-             @className, @probability, @probabilities, @crop)
+             @className, @probability, @probabilities, @crop, @inScope, @scopeJson)
      ON CONFLICT (result_id, cell_index) DO UPDATE SET
        x = excluded.x, y = excluded.y, box_x = excluded.box_x, box_y = excluded.box_y,
        box_width = excluded.box_width, box_height = excluded.box_height, area = excluded.area,
        outline = excluded.outline, score = excluded.score, class_name = excluded.class_name,
-       probability = excluded.probability, probabilities = excluded.probabilities, crop = excluded.crop`,
+       probability = excluded.probability, probabilities = excluded.probabilities, crop = excluded.crop,
+       in_scope = excluded.in_scope, scope = excluded.scope`,
   );
   const dropExtra = db.prepare(
     `DELETE FROM cells WHERE result_id = ? AND cell_index >= ?
@@ -84,6 +96,8 @@ export function createCellWriter(db: Database.Database) {
           probability: cell.probability,
           probabilities: JSON.stringify(cell.probabilities),
           crop: JSON.stringify(cell.crop),
+          inScope: Number(cell.scope.inScope),
+          scopeJson: JSON.stringify(cell.scope),
         }),
       );
       dropExtra.run(resultId, cells.length);

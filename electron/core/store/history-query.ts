@@ -14,6 +14,8 @@ export interface HistoryFilter {
   search?: string;
   /** Captures classified whole, or fields analysed cell by cell. */
   analysis?: 'one-cell' | 'find-cells';
+  /** In or out of the model's scope. */
+  inScope?: boolean;
   /** Fields whose share of cells in this class lies in minFraction..maxFraction (inclusive). */
   fractionClass?: string;
   minFraction?: number;
@@ -21,7 +23,7 @@ export interface HistoryFilter {
 }
 
 /** 'fraction' orders fields by their share of cells in the filter's `fractionClass`; other results come last. */
-export type HistorySortKey = 'time' | 'probability' | 'fileName' | 'class' | 'fraction';
+export type HistorySortKey = 'time' | 'probability' | 'fileName' | 'class' | 'fraction' | 'review';
 
 export interface HistorySort {
   key: HistorySortKey;
@@ -42,6 +44,7 @@ const ordered: Record<HistorySortKey, (keyof HistoryFilter)[]> = {
   class: ['className'],
   fileName: [],
   fraction: [],
+  review: ['reviewed'],
 };
 
 /**
@@ -71,6 +74,7 @@ export function filterSql(
     add('maxProbability', 'r.probability', '<= @maxProbability', f.maxProbability);
   if (f.reviewed !== undefined) add('reviewed', 'r.reviewed', `= ${Number(f.reviewed)}`);
   if (f.analysis !== undefined) add('analysis', 'r.analysis', '= @analysis', f.analysis);
+  if (f.inScope !== undefined) add('inScope', 'r.in_scope', `= ${Number(f.inScope)}`);
   if (f.fractionClass !== undefined && (f.minFraction !== undefined || f.maxFraction !== undefined)) {
     params.fractionClass = f.fractionClass;
     add(
@@ -116,6 +120,8 @@ const sortColumns: Record<HistorySortKey, string[]> = {
   class: ['r.class_name', 'r.classified_at', 'r.id'],
   fileName: ['c.name', 'r.id'],
   fraction: ['share.fraction', 'r.id'],
+  // The review queue: what the model could not judge first, then the least confident.
+  review: ['r.in_scope', 'r.probability', 'r.id'],
 };
 
 /** The queries behind a history page: the ids of one page (`@limit`, `@offset`) and the total. */

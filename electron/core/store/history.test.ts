@@ -101,6 +101,8 @@ describe('history page', () => {
       detector: null,
       cells: null,
       summary: null,
+      scope: { inScope: true, score: null, threshold: null, method: 'none', reason: null },
+      uncertain: false,
       review: null,
     });
     expect(byNumber.get(4)).toMatchObject({ folderPath: null, model: modelB });

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   toInfo,
+  wholeCapture,
   type CaptureInfo,
   type CaptureRow,
   type ResultInput,
@@ -75,6 +76,8 @@ interface DetailRow extends Pick<
   analysis: 'one-cell' | 'find-cells';
   detector: string | null;
   summary: string | null;
+  scope: string | null;
+  uncertain: 0 | 1;
   name: string;
   paths: string;
   folder_path: string | null;
@@ -114,6 +117,9 @@ const toRow = (r: DetailRow): HistoryRow => ({
   // A page of rows carries each field's summary; its cells are read for one capture at a time.
   cells: null,
   summary: r.summary === null ? null : (JSON.parse(r.summary) as HistoryRow['summary']),
+  // Results from before the scope check were given a class without it.
+  scope: r.scope === null ? wholeCapture.scope : (JSON.parse(r.scope) as HistoryRow['scope']),
+  uncertain: r.uncertain === 1,
   review: r.review === null ? null : toReview(JSON.parse(r.review) as ReviewRow),
 });
 
@@ -155,9 +161,9 @@ export function createHistory(db: Database.Database) {
     page,
     /** Every result of one capture (one per model file that classified it), newest first. */
     forCapture: (sha256: string): HistoryRow[] => rowsFor(ofCapture.all(sha256)),
-    /** Unreviewed results, least confident (lowest probability of the decided class) first. */
+    /** Unreviewed results: out of the model's scope first, then least confident (lowest probability of the decided class). */
     reviewQueue: (filter: HistoryFilter, request: PageRequest): HistoryPage =>
-      page({ ...filter, reviewed: false }, { key: 'probability', direction: 'asc' }, request),
+      page({ ...filter, reviewed: false }, { key: 'review', direction: 'asc' }, request),
     /** How many results of each class per day or hour; `utcOffsetMinutes` places the day's start. */
     classCounts(filter: HistoryFilter, bucket: 'day' | 'hour', utcOffsetMinutes: number): ClassCount[] {
       const { where, params } = filterSql(filter);

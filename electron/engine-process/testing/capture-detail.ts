@@ -25,6 +25,8 @@ export function captureDetail(sha256: string, paths: string[]): CaptureDetail {
       review: null,
       analysis: null,
       summary: null,
+      scope: null,
+      uncertain: false,
     },
     format: 'png',
     channels: 1,

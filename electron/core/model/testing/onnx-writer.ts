@@ -36,6 +36,8 @@ export interface LinearModelSpec {
   bias: number[];
   /** A fixed batch of 1 instead of a dynamic batch axis. */
   fixedBatch?: boolean;
+  /** Also output the channel means [N, C] under this name: the "features" a scope check measures. */
+  featuresOutput?: string;
 }
 
 /**
@@ -72,6 +74,7 @@ export function linearMeanModel(spec: LinearModelSpec): Uint8Array {
         },
         { op_type: 'MatMul', input: ['channel_means', 'weights'], output: ['weighted'] },
         { op_type: 'Add', input: ['weighted', 'bias'], output: [outputName] },
+        ...(spec.featuresOutput ? [{ op_type: 'Identity', input: ['channel_means'], output: [spec.featuresOutput] }] : []),
       ],
       initializer: [
         { name: 'weights', dims: [spec.channels, k], data_type: FLOAT, float_data: spec.weights.flat() },
@@ -83,6 +86,14 @@ export function linearMeanModel(spec: LinearModelSpec): Uint8Array {
           name: outputName,
           type: { tensor_type: { elem_type: FLOAT, shape: { dim: [batch, { dim_value: k }] } } },
         },
+        ...(spec.featuresOutput
+          ? [
+              {
+                name: spec.featuresOutput,
+                type: { tensor_type: { elem_type: FLOAT, shape: { dim: [batch, { dim_value: spec.channels }] } } },
+              },
+            ]
+          : []),
       ],
     },
   });

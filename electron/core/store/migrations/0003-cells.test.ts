@@ -71,7 +71,9 @@ describe('migration 0003 (cells)', () => {
     migrate(db, file, [migration0001, migration0002, migration0003]);
     db.exec("INSERT INTO result_fractions (result_id, class_name, cells, fraction) VALUES (1, 'a', 3, 0.75)");
     const plan = db
-      .prepare("EXPLAIN QUERY PLAN SELECT result_id FROM result_fractions WHERE class_name = 'a' AND fraction >= 0.5")
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT result_id FROM result_fractions WHERE class_name = 'a' AND fraction >= 0.5",
+      )
       .all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/result_fractions_by_class/);
     db.close();
