@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureInfo } from '../capture/decode.js';
@@ -6,45 +5,14 @@ import { encode, greyImage, makeTempDir } from '../capture/testing/images.js';
 import { Analysis } from '../cells/analysis.js';
 import { Classifier } from './classifier.js';
 import { tailRatio } from './input-checks.js';
-import { writeModelFolder } from './testing/model-folder.js';
+import { writeScopedModel } from './testing/scoped-model.js';
 
 const temp = makeTempDir();
 let classifier: Classifier;
 
-/**
- * The features are the input's mean (0..1); the "training data" sits at 0.3 and 0.7 with a spread
- * of 0.05, so the distance is |mean − nearest centre| / 0.05 and 3 is the threshold. Grey 8-bit
- * images with a symmetric histogram pass the input check; a dark field with a bright tail fails it.
- */
 beforeAll(async () => {
   const folder = path.join(temp.dir, 'scoped');
-  await writeModelFolder(
-    folder,
-    { channels: 1, height: 8, width: 8, weights: [[4]], bias: [-2], featuresOutput: 'features' },
-    {
-      scope: {
-        features: { output: 'features', method: 'mahalanobis', file: 'scope.json', threshold: 3 },
-        input: {
-          bitDepths: [8],
-          channels: [1],
-          minSide: 8,
-          maxSide: 64,
-          statistics: { tailRatio: { min: 0.5, max: 2 } },
-          trainedOn: 'brightfield',
-        },
-      },
-    },
-  );
-  await writeFile(
-    path.join(folder, 'scope.json'),
-    JSON.stringify({
-      method: 'mahalanobis',
-      classes: ['dim', 'bright'],
-      dims: 1,
-      means: [[0.3], [0.7]],
-      precision: [[400]],
-    }),
-  );
+  await writeScopedModel(folder);
   classifier = await Classifier.open(folder, { provider: 'cpu', threads: 1 });
 });
 afterAll(async () => {
