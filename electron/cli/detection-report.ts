@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type { DetectionReport, Metric } from '../core/evaluate/detection.js';
 import type { ModelIdentity } from '../core/model/classifier.js';
 import { providerLabels, type ProviderName } from '../core/model/providers.js';
-import { rowWriter, type Column } from './output.js';
+import { table } from './evaluation-report.js';
 
 /** A field left out of the metrics: its files (relative to the evaluated folder) and why. */
 export interface FailedField {
@@ -70,23 +70,6 @@ export function detectorEvaluationReport(
   };
 }
 
-type Cells = (string | number | null)[];
-
-/** A table sized to its contents (nothing is cut short), followed by a blank line. */
-function table(out: Writable, columns: { header: string; align?: 'right' }[], rows: Cells[]): void {
-  const widths = columns.map((c, i) =>
-    Math.max(c.header.length, ...rows.map((row) => String(row[i] ?? '–').length)),
-  );
-  const writer = rowWriter(
-    'table',
-    out,
-    columns.map((c, i): Column<Cells> => ({ ...c, width: widths[i], value: (row) => row[i]! })),
-    (row) => row,
-  );
-  rows.forEach((row) => writer.write(row));
-  writer.end();
-  out.write('\n');
-}
 
 const percent = (v: number | null): string | null => (v === null ? null : `${(v * 100).toFixed(1)}%`);
 

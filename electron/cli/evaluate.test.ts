@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, greyImage, makeTempDir, noiseBytes, writeCapture } from '../core/capture/testing/images.js';
 import { estimateText, type Estimate } from '../core/evaluate/evaluation.js';
 import { writeModelFolder } from '../core/model/testing/model-folder.js';
+import { writeScopedModel } from '../core/model/testing/scoped-model.js';
 import { runCli } from './testing/run-cli.js';
 
 const temp = makeTempDir();
@@ -198,5 +199,36 @@ describe.concurrent('metascope evaluate', () => {
     expect(report.auc).toEqual({ value: null, low: null, high: null });
     expect(report.accuracy.value).toBe(1);
     expect(report.failed).toEqual([]);
+  });
+});
+
+describe('metascope evaluate --foreign', () => {
+  it('measures the scope check: AUROC, in-distribution accepted, foreign refused, accuracy of the accepted', async () => {
+    const scoped = path.join(temp.dir, 'scoped');
+    await writeScopedModel(scoped);
+    const inside = path.join(temp.dir, 'inside');
+    const foreign = path.join(temp.dir, 'foreign');
+    mkdirSync(foreign, { recursive: true });
+    // Ramps around the model's two training centres (0.3 and 0.7 of 255): in scope and rightly classified.
+    const ramp = (centre: number) => encode(greyImage(16, 16, 8, (x) => Math.round(centre - 30 + x * 4)), 'png');
+    for (const [folder, centre] of [['dim', 0.3 * 255], ['bright', 0.7 * 255]] as const) {
+      mkdirSync(path.join(inside, folder), { recursive: true });
+      for (let i = 0; i < 4; i++) writeCapture(path.join(inside, folder), `${i}.png`, await ramp(centre + i - 2));
+    }
+    // Between the centres, 16-bit, and a dark field with a bright corner: none is what the model knows.
+    writeCapture(foreign, 'between.png', await ramp(0.5 * 255));
+    writeCapture(foreign, 'sixteen.tif', await encode(greyImage(16, 16, 16, (x) => (150 + x * 4) * 257), 'tiff'));
+    writeCapture(foreign, 'spots.png', await encode(greyImage(16, 16, 8, (x, y) => (x > 12 && y > 12 ? 250 : 10 + ((x + y) % 3))), 'png'));
+    const { code, stdout, stderr } = await runCli(
+      ['evaluate', '--model', scoped, '--provider', 'cpu', '--threads', '1', '--json', '--foreign', foreign, inside],
+      { METASCOPE_MODELS: path.join(temp.dir, 'no-shipped-models') },
+    );
+    expect(code, stderr).toBe(0);
+    const { scope } = JSON.parse(stdout) as { scope: Record<string, Estimate> & { inDistribution: number; foreign: number } };
+    expect(scope).toMatchObject({ inDistribution: 8, foreign: 3 });
+    expectInterval(scope.auroc!, 1);
+    expectInterval(scope.acceptedInDistribution!, 1);
+    expectInterval(scope.refusedForeign!, 1);
+    expectInterval(scope.balancedAccuracyAccepted!, 1);
   });
 });

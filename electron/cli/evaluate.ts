@@ -5,6 +5,7 @@ import { captureExtensions } from '../core/capture/formats.js';
 import { listLabelledCaptures, type LabelledCaptures } from '../core/evaluate/labelled-folder.js';
 import type { Scored } from '../core/evaluate/metrics.js';
 import { reliabilitySvg, rocSvg, svgToPng } from '../core/evaluate/plots.js';
+import type { ScopeVerdict } from '../core/model/scope.js';
 import type { Outcome } from '../core/pipeline/pipeline.js';
 import {
   evaluationReport,
@@ -13,6 +14,7 @@ import {
   type FailedCapture,
 } from './evaluation-report.js';
 import { evaluateDetectorCommand } from './evaluate-detector.js';
+import { foreignScope, writeScopeTable } from './evaluate-foreign.js';
 import { classifyFiles, closeAnalysis, openAnalysis, type ModelRunOptions } from './model-run.js';
 import { UsageError } from './usage.js';
 
@@ -23,6 +25,8 @@ export interface EvaluateOptions extends Omit<ModelRunOptions, 'analysis' | 'det
   group?: string;
   /** Measure a cell finder on labelled fields instead of the model: true for the built-in one, or its folder. */
   detector?: string | true;
+  /** A folder of images the model should refuse: also measure its scope check. */
+  foreign?: string;
 }
 
 /** `metascope evaluate`: 0 when every capture (or field) was evaluated, 1 when some failed. */
@@ -57,6 +61,7 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
     );
     // In listing order, not arrival order, so the seeded bootstrap gives the same intervals every run.
     const samples: Scored[] = [];
+    const verdicts: ScopeVerdict[] = [];
     const groups: string[] = [];
     const failed: FailedCapture[] = labelled.problems.map((p) => ({
       file: p.path,
@@ -68,6 +73,7 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
       if (outcome.status === 'failed') failed.push({ file, class: classes[truth]!, reason: outcome.reason });
       else {
         const { prediction } = outcome.analysed;
+        verdicts.push(outcome.analysed.scope);
         samples.push({
           truth,
           predicted: classes.indexOf(prediction.class),
@@ -83,9 +89,13 @@ export async function evaluateCommand(folder: string, options: EvaluateOptions):
       );
     }
     const evaluation = evaluate(samples, classes, { groups: groupOf ? groups : undefined });
-    const report = evaluationReport(evaluation, failed, classifier.identity);
+    const scope = options.foreign ? await foreignScope(analysis, options.foreign, { verdicts, samples }, options.batch) : null;
+    const report = { ...evaluationReport(evaluation, failed, classifier.identity), ...(scope ? { scope } : {}) };
     if (options.json) process.stdout.write(JSON.stringify(report) + '\n');
-    else writeEvaluationTable(process.stdout, evaluation, failed, labelled.folders);
+    else {
+      writeEvaluationTable(process.stdout, evaluation, failed, labelled.folders);
+      if (scope) writeScopeTable(process.stdout, scope, evaluation.balancedAccuracy);
+    }
     // After printing, so a report folder that cannot be written does not cost the results.
     if (options.out) await writeReportFolder(options.out, report, evaluation);
     return failed.length > 0 ? 1 : 0;

@@ -46,7 +46,7 @@ export function evaluationReport(
 type Cells = (string | number | null)[];
 
 /** A table sized to its contents (nothing is cut short), followed by a blank line. */
-function table(out: Writable, columns: { header: string; align?: 'right' }[], rows: Cells[]): void {
+export function table(out: Writable, columns: { header: string; align?: 'right' }[], rows: Cells[]): void {
   const widths = columns.map((c, i) =>
     Math.max(c.header.length, ...rows.map((row) => String(row[i] ?? '–').length)),
   );

@@ -94,6 +94,10 @@ program
     '--detector [folder]',
     'measure a cell finder instead of the model: the built-in one, or the one in this folder (write it after <folder>, or as --detector=<folder>)',
   )
+  .option(
+    '--foreign <folder>',
+    'also measure the scope check: images the model should refuse (other modalities, cell lines, whole fields), each judged whole',
+  )
   .option('--json', 'print one JSON object instead of tables', false)
   .option(
     '--out <folder>',
