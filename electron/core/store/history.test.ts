@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wholeCapture } from './captures.js';
 import type { HistoryFilter, HistorySort } from './history-query.js';
 import type { PageRequest } from './history.js';
 import { openStore, type Store } from './store.js';
@@ -97,12 +98,7 @@ describe('history page', () => {
       appVersion: '0.1.0',
       durationMs: 12.5,
       classifiedAt: t0 + day + 10 * hour,
-      analysis: 'one-cell',
-      detector: null,
-      cells: null,
-      summary: null,
-      scope: { inScope: true, score: null, threshold: null, method: 'none', reason: null },
-      uncertain: false,
+      ...wholeCapture,
       review: null,
     });
     expect(byNumber.get(4)).toMatchObject({ folderPath: null, model: modelB });
