@@ -23,6 +23,7 @@ import {
   type CaptureFile,
 } from './support/captures.js';
 import { ensureRendererBuilt } from './support/renderer.js';
+import { scopeCaptures, writeScopeTestModel } from './support/scoped-model.js';
 import { startServe, type ServeProcess } from './support/serve.js';
 import { syntheticHistoryHost, syntheticRow } from './support/synthetic-history.js';
 
@@ -42,6 +43,10 @@ describe.skipIf(!hasChromium)(`browser mode${noChromium}`, () => {
 
   describe('with a synthetic engine', withSyntheticEngine);
   describe.skipIf(!hasEngine)(`against the real engine${noEngine}`, againstTheEngine);
+  describe.skipIf(!hasEngine)(
+    `out of scope, against the real engine with a model that states its scope${noEngine}`,
+    outOfScope,
+  );
 });
 
 function withSyntheticEngine() {
@@ -393,5 +398,157 @@ function againstTheEngine() {
     await browser.close();
     expect(await serve.stop()).toBe(0);
     expect(serve.log()).toContain('Stopping MetaScope');
+  }, 60_000);
+}
+
+/**
+ * A model whose manifest states its scope (the shipped one may not yet): a capture unlike its
+ * training images is shown greyed with the engine's reason on every screen, never as a class.
+ */
+function outOfScope() {
+  let folder: string;
+  let watch: string;
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  let files: Awaited<ReturnType<typeof scopeCaptures>>;
+  let outHref: string;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'metascope-e2e-scope-'));
+    watch = path.join(folder, 'microscope');
+    await mkdir(watch);
+    const model = path.join(folder, 'model');
+    await writeScopeTestModel(model);
+    const detector = path.join(folder, 'detector');
+    await writeDetectorFolder(detector);
+    files = await scopeCaptures();
+    serve = await startServe(
+      [
+        ...['--db', path.join(folder, 'data', 'metascope.db'), '--model', model],
+        ...['--detector', detector, '--watch', watch],
+      ],
+      { METASCOPE_DATA: path.join(folder, 'data'), METASCOPE_INBOX: path.join(folder, 'inbox') },
+    );
+    browser = await launch();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    problems = collectProblems(page);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    await rm(folder, { recursive: true, force: true });
+  }, 60_000);
+
+  it('greys an out-of-scope capture on Live with its reason, and shows an unsure one as uncertain', async () => {
+    await page.goto(serve.url);
+    await page.getByText(/Running on/).waitFor();
+    for (const file of [files.inScope, files.uncertain, files.outOfScope])
+      await writeFile(path.join(watch, file.name), file.bytes);
+
+    const out = page.locator('a.card', { hasText: files.outOfScope.name });
+    await expect.poll(() => out.getAttribute('class'), arrival).toContain('out-of-scope');
+    await expect.poll(() => out.textContent()).toContain('Out of scope');
+    expect(await out.textContent()).toMatch(/looks like a fluorescence image/);
+    // Never coloured as a class: no class name with its swatch, no probability bar.
+    await expect(out.locator('.class-name, .swatch, [role=meter]').count()).resolves.toBe(0);
+    // Runs in the page; the tests compile without the DOM's types.
+    const filterOf = (el: unknown) =>
+      (globalThis as unknown as { getComputedStyle(e: unknown): { filter: string } }).getComputedStyle(el)
+        .filter;
+    expect(await out.locator('.thumb').evaluate(filterOf)).toContain('grayscale');
+    outHref = (await out.getAttribute('href'))!;
+
+    const sure = page.locator('a.card', { hasText: files.inScope.name });
+    await expect.poll(() => sure.textContent(), arrival).toMatch(/bright\s*73 %/);
+    const unsure = page.locator('a.card', { hasText: files.uncertain.name });
+    await expect.poll(() => unsure.textContent(), arrival).toMatch(/Uncertain \(bright\)\s*62 %/);
+    await expect(unsure.locator('.class-name').count()).resolves.toBe(0);
+    await page.getByText('Of these, 1 uncertain, 1 out of scope').waitFor();
+    await screenshot(page, 'live-scope');
+  }, 180_000);
+
+  it('says on the Capture screen why MetaScope cannot judge it, and which check ran', async () => {
+    await page.locator('a.card', { hasText: files.outOfScope.name }).click();
+    await page.getByRole('heading', { name: files.outOfScope.name }).waitFor();
+    const callout = page.getByRole('status').filter({ hasText: 'MetaScope cannot judge this capture:' });
+    await callout.getByText(/looks like a fluorescence image/).waitFor();
+    await callout
+      .getByText(/^Checked by: distance to the training images \(score 4\.5, limit 3\.0\)\.$/)
+      .waitFor();
+    await expect(page.locator('.verdict .class-name').count()).resolves.toBe(0);
+    await page.locator('.verdict').getByText('Out of scope').waitFor();
+    await screenshot(page, 'capture-out-of-scope');
+
+    await page.goto(`${serve.url}#/live`);
+    await page.locator('a.card', { hasText: files.uncertain.name }).click();
+    await page.getByRole('heading', { name: files.uncertain.name }).waitFor();
+    await page.locator('.verdict').getByText('Uncertain').waitFor();
+    await page.getByText('Given a class only when at least 70 % sure').waitFor();
+    await page
+      .getByText(
+        /Within the model’s scope\. Checked by: distance to the training images \(score 1\.6, limit 3\.0\)/,
+      )
+      .waitFor();
+    await screenshot(page, 'capture-uncertain');
+  });
+
+  it('lists it in History greyed with its reason, and only under Scope: Out of scope', async () => {
+    await page.goto(`${serve.url}#/history`);
+    await page.getByText('3 results match the filter.').waitFor();
+    const outRow = page.locator('[role=row]', { hasText: files.outOfScope.name });
+    await expect.poll(() => outRow.getAttribute('class')).toContain('out-of-scope');
+    await outRow.getByText(/looks like a fluorescence image/).waitFor();
+    await expect(outRow.locator('.class-name, [role=meter]').count()).resolves.toBe(0);
+    await page.getByText('Out-of-scope results are left out of these charts').waitFor();
+
+    const scope = page.getByRole('combobox', { name: /^Scope/ });
+    await scope.selectOption('in');
+    await page.getByText('2 results match the filter.').waitFor();
+    await expect(outRow.count()).resolves.toBe(0);
+    await scope.selectOption('out');
+    await page.getByText('1 result match the filter.').waitFor();
+    await outRow.waitFor();
+    await expect(page.locator('[role=row]', { hasText: files.inScope.name }).count()).resolves.toBe(0);
+    await page.getByText('Charting only results out of the model’s scope').waitFor();
+    await screenshot(page, 'history-scope');
+    await page.getByRole('button', { name: 'Thumbnails' }).click();
+    const tile = page.locator('a.out-of-scope', { hasText: 'Out of scope' });
+    await tile.waitFor();
+    await page.getByRole('button', { name: 'Table' }).click();
+    await scope.selectOption('all');
+    await page.getByText('3 results match the filter.').waitFor();
+  });
+
+  it('puts it first in the review queue, marked, and takes “Not a cell / other” from the keyboard', async () => {
+    await page.goto(`${serve.url}#/review`);
+    await page.getByText('3 to go.').waitFor();
+    const first = page.locator('.queue li').first();
+    await first.getByText(files.outOfScope.name).waitFor();
+    await first.getByText('Out of scope').waitFor();
+    await page.getByRole('status').filter({ hasText: 'MetaScope cannot judge this capture:' }).waitFor();
+    await page.getByLabel('Keyboard shortcuts').getByText('Not a cell / other (saves)').waitFor();
+    await screenshot(page, 'review-scope');
+    await page.keyboard.press('0');
+    await page.getByText('2 to go.').waitFor();
+    await expect(page.locator('.queue li').first().textContent()).resolves.not.toContain(
+      files.outOfScope.name,
+    );
+
+    await page.goto(`${serve.url}${outHref}`);
+    await page.getByRole('heading', { name: files.outOfScope.name }).waitFor();
+    await page.locator('.verdict .pill', { hasText: 'Not a cell / other' }).waitFor();
+    await page.getByRole('list').getByText('Not a cell / other', { exact: true }).waitFor();
+  });
+
+  it('produced no console errors, script errors or CSP violations', () => {
+    expect(problems).toEqual([]);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    await browser.close();
+    expect(await serve.stop()).toBe(0);
   }, 60_000);
 }

@@ -295,7 +295,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
     'history.stats': ({ filter }) => {
       // What the model could not judge is no class: left out of counts and charts unless asked for.
-      const f = { inScope: true, ...storeFilter(filter) };
+      const f = { ...storeFilter(filter), inScope: filter.inScope ?? true };
       const utcOffsetMinutes = -new Date().getTimezoneOffset();
       const counts = store.history.classCounts(f, 'day', utcOffsetMinutes);
       const bins = store.history.histogram(f, 20);

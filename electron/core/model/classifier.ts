@@ -123,7 +123,8 @@ export class Classifier {
 
   /**
    * How sure the model must be of a class to give it: below, a result is uncertain. With one
-   * sigmoid output and threshold t, the decided class has at least max(t, 1 − t).
+   * sigmoid output the threshold t also decides between the two classes, so a class is given only
+   * when the model is at least max(t, 1 − t) sure of it.
    */
   get sureAt(): number {
     return Math.max(this.threshold, 1 - this.threshold);

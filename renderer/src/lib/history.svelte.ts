@@ -10,6 +10,16 @@ export interface Sort {
   direction: 'asc' | 'desc';
 }
 
+/**
+ * The filter without its unset keys. Over the desktop's MessagePort an unset key still arrives (as
+ * undefined), and the engine's defaults (the charts leave out-of-scope results out) give way to it.
+ */
+export function definedOf(filter: HistoryFilter): HistoryFilter {
+  return Object.fromEntries(
+    Object.entries(filter).filter(([, value]) => value !== undefined),
+  ) as HistoryFilter;
+}
+
 const pageSize = 200;
 /** Pages kept around the view; farther ones are dropped and fetched again if scrolled back to. */
 const keptPages = 20;
@@ -72,7 +82,7 @@ class HistoryView {
 
   /** The filtered results as CSV; `cells`: one row per cell of each field. */
   async exportCsv(cells = false): Promise<{ csv: string; rows: number } | undefined> {
-    return ask('history.exportCsv', { filter: this.filter, cells });
+    return ask('history.exportCsv', { filter: definedOf(this.filter), cells });
   }
 
   /** Opens History on one folder's captures whose names contain `search` (a well, from the plate view). */
@@ -92,7 +102,7 @@ class HistoryView {
     const generation = this.#generation;
     this.#requested.add(page);
     const result = await ask('history.query', {
-      filter: this.filter,
+      filter: definedOf(this.filter),
       sort: this.sort,
       offset: page * pageSize,
       limit: pageSize,
@@ -110,7 +120,7 @@ class HistoryView {
 
   async #loadStats(): Promise<void> {
     const generation = this.#generation;
-    const stats = await ask('history.stats', { filter: this.filter });
+    const stats = await ask('history.stats', { filter: definedOf(this.filter) });
     if (stats && generation === this.#generation) this.stats = stats;
   }
 }
