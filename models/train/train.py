@@ -190,9 +190,10 @@ def predict_logits(model, images, batch=32):
 
 
 @torch.no_grad()
-def predict_features(model, unit, batch=32):
+def predict_features(model, unit, batch=4):
     """The 304 standardised features the head sees (the ONNX output `features`) of 0..1 images
-    [N,224,224] (float) or the uint8 training crops."""
+    [N,224,224] (float) or the uint8 training crops. Batches of 4: on one CPU thread they run
+    about ten times faster per image than batches of 32 (the activations stay in cache)."""
     x = to_unit(unit) if unit.dtype == np.uint8 else torch.from_numpy(np.ascontiguousarray(unit, dtype=np.float32)).unsqueeze(1)
     return torch.cat([model.features(x[i : i + batch]) for i in range(0, len(x), batch)]).numpy().astype(np.float64)
 
@@ -298,8 +299,10 @@ def export_onnx(model, temperature, path):
     with torch.no_grad():
         model.head.weight.div_(temperature)
         model.head.bias.div_(temperature)
+    # The exporter puts the module back in the mode it found it in: the wrapper must already be in
+    # eval mode, or it would leave the network training (dropout on) after the export.
     torch.onnx.export(
-        WithFeatures(model.eval()),
+        WithFeatures(model).eval(),
         torch.zeros(1, 1, SIZE, SIZE),
         str(path),
         opset_version=OPSET,
@@ -309,6 +312,7 @@ def export_onnx(model, temperature, path):
         do_constant_folding=True,
     )
     onnx.checker.check_model(onnx.load(str(path)))
+    assert not model.training
 
 
 def manifest(onnx_sha256, scope_section):
@@ -480,7 +484,8 @@ def scope_report(args, images, labels, frames, folds, oof, held_scores, rematche
             "held-out distances, each from the network and statistics of the fold that did not see the crop",
         },
         "held_out_distances": {**distribution(held_scores),
-                               "per_fold_median": [float(np.median(held_scores[folds == k])) for k in range(args.folds)]},
+                               "per_fold_median": [float(np.median(held_scores[folds == k])) for k in range(args.folds)],
+                               "per_fold_p95": [float(np.percentile(held_scores[folds == k], 95)) for k in range(args.folds)]},
         "in_distribution_acceptance": {
             "cross_fitted": {
                 **scope.share_interval(accepted, frames, seed),
