@@ -145,14 +145,16 @@ describe.concurrent('metascope classify', () => {
     expect(code).toBe(1);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toBe(
-      'file,status,class,probability,p(dim),p(bright),provider,model_id,model_version,model_sha256,width,height,bit_depth,sha256,error',
+      'file,status,class,probability,p(dim),p(bright),analysis,cells,fraction(dim),fraction(bright),mean_probability,' +
+        'in_scope,scope_score,scope_threshold,scope_method,scope_reason,uncertain,' +
+        'provider,model_id,model_version,model_sha256,width,height,bit_depth,sha256,error',
     );
     expect(lines).toHaveLength(4);
     const ok = lines.find((l) => l.includes('field 2'))!;
     expect(ok.startsWith(`"${files.comma}",ok,bright,0.7685`)).toBe(true);
-    expect(ok).toContain(`,cpu,test-linear-mean,1.0.0,${modelSha},8,8,8,`);
+    expect(ok).toContain(`,one-cell,,,,,1,,,none,,0,cpu,test-linear-mean,1.0.0,${modelSha},8,8,8,`);
     const missing = lines.find((l) => l.includes('missing.tif'))!;
-    expect(missing).toMatch(/,failed,,,,,,test-linear-mean,.*No such file or folder\.$/);
+    expect(missing).toMatch(/,failed,(,)+test-linear-mean,.*No such file or folder\.$/);
     expect(lines.find((l) => l.includes('corrupt.jpg'))).toMatch(/,failed,.*not an image/);
   });
 
@@ -161,13 +163,13 @@ describe.concurrent('metascope classify', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^file\s+status\s+class\s+probability\s+size\s+provider\s+error$/);
+    expect(lines[0]).toMatch(/^file\s+status\s+class\s+probability\s+cells\s+scope\s+size\s+provider\s+error$/);
     // No error: a dash in the last column.
     expect(lines).toContainEqual(
-      expect.stringMatching(/dim\.png\s+ok\s+dim\s+76\.9%\s+10×6 8-bit\s+cpu\s+–$/),
+      expect.stringMatching(/dim\.png\s+ok\s+dim\s+76\.9%\s+one cell\s+in scope\s+10×6 8-bit\s+cpu\s+–$/),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/bright\.tif\s+ok\s+bright\s+76\.9%\s+16×16 16-bit\s+cpu\s+–$/),
+      expect.stringMatching(/bright\.tif\s+ok\s+bright\s+76\.9%\s+one cell\s+in scope\s+16×16 16-bit\s+cpu\s+–$/),
     );
     expect(stderr).toContain('Model Test model (mean brightness) 1.0.0 on CPU');
   });

@@ -106,12 +106,14 @@ function scopeText(r: CaptureReport): string | null {
   return r.uncertain ? 'uncertain' : 'in scope';
 }
 
-/** "64 cells: 71% HT1080", or "no cells found", for a field; null for a capture classified whole. */
+/** "64 cells: 71% HT1080", "42 cells, none in scope" or "no cells found" for a field; null for a capture classified whole. */
 export function summaryText(summary: FieldSummary | null, className: string | null): string | null {
   if (!summary) return null;
-  if (summary.cells === 0) return 'no cells found';
+  const outside = summary.outOfScope > 0 ? ` (${summary.outOfScope} out of scope)` : '';
+  if (summary.cells === 0)
+    return summary.outOfScope > 0 ? `${summary.outOfScope} cells, none in scope` : 'no cells found';
   const share = className ? ` ${Math.round((summary.fractions[className] ?? 0) * 100)}% ${className}` : '';
-  return `${summary.cells} cell${summary.cells === 1 ? '' : 's'}:${share}`;
+  return `${summary.cells} cell${summary.cells === 1 ? '' : 's'}:${share}${outside}`;
 }
 
 const percent = (p: number | null): string | null => (p === null ? null : `${(p * 100).toFixed(1)}%`);
