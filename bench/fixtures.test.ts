@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_KINDS, type Fixture, type FixtureKind, inspectFixture, makeFixtures, sha256File } from './fixtures.js';
+import { seededRandom } from '../electron/core/evaluate/bootstrap.js';
+import { FIXTURE_KINDS, type Fixture, type FixtureKind, inspectFixture, makeFixtures, plantCells, sha256File } from './fixtures.js';
 
 // The machine is shared and slow: generous limits; 2048² renders take about half a second each.
 const SLOW = 120_000;
@@ -49,6 +50,7 @@ describe.each([
   ['crop224', '.jpg', 'jpeg', 'uchar'],
   ['field8', '.tif', 'tiff', 'uchar'],
   ['field16', '.tif', 'tiff', 'ushort'],
+  ['cells16', '.tif', 'tiff', 'ushort'],
 ] as const)('%s fixtures', (kind: FixtureKind, extension, format, depth) => {
   const spec = FIXTURE_KINDS[kind];
   let files: Fixture[];
@@ -90,6 +92,48 @@ describe.each([
     expect(files.map((f) => f.sha256)).toEqual(hashes);
     for (const f of files) expect((await stat(f.path)).size).toBe(f.bytes);
   });
+});
+
+describe('cells16: phase-contrast fields', () => {
+  const spec = FIXTURE_KINDS.cells16;
+
+  it('plants about 60 cells, 40–50 px across, inside the field and clear of each other', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const cells = plantCells(spec, seededRandom(seed));
+      expect(cells.length).toBeGreaterThanOrEqual(50);
+      expect(cells.length).toBeLessThanOrEqual(70);
+      for (const [i, c] of cells.entries()) {
+        expect(2 * c.radius).toBeGreaterThanOrEqual(40);
+        expect(2 * c.radius).toBeLessThanOrEqual(50);
+        expect(c.x - c.radius).toBeGreaterThan(0);
+        expect(c.y - c.radius).toBeGreaterThan(0);
+        expect(c.x + c.radius).toBeLessThan(spec.width);
+        expect(c.y + c.radius).toBeLessThan(spec.height);
+        for (const other of cells.slice(i + 1)) {
+          expect(Math.hypot(c.x - other.x, c.y - other.y)).toBeGreaterThan(c.radius + other.radius);
+        }
+      }
+    }
+  });
+
+  it(
+    'looks like phase contrast: mid-grey background, dark bodies and bright halos, and says how many cells it holds',
+    async () => {
+      const [field] = await makeFixtures(path.join(dir, 'cells16-look'), { kind: 'cells16', count: 1 });
+      const values = (await pixels(field!.path, 16)) as Uint16Array;
+      const sorted = Uint16Array.from(values).sort();
+      const at = (q: number) => sorted[Math.floor(q * (sorted.length - 1))]!;
+      // The background, most of the field, sits near half of full scale.
+      expect(at(0.5)).toBeGreaterThan(0.4 * 65535);
+      expect(at(0.5)).toBeLessThan(0.55 * 65535);
+      // Halos well above it, bodies and granules well below it.
+      expect(at(0.999)).toBeGreaterThan(1.25 * at(0.5));
+      expect(at(0.01)).toBeLessThan(0.8 * at(0.5));
+      expect(field!.cells).toBeGreaterThanOrEqual(50);
+      expect(field!.cells).toBeLessThanOrEqual(70);
+    },
+    SLOW,
+  );
 });
 
 describe('makeFixtures options', () => {

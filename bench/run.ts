@@ -1,22 +1,42 @@
 /**
  * `npm run bench`: throughput, latency and memory of the classification pipeline against the
- * hardware's own limits and a Python peer, plus the store and the idle cost. One table (or --json).
+ * hardware's own limits and a Python peer, plus the store, the idle cost and whole fields whose cells
+ * a detector finds. One table (or --json).
  *
  *   npm run bench -- [--json] [--quick] [--models default,resnet50,efficientnet-b0] [--kinds crop224,field8,field16]
- *                    [--providers cpu,webgpu] [--parts rows,store,intake,idle]
+ *                    [--providers cpu,webgpu] [--parts rows,store,intake,idle,fields]
+ *                    [--fields FOLDER] [--field-count N] [--detector FOLDER]
+ *
+ * `fields` runs the default classifier with the detector (default models/detector) on synthetic
+ * 1022×1024 16-bit phase-contrast fields, or on the first N fields of FOLDER, read where they lie.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readCaptureInfo } from '../electron/core/capture/decode.js';
+import { Analysis } from '../electron/core/cells/analysis.js';
+import { Detector } from '../electron/core/cells/detector.js';
 import { Classifier } from '../electron/core/model/classifier.js';
 import { providerLabels, providerNames, type ProviderName } from '../electron/core/model/providers.js';
 import { decodeSlots, threadPoolEnv } from '../electron/core/threads.js';
 import { makeFixtures, type FixtureKind } from './fixtures.js';
 import { measureDecodeOnly } from './measure/decode-only.js';
 import type { EndToEndRequest } from './measure/end-to-end-child.js';
+import {
+  cropBatchSizes,
+  fieldBatchOf,
+  idealFieldsPerSecond,
+  listFields,
+  measureCropBatches,
+  measureDetectorModel,
+  measureFieldStages,
+  type CropBatch,
+  type FieldStages,
+  type StageCost,
+} from './measure/fields.js';
 import { measureIdle } from './measure/idle.js';
 import { measureIntakePass, type IntakePass } from './measure/intake-pass.js';
 import { measureModelOnly, measureModelOnlyAt, type ModelOnly, type ModelOnlyRun } from './measure/model-only.js';
@@ -44,8 +64,8 @@ const modelFolders: Record<string, string> = {
   'efficientnet-b0': path.join(benchDir, 'models', 'efficientnet-b0'),
 };
 const counts: Record<FixtureKind, number> = quick
-  ? { crop224: 24, field8: 8, field16: 6 }
-  : { crop224: 96, field8: 64, field16: 48 };
+  ? { crop224: 24, field8: 8, field16: 6, cells16: 4 }
+  : { crop224: 96, field8: 64, field16: 48, cells16: 12 };
 /** Decode-only, model-only (at its best batch size and threads) and end-to-end: each the best of this many runs. */
 const tries = quick ? 1 : 3;
 
@@ -117,6 +137,48 @@ async function providersThatStart(
   return { usable, unavailable };
 }
 
+/** Whole fields: the default classifier with a detector, on one provider. */
+interface FieldRow {
+  /** 'cells16 (synthetic)' or the folder the real fields were read from. */
+  fields: string;
+  count: number;
+  provider: ProviderName;
+  ranOn: string[];
+  /** The detector measured: `id version (sha256 prefix)`. */
+  detector: string;
+  /** Other detectors the end-to-end results name (the folder changed during the run), by SHA-256 prefix. */
+  otherDetectors: string[];
+  /** The machine's 1-minute load average when this row started and ended: others' work on the same cores shows here. */
+  loadAverage: [number, number];
+  /** Cells found per field while preparing (one at a time), and as stored end to end. */
+  cells: number[];
+  storedCells: number[];
+  /** The detector's network alone, one field per run. */
+  detectorModel: StageCost;
+  /** Decode, find, crops and the whole prepare step, one field at a time. */
+  stages: FieldStages;
+  /** The classifier alone at the batch sizes a field gives. */
+  cropBatches: CropBatch[];
+  /** The crop batch a median field gives, whose CPU time the ideal uses. */
+  fieldBatch: number;
+  ideal: number;
+  endToEnd: number;
+  endToEndRuns: number[];
+  ofIdeal: number;
+  cpuMsPerField: number;
+  /** Cores the engine kept busy in the best end-to-end run (its CPU ms per field × fields per second). */
+  engineCores: number;
+  peakRssMb: number;
+  latencyP50: number;
+  latencyP95: number;
+  /** One field at a time: calls to the classifier per field, crops per call, and whether every call carried one whole field. */
+  callsPerField: number;
+  cropsPerCall: number;
+  wholeFieldPerCall: boolean;
+  /** The classifier graph's largest batch; null when its batch axis is free. */
+  maxBatch: number | null;
+}
+
 interface EndToEnd {
   rate: number;
   rateIncludingFill: number;
@@ -126,6 +188,10 @@ interface EndToEnd {
   cpuMsPerCapture: number;
   failed: number;
   ranOn: string[];
+  cellsPerCapture: number[];
+  classifierCalls: number[];
+  detectors: string[];
+  maxBatch: number | null;
 }
 
 async function flushToDisk(file: string): Promise<void> {
@@ -146,7 +212,10 @@ function endToEnd(request: EndToEndRequest): EndToEnd {
     timeout: 20 * 60_000,
   });
   const last = run.stdout.trim().split('\n').at(-1);
-  if (run.status !== 0 || !last) throw new Error(`end-to-end run failed: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  if (run.status !== 0 || !last) {
+    const lines = run.stderr.trim().split('\n');
+    throw new Error(`end-to-end run failed: ${lines.find((l) => /^\w*Error\b/.test(l)) ?? lines.slice(-3).join(' ')}`);
+  }
   return JSON.parse(last);
 }
 
@@ -154,7 +223,7 @@ async function main(): Promise<void> {
   const wanted = option('models', 'default,resnet50,efficientnet-b0').split(',');
   const kinds = option('kinds', 'crop224,field8,field16').split(',') as FixtureKind[];
   const providers = option('providers', 'cpu').split(',') as ProviderName[];
-  const parts = new Set(option('parts', 'rows,store,intake,idle').split(','));
+  const parts = new Set(option('parts', 'rows,store,intake,idle,fields').split(','));
   const unknown = providers.filter((p) => !providerNames.includes(p));
   if (unknown.length > 0) throw new Error(`Unknown provider ${unknown.join(', ')}: choose from ${providerNames.join(', ')}.`);
   if (parts.has('rows')) ensureBenchModels(wanted);
@@ -243,6 +312,20 @@ async function main(): Promise<void> {
         }
       }
     }
+    const fieldRows: FieldRow[] = [];
+    let fieldsSkipped: string | null = null;
+    if (parts.has('fields')) {
+      const detector = path.resolve(option('detector', path.join(root, 'models', 'detector')));
+      if (!existsSync(path.join(detector, 'model.json'))) {
+        fieldsSkipped = `no detector at ${detector} (train it: models/train/train_detector.py, or pass --detector FOLDER)`;
+        log(`Fields: ${fieldsSkipped}; skipped.`);
+      } else if (!existsSync(path.join(modelFolders.default!, 'model.json'))) {
+        fieldsSkipped = `no default classifier at ${modelFolders.default}`;
+        log(`Fields: ${fieldsSkipped}; skipped.`);
+      } else {
+        fieldRows.push(...(await measureFields(work, detector, usable)));
+      }
+    }
     let store: Store | null = null;
     if (parts.has('store')) {
       log('Store: 100,000 results…');
@@ -262,12 +345,118 @@ async function main(): Promise<void> {
       idleCpuPercent = await measureIdle(cli, idleModel, quick ? 10 : 30);
     }
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, thread pool ${process.env.UV_THREADPOOL_SIZE}`;
-    const report = { machine, rows, store, intakePass, idleCpuPercent, unavailable };
+    const report = { machine, rows, store, intakePass, idleCpuPercent, unavailable, fieldRows, fieldsSkipped };
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else printTable(report);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Whole fields on each provider: stages one field at a time, models alone, the ideal, end to end. */
+async function measureFields(work: string, detectorFolder: string, providers: ProviderName[]): Promise<FieldRow[]> {
+  const folder = option('fields', '');
+  const count = Number(option('field-count', String(counts.cells16)));
+  let files: string[];
+  let label: string;
+  if (folder) {
+    // Real fields stay where they are: the end-to-end run links them, it never copies them.
+    files = await listFields(path.resolve(folder), count);
+    label = `${folder} (${files.length} real)`;
+    if (files.length === 0) throw new Error(`No fields (.tif, .tiff, .png, .jpg) in ${folder}.`);
+  } else {
+    log(`Writing ${count} cells16 fields…`);
+    files = (await makeFixtures(path.join(work, 'files', 'cells16'), { kind: 'cells16', count })).map((f) => f.path);
+    await Promise.all(files.map(flushToDisk));
+    label = `cells16 (${count} synthetic)`;
+  }
+  const classifierFolder = modelFolders.default!;
+  const pipelineBatch = 8;
+  const rows: FieldRow[] = [];
+  for (const provider of providers) {
+    const name = `fields on ${provider}`;
+    const loadAtStart = loadavg()[0]!;
+    // Sessions as the app opens them: every core's threads for each model.
+    const classifier = await Classifier.open(classifierFolder, { provider });
+    const detector = await Detector.open(detectorFolder, { provider });
+    const analysis = new Analysis(classifier, detector, null);
+    let stages: FieldStages;
+    let cropBatches: CropBatch[];
+    let detectorModel: StageCost;
+    const { id, version, sha256 } = detector.identity;
+    const detectorName = `${id} ${version} (${sha256.slice(0, 8)})`;
+    try {
+      log(`${name}: decode, detector and crops, one field at a time…`);
+      stages = await measureFieldStages(analysis, files, quick ? 1 : 2);
+      const size = await sizeOf(files[0]!);
+      log(`${name}: the detector alone…`);
+      detectorModel = await measureDetectorModel(detectorFolder, size, provider, quick ? 2 : 4);
+      const batches = cropBatchSizes(stages.cells, pipelineBatch);
+      log(`${name}: the classifier alone at ${batches.join(' and ')} crops a batch…`);
+      cropBatches = await measureCropBatches(classifier, batches, quick ? 1 : 2);
+    } finally {
+      await Promise.all([classifier.close(), detector.close()]);
+    }
+    const fieldBatch = fieldBatchOf(stages.cells);
+    const atField = cropBatches.find((b) => b.batch === fieldBatch)!;
+    const ideal = idealFieldsPerSecond(availableParallelism(), stages.prepare.cpuMs, percentile(stages.cells, 50), atField.cropCpuMs);
+    const runDir = path.join(work, `fields-${provider}`);
+    await mkdir(runDir, { recursive: true });
+    const base = {
+      model: classifierFolder,
+      detector: detectorFolder,
+      analysis: 'find-cells' as const,
+      provider,
+      settleMs: 300,
+      batchSize: pipelineBatch,
+      decodeConcurrency: decodeSlots(),
+    };
+    const runs: EndToEnd[] = [];
+    for (let i = 0; i < tries; i++) {
+      log(`${name}: end to end (${i + 1} of ${tries})…`);
+      runs.push(endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, `throughput-${i}`) }));
+    }
+    const best = runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+    log(`${name}: settled → stored, one field at a time…`);
+    const single = endToEnd({ ...base, mode: 'latency', files: files.slice(0, quick ? 4 : 8), workDir: path.join(runDir, 'latency') });
+    const failed = Math.max(...runs.map((r) => r.failed), single.failed);
+    if (failed > 0) log(`${name}: ${failed} field(s) failed end to end.`);
+    const calls = single.classifierCalls;
+    rows.push({
+      fields: label,
+      count: files.length,
+      provider,
+      ranOn: best.ranOn,
+      detector: detectorName,
+      otherDetectors: [...new Set([...runs, single].flatMap((r) => r.detectors))].filter((d) => d !== sha256).map((d) => d.slice(0, 8)),
+      loadAverage: [loadAtStart, loadavg()[0]!],
+      cells: stages.cells,
+      storedCells: best.cellsPerCapture,
+      detectorModel,
+      stages,
+      cropBatches,
+      fieldBatch,
+      ideal,
+      endToEnd: best.rate,
+      endToEndRuns: runs.map((r) => r.rate),
+      ofIdeal: best.rate / ideal,
+      cpuMsPerField: best.cpuMsPerCapture,
+      engineCores: (best.cpuMsPerCapture * best.rate) / 1000,
+      peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+      latencyP50: percentile(single.latencies, 50),
+      latencyP95: percentile(single.latencies, 95),
+      callsPerField: calls.length / single.latencies.length,
+      cropsPerCall: percentile(calls, 50),
+      wholeFieldPerCall: calls.length === single.cellsPerCapture.length && calls.every((n, i) => n === single.cellsPerCapture[i]),
+      maxBatch: single.maxBatch,
+    });
+  }
+  return rows;
+}
+
+async function sizeOf(file: string): Promise<{ width: number; height: number }> {
+  const info = await readCaptureInfo(await readFile(file));
+  return { width: info.width, height: info.height };
 }
 
 const f = (n: number | null, digits = 1) => (n === null || Number.isNaN(n) ? '–' : n.toFixed(digits));
@@ -279,6 +468,8 @@ function printTable(report: {
   intakePass: IntakePass | null;
   idleCpuPercent: number | string | null;
   unavailable: { provider: ProviderName; reason: string }[];
+  fieldRows: FieldRow[];
+  fieldsSkipped: string | null;
 }): void {
   const header = ['model', 'input', 'ran on', 'model-only/s', 'b1 ms', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB', 'engine thread', 'model cpu ms', 'cpu ms'];
   const lines = report.rows.map((r) => [
@@ -304,9 +495,11 @@ function printTable(report: {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const show = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   console.log(`MetaScope benchmark — ${report.machine}`);
-  console.log(show(header));
-  console.log(widths.map((w) => '─'.repeat(w)).join('  '));
-  lines.forEach((l) => console.log(show(l)));
+  if (lines.length > 0) {
+    console.log(show(header));
+    console.log(widths.map((w) => '─'.repeat(w)).join('  '));
+    lines.forEach((l) => console.log(show(l)));
+  }
   for (const r of report.rows) if (!('rate' in r.peer)) console.log(`peer skipped for ${r.model} × ${r.kind} on ${r.provider}: ${r.peer.skipped}`);
   const s = report.store;
   if (s) {
@@ -324,6 +517,7 @@ function printTable(report: {
   if (idle !== null) {
     console.log(`Idle: metascope watch on a quiet folder used ${typeof idle === 'number' ? `${f(idle, 2)}% of one core` : idle}`);
   }
+  printFields(report.fieldRows, report.fieldsSkipped);
   const gpuRows = report.rows.filter((r) => r.provider !== 'cpu');
   for (const provider of new Set(gpuRows.map((r) => r.provider))) {
     const stored = new Set(gpuRows.filter((r) => r.provider === provider).flatMap((r) => r.ranOn));
@@ -332,6 +526,49 @@ function printTable(report: {
   for (const { provider, reason } of report.unavailable) console.log(`${providerLabels[provider]}: not measured. ${reason}`);
   if (gpuRows.length === 0 && report.unavailable.length === 0) {
     console.log('GPU: not measured (CPU rows only). On a machine with a graphics card: npm run bench -- --providers cpu,webgpu');
+  }
+}
+
+/** The whole-field table: where a field's time goes, the models alone, the ideal and end to end. */
+function printFields(rows: FieldRow[], skipped: string | null): void {
+  if (skipped) console.log(`Whole fields: not measured, ${skipped}.`);
+  if (rows.length === 0) return;
+  const span = (values: number[]) => `${f(percentile(values, 50), 0)} (${Math.min(...values)}–${Math.max(...values)})`;
+  const both = (c: StageCost) => `${f(c.ms, 0)} / ${f(c.cpuMs, 0)}`;
+  const header = ['fields', 'ran on', 'cells/field', 'detector model ms', 'decode ms', 'find ms', 'crops ms', 'prepare ms', 'classifier ms/crop', 'crop cpu ms', 'ideal/s', 'end-to-end/s', '÷ideal', 'p50 ms', 'p95 ms', 'calls/field', 'peak MB', 'cpu ms', 'engine cores'];
+  const lines = rows.map((r) => [
+    r.fields,
+    r.ranOn.join('+') || '–',
+    span(r.cells),
+    both(r.detectorModel),
+    both(r.stages.decode),
+    both(r.stages.find),
+    both(r.stages.crops),
+    both(r.stages.prepare),
+    r.cropBatches.map((b) => `b${b.batch} ${f(b.cropMs, 2)}`).join(', '),
+    r.cropBatches.map((b) => f(b.cropCpuMs, 2)).join(', '),
+    f(r.ideal, 2),
+    f(r.endToEnd, 2),
+    f(r.ofIdeal, 2),
+    f(r.latencyP50, 0),
+    f(r.latencyP95, 0),
+    `${f(r.callsPerField, 1)} (${f(r.cropsPerCall, 0)} crops)`,
+    f(r.peakRssMb, 0),
+    f(r.cpuMsPerField, 0),
+    f(r.engineCores, 2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const show = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log('Whole fields (default classifier + detector, folder set to find cells); stage columns are wall ms / CPU ms per field, one field at a time');
+  console.log(show(header));
+  console.log(widths.map((w) => '─'.repeat(w)).join('  '));
+  lines.forEach((l) => console.log(show(l)));
+  for (const r of rows) {
+    const stored = r.storedCells.length > 0 ? span(r.storedCells) : '–';
+    if (r.otherDetectors.length > 0) console.log(`WARNING: the detector folder changed during the run; end to end also ran ${r.otherDetectors.join(', ')}.`);
+    console.log(
+      `${r.fields} on ${r.provider}, detector ${r.detector}, load average ${f(r.loadAverage[0], 1)} → ${f(r.loadAverage[1], 1)}: cells stored end to end ${stored}; one field at a time, ${r.wholeFieldPerCall ? 'every classifier call carried one whole field' : 'the classifier calls did NOT match the fields one to one'} (${r.maxBatch === null ? 'the graph takes any batch size' : `the graph's largest batch is ${r.maxBatch}`}); end-to-end runs ${r.endToEndRuns.map((x) => f(x, 2)).join(', ')}/s.`,
+    );
   }
 }
 

@@ -1,13 +1,16 @@
 /**
  * One end-to-end run in its own process, so its peak memory is the engine's alone: files moved
  * into a watched folder go through the real intake, pipeline, model and SQLite store.
- * Prints one JSON line: { rate, rateIncludingFill, latencies, peakRssMb, engineThreadBusy, cpuMsPerCapture, failed, ranOn }.
+ * Prints one JSON line: { rate, rateIncludingFill, latencies, peakRssMb, engineThreadBusy, cpuMsPerCapture, failed, ranOn,
+ * cellsPerCapture, classifierCalls, detectors, maxBatch }.
  */
-import { link, mkdir, rename } from 'node:fs/promises';
+import { link, mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Intake } from '../../electron/core/intake/service.js';
-import { Analysis } from '../../electron/core/cells/analysis.js';
+import { readCaptureInfo } from '../../electron/core/capture/decode.js';
+import { Analysis, type AnalysisChoice } from '../../electron/core/cells/analysis.js';
+import { Detector } from '../../electron/core/cells/detector.js';
 import { Classifier } from '../../electron/core/model/classifier.js';
 import type { ProviderName } from '../../electron/core/model/providers.js';
 import { openStore } from '../../electron/core/store/store.js';
@@ -23,6 +26,10 @@ export interface EndToEndRequest {
   decodeConcurrency: number;
   provider: ProviderName;
   threads?: number;
+  /** The watched folder's analysis (default 'one-cell': every capture classified whole). */
+  analysis?: AnalysisChoice;
+  /** The cell finder's folder, loaded unless the analysis is 'one-cell'. */
+  detector?: string;
 }
 
 const request = JSON.parse(process.argv[2]!) as EndToEndRequest;
@@ -40,22 +47,40 @@ await Promise.all(request.files.map((file) => link(file, path.join(staging, path
 const arrive = (file: string) => rename(path.join(staging, path.basename(file)), path.join(folder, path.basename(file)));
 const store = openStore(database);
 const watched = store.folders.add(folder, { recursive: false });
-// These rows measure captures classified whole, as before whole fields were analysed cell by cell.
-store.folders.update(watched.id, { analysis: 'one-cell' });
-const classifier = await Classifier.open(request.model, { provider: request.provider, threads: request.threads });
+// The capture rows measure captures classified whole, as before whole fields were analysed cell by
+// cell; the field rows ask for 'find-cells'.
+const choice = request.analysis ?? 'one-cell';
+store.folders.update(watched.id, { analysis: choice });
+const sessionOptions = { provider: request.provider, threads: request.threads };
+const classifier = await Classifier.open(request.model, sessionOptions);
+const detector = choice !== 'one-cell' && request.detector ? await Detector.open(request.detector, sessionOptions) : null;
+const analysis = new Analysis(classifier, detector, detector ? null : 'the bench classifies captures whole.');
 // As in the app, which loads a model once and keeps it: its first runs (arena growth, one per
 // batch size) are not part of the steady rate. The model-only measure warms up the same way.
 const { input } = classifier.manifest;
 for (const size of new Set([1, request.batchSize])) {
   await classifier.run(Array.from({ length: size }, () => new Float32Array(input.channels * input.width * input.height)));
 }
+if (choice !== 'one-cell') {
+  // A field warms the detector at the fields' size and the classifier at a field's crop count.
+  const bytes = await readFile(request.files[0]!);
+  const prepared = await analysis.prepare(bytes, await readCaptureInfo(bytes), { choice });
+  await classifier.run(prepared.inputs);
+}
+// How many crops each call to the classifier carried: a field's crops go as one batch, not one by one.
+const classifierCalls: number[] = [];
+const run = classifier.run.bind(classifier);
+classifier.run = (tensors) => {
+  classifierCalls.push(tensors.length);
+  return run(tensors);
+};
 
 let finished = 0;
 let onFinished: (() => void) | null = null;
 const intake = new Intake(
   {
     store,
-    analysis: new Analysis(classifier, null, 'the bench classifies captures whole.'),
+    analysis,
     appVersion: 'bench',
     settleMs: request.settleMs,
     batchSize: request.batchSize,
@@ -95,17 +120,26 @@ if (request.mode === 'throughput') {
 const engineThreadBusy = performance.eventLoopUtilization(busyFrom).utilization;
 const cpu = process.cpuUsage(cpuFrom);
 await intake.stop();
-await classifier.close();
+await Promise.all([classifier.close(), detector?.close()]);
 store.close();
 
 // Settled (attached as a capture) → stored (result row), from the database itself.
 const db = new Database(database, { readonly: true });
 const rows = db
-  .prepare('SELECT c.first_seen_at AS settled, r.classified_at AS stored FROM results r JOIN captures c ON c.id = r.capture_id')
-  .all() as { settled: number; stored: number }[];
+  .prepare(
+    `SELECT c.first_seen_at AS settled, r.classified_at AS stored,
+            CASE WHEN r.analysis = 'find-cells' THEN (SELECT count(*) FROM cells WHERE result_id = r.id) END AS cells
+     FROM results r JOIN captures c ON c.id = r.capture_id ORDER BY r.id`,
+  )
+  .all() as { settled: number; stored: number; cells: number | null }[];
 const failed = db.prepare("SELECT count(*) FROM captures WHERE state = 'failed'").pluck().get() as number;
 // What each result says ran it, as History shows it: proof of where the model really ran.
 const ranOn = db.prepare('SELECT DISTINCT provider FROM results ORDER BY provider').pluck().all() as string[];
+// Fields only: which cell finder the results name (its model's SHA-256).
+const detectors = db
+  .prepare("SELECT DISTINCT json_extract(detector, '$.sha256') FROM results WHERE detector IS NOT NULL")
+  .pluck()
+  .all() as string[];
 db.close();
 const firstSettled = Math.min(...rows.map((r) => r.settled));
 const firstStored = Math.min(...rows.map((r) => r.stored));
@@ -126,5 +160,11 @@ process.stdout.write(
     cpuMsPerCapture: (cpu.user + cpu.system) / 1000 / rows.length,
     failed,
     ranOn,
+    // Fields only: the cells stored for each (every cell found, whether the classifier took it or not).
+    cellsPerCapture: rows.flatMap((r) => (r.cells === null ? [] : [r.cells])),
+    classifierCalls,
+    detectors,
+    // The graph's largest batch (Classifier.run splits larger ones); null when its batch axis is free.
+    maxBatch: Number.isFinite(classifier.maxBatch) ? classifier.maxBatch : null,
   }) + '\n',
 );

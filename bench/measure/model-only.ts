@@ -23,7 +23,7 @@ export interface ModelOnlyRun {
 }
 
 /** Runs one batch size for `budgetSeconds` (at least 3 runs): images per second, CPU per image and each run's ms. */
-async function timeBatches(classifier: Classifier, batch: number, budgetSeconds: number): Promise<ModelOnlyRun & { times: number[] }> {
+export async function timeBatches(classifier: Classifier, batch: number, budgetSeconds: number): Promise<ModelOnlyRun & { times: number[] }> {
   const { input } = classifier.manifest;
   const size = input.channels * input.width * input.height;
   const tensors = Array.from({ length: batch }, () => Float32Array.from({ length: size }, () => Math.random()));
