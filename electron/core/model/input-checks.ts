@@ -57,7 +57,7 @@ export function inputProblems(scope: InputScope, image: CheckedImage): string[] 
   }
   if (scope.channels && !scope.channels.includes(image.channels)) {
     problems.push(
-      `This image has ${image.channels} channels; the model was trained on images with ${list(scope.channels)}.`,
+      `This image has ${image.channels} channel${image.channels === 1 ? ' (grey)' : 's (colour)'}; the model was trained on images with ${list(scope.channels)} channel${scope.channels.length === 1 && scope.channels[0] === 1 ? '' : 's'}.`,
     );
   }
   const shortSide = Math.min(image.width, image.height);

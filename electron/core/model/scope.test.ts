@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureInfo } from '../capture/decode.js';
-import { encode, greyImage, makeTempDir } from '../capture/testing/images.js';
+import { encode, greyImage, makeTempDir, rawImage } from '../capture/testing/images.js';
 import { Analysis } from '../cells/analysis.js';
 import { Classifier } from './classifier.js';
 import { tailRatio } from './input-checks.js';
@@ -63,7 +63,7 @@ describe('scope check', () => {
     );
   });
 
-  it('says which input check fails, in words: bit depth, size, and a fluorescence-like histogram', async () => {
+  it('says which input check fails, in words: bit depth, size, channels, and a fluorescence-like histogram', async () => {
     const sixteen = await verdictOf(await ramp(0.7 * 255, 16));
     expect(sixteen.scope.reason).toMatch(
       /This is a 16-bit image; the model was trained on 8-bit brightfield images\./,
@@ -77,6 +77,8 @@ describe('scope check', () => {
     expect(large.scope.reason).toMatch(
       /100 × 90 pixels; the model was trained on single cells of 8 to 64 pixels a side/,
     );
+    const rgb = await verdictOf(await encode(rawImage(16, 16, 3, 8, (x) => 150 + x * 4), 'png'));
+    expect(rgb.scope.reason).toMatch(/This image has 3 channels \(colour\); the model was trained on images with 1 channel\./);
     const fluorescence = await verdictOf(
       await encode(
         greyImage(16, 16, 8, (x, y) => (x > 12 && y > 12 ? 250 : 10 + ((x + y) % 3))),
