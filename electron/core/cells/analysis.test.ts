@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readCaptureInfo } from '../capture/decode.js';
 import { encode, greyImage, makeTempDir, writeCapture } from '../capture/testing/images.js';
 import { Classifier } from '../model/classifier.js';
@@ -34,9 +34,9 @@ afterAll(async () => {
   temp.remove();
 });
 
-async function analyse(bytes: Buffer, analysis = new Analysis(classifier, detector)): Promise<Outcome> {
+async function analyse(bytes: Buffer, analysis = new Analysis(classifier, detector), batchSize = 8): Promise<Outcome> {
   const outcomes: Outcome[] = [];
-  const pipeline = new Pipeline({ analysis, batchSize: 8, onOutcomes: (o) => void outcomes.push(...o) });
+  const pipeline = new Pipeline({ analysis, batchSize, onOutcomes: (o) => void outcomes.push(...o) });
   pipeline.push({ path: writeCapture(temp.dir, `capture-${Math.random()}.tif`, bytes) });
   await pipeline.idle();
   return outcomes[0]!;
@@ -86,6 +86,20 @@ describe('Analysis', () => {
     expect(analysed.cropScale?.note).toMatch(
       /own pixel size: neither the capture nor the model states its pixel size/,
     );
+  });
+
+  it('sends the crops of a field to the model in runs of at most the batch size, and keeps them in order', async () => {
+    const discs = [20, 60, 100, 140, 180].map((x) => ({ x, y: 50, radius: x > 100 ? 12 : 5 }));
+    const run = vi.spyOn(classifier, 'run');
+    try {
+      const outcome = await analyse(await discField(200, 100, discs), new Analysis(classifier, detector), 2);
+      if (outcome.status !== 'ok') throw new Error(outcome.reason);
+      expect(run.mock.calls.map(([inputs]) => inputs.length)).toEqual([2, 2, 1]);
+      const byX = [...outcome.analysed.cells!].sort((a, b) => a.x - b.x);
+      expect(byX.map((c) => c.prediction.class)).toEqual(['dim', 'dim', 'dim', 'bright', 'bright']);
+    } finally {
+      run.mockRestore();
+    }
   });
 
   it('mirrors a window that crosses the field edge, and says so', async () => {

@@ -238,7 +238,14 @@ export class Pipeline {
     let predictions: Prediction[] | null = null;
     let failure: string | null = null;
     try {
-      predictions = await analysis.classifier.run(batch.flatMap((p) => p.prepared.inputs));
+      // A field's crops go in runs of at most batchSize: one run of a whole field's 60 crops cost the
+      // model 1.3–2× the CPU per crop of runs of 8 (BENCHMARKS.md, Whole fields).
+      const inputs = batch.flatMap((p) => p.prepared.inputs);
+      const runs: Prediction[] = [];
+      for (let start = 0; start < inputs.length; start += this.batchSize) {
+        runs.push(...(await analysis.classifier.run(inputs.slice(start, start + this.batchSize))));
+      }
+      predictions = runs;
     } catch (error) {
       failure = `The model could not classify this capture: ${(error as Error).message}`;
     }
