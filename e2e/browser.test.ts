@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDetectorFolder } from '../electron/core/cells/testing/detector-folder.js';
 import { writeModelFolder } from '../electron/core/model/testing/model-folder.js';
 import { startServer, type RunningServer } from '../electron/serve/server.js';
 import {
@@ -24,7 +22,7 @@ import {
 } from './support/captures.js';
 import { ensureRendererBuilt } from './support/renderer.js';
 import { scopeCaptures, writeScopeTestModel } from './support/scoped-model.js';
-import { startServe, type ServeProcess } from './support/serve.js';
+import { serveWatching, type ServeProcess } from './support/serve.js';
 import { syntheticHistoryHost, syntheticRow } from './support/synthetic-history.js';
 
 const hasEngine = existsSync('electron/core/engine/index.ts');
@@ -116,40 +114,21 @@ function againstTheEngine() {
   let modelJson: { name: string; classes: string[]; onnx: { sha256: string } };
 
   beforeAll(async () => {
-    folder = await mkdtemp(path.join(tmpdir(), 'metascope-e2e-'));
-    watch = path.join(folder, 'microscope');
-    await mkdir(watch);
     // The shipped model without its scope check: synthetic 16-bit stacks and disc fields are rightly
     // out of its scope, and these tests are about showing classes and cells (the scope tests below
     // use a model made for them).
-    const shipped = path.resolve('models/default');
-    const modelFolder = path.join(folder, 'model');
-    if (existsSync(path.join(shipped, 'model.json'))) {
+    ({ folder, watch, serve } = await serveWatching('metascope-e2e-', async (modelFolder) => {
+      const shipped = path.resolve('models/default');
+      if (!existsSync(path.join(shipped, 'model.json'))) return void (await writeModelFolder(modelFolder));
       await cp(shipped, modelFolder, { recursive: true });
       const manifest = JSON.parse(await readFile(path.join(modelFolder, 'model.json'), 'utf8'));
       delete manifest.scope;
       // Its own version, so it is not mistaken for the built-in model it was copied from.
       manifest.version = `${manifest.version}-without-scope`;
       await writeFile(path.join(modelFolder, 'model.json'), JSON.stringify(manifest));
-    } else {
-      await writeModelFolder(modelFolder);
-    }
-    modelJson = JSON.parse(await readFile(path.join(modelFolder, 'model.json'), 'utf8'));
+    }));
+    modelJson = JSON.parse(await readFile(path.join(folder, 'model', 'model.json'), 'utf8'));
     captures = await sampleCaptures(6);
-    // The stand-in cell finder (bright blobs are cells), not the shipped one: the synthetic field's
-    // cells are then known, whatever the trained finder makes of them.
-    const detector = path.join(folder, 'detector');
-    await writeDetectorFolder(detector);
-    serve = await startServe(
-      [
-        ...['--db', path.join(folder, 'data', 'metascope.db'), '--model', modelFolder],
-        ...['--detector', detector, '--watch', watch],
-      ],
-      {
-        METASCOPE_DATA: path.join(folder, 'data'),
-        METASCOPE_INBOX: path.join(folder, 'inbox'),
-      },
-    );
     browser = await launch();
     page = await (
       await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true })
@@ -430,21 +409,8 @@ function outOfScope() {
   let outHref: string;
 
   beforeAll(async () => {
-    folder = await mkdtemp(path.join(tmpdir(), 'metascope-e2e-scope-'));
-    watch = path.join(folder, 'microscope');
-    await mkdir(watch);
-    const model = path.join(folder, 'model');
-    await writeScopeTestModel(model);
-    const detector = path.join(folder, 'detector');
-    await writeDetectorFolder(detector);
+    ({ folder, watch, serve } = await serveWatching('metascope-e2e-scope-', writeScopeTestModel));
     files = await scopeCaptures();
-    serve = await startServe(
-      [
-        ...['--db', path.join(folder, 'data', 'metascope.db'), '--model', model],
-        ...['--detector', detector, '--watch', watch],
-      ],
-      { METASCOPE_DATA: path.join(folder, 'data'), METASCOPE_INBOX: path.join(folder, 'inbox') },
-    );
     browser = await launch();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     problems = collectProblems(page);

@@ -1,47 +1,18 @@
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { writeModelFolder } from '../../electron/core/model/testing/model-folder.js';
+import { writeScopedModel } from '../../electron/core/model/testing/scoped-model.js';
 import { encode, greyImage } from '../../electron/core/capture/testing/images.js';
 import type { CaptureFile } from './captures.js';
 
 /**
- * A tiny model that states its scope, for the out-of-scope e2e (the shipped model may have no
- * feature check yet): its features are the input's mean (0..1); its "training data" sits at 0.3 and
- * 0.7 with a spread of 0.05, so a mean farther than 0.15 from both is out of scope; 8-bit grey
- * transmitted-light-like captures pass the input checks, 16-bit or fluorescence-like ones do not.
- *
- * Threshold 0.3: "bright" from p(bright) ≥ 0.3, and a class is given only when the model is at
- * least max(0.3, 0.7) = 70 % sure, so p(bright) between 0.3 and 0.7 is uncertain.
+ * The tiny scoped test model (electron/core/model/testing/scoped-model.ts) with threshold 0.3:
+ * "bright" from p(bright) ≥ 0.3, and a class is given only when the model is at least
+ * max(0.3, 0.7) = 70 % sure, so p(bright) between 0.3 and 0.7 is uncertain.
  */
 export async function writeScopeTestModel(folder: string): Promise<void> {
-  await writeModelFolder(
-    folder,
-    { channels: 1, height: 8, width: 8, weights: [[4]], bias: [-2], featuresOutput: 'features' },
-    {
-      id: 'test-scoped',
-      name: 'Test model with a scope check',
-      threshold: 0.3,
-      scope: {
-        features: { output: 'features', method: 'mahalanobis', file: 'scope.json', threshold: 3 },
-        input: {
-          bitDepths: [8],
-          channels: [1],
-          statistics: { tailRatio: { min: 0.5, max: 2 } },
-          trainedOn: 'brightfield',
-        },
-      },
-    },
-  );
-  await writeFile(
-    path.join(folder, 'scope.json'),
-    JSON.stringify({
-      method: 'mahalanobis',
-      classes: ['dim', 'bright'],
-      dims: 1,
-      means: [[0.3], [0.7]],
-      precision: [[400]],
-    }),
-  );
+  await writeScopedModel(folder, {
+    id: 'test-scoped',
+    name: 'Test model with a scope check',
+    threshold: 0.3,
+  });
 }
 
 /** A 16×16 8-bit grey capture whose values rise across it, centred on `mean` (0..1): a symmetric histogram. */

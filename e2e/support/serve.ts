@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeDetectorFolder } from '../../electron/core/cells/testing/detector-folder.js';
 
 export interface ServeProcess {
   url: string;
@@ -57,4 +61,38 @@ export async function startServe(
       return code;
     },
   };
+}
+
+/** A `metascope serve` on a fresh data folder, watching `<folder>/microscope`. */
+export interface WatchingServe {
+  folder: string;
+  /** The microscope's export folder it watches. */
+  watch: string;
+  serve: ServeProcess;
+}
+
+/**
+ * Starts `serve` in a new temporary folder on the model `writeModel` writes there, with the
+ * stand-in cell finder (bright blobs are cells), so a synthetic field's cells are known whatever a
+ * trained finder would make of them.
+ */
+export async function serveWatching(
+  prefix: string,
+  writeModel: (folder: string) => Promise<void>,
+): Promise<WatchingServe> {
+  const folder = await mkdtemp(path.join(tmpdir(), prefix));
+  const watch = path.join(folder, 'microscope');
+  await mkdir(watch);
+  const model = path.join(folder, 'model');
+  await writeModel(model);
+  const detector = path.join(folder, 'detector');
+  await writeDetectorFolder(detector);
+  const serve = await startServe(
+    [
+      ...['--db', path.join(folder, 'data', 'metascope.db'), '--model', model],
+      ...['--detector', detector, '--watch', watch],
+    ],
+    { METASCOPE_DATA: path.join(folder, 'data'), METASCOPE_INBOX: path.join(folder, 'inbox') },
+  );
+  return { folder, watch, serve };
 }

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelManifest } from '../manifest.js';
-import { writeModelFolder } from './model-folder.js';
+import { writeModelFolder, type ManifestChanges } from './model-folder.js';
 
 /**
  * A tiny model with a scope check, for tests: its features are the input's mean (0..1), its
@@ -10,11 +10,15 @@ import { writeModelFolder } from './model-folder.js';
  * histogram pass the input checks, 16-bit ones and fluorescence-like ones (a dark field with a
  * bright tail) fail them.
  */
-export async function writeScopedModel(folder: string): Promise<ModelManifest> {
+export async function writeScopedModel(
+  folder: string,
+  changes: Omit<ManifestChanges, 'scope'> = {},
+): Promise<ModelManifest> {
   const manifest = await writeModelFolder(
     folder,
     { channels: 1, height: 8, width: 8, weights: [[4]], bias: [-2], featuresOutput: 'features' },
     {
+      ...changes,
       scope: {
         features: { output: 'features', method: 'mahalanobis', file: 'scope.json', threshold: 3 },
         input: {
@@ -30,7 +34,13 @@ export async function writeScopedModel(folder: string): Promise<ModelManifest> {
   );
   await writeFile(
     path.join(folder, 'scope.json'),
-    JSON.stringify({ method: 'mahalanobis', classes: ['dim', 'bright'], dims: 1, means: [[0.3], [0.7]], precision: [[400]] }),
+    JSON.stringify({
+      method: 'mahalanobis',
+      classes: ['dim', 'bright'],
+      dims: 1,
+      means: [[0.3], [0.7]],
+      precision: [[400]],
+    }),
   );
   return manifest;
 }
