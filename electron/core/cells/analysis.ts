@@ -44,6 +44,8 @@ export interface PreparedCapture {
   inputs: Float32Array[];
   /** The input checks each input fails, in order. */
   problems: string[][];
+  /** A field's own input checks (bit depth, channels, brightness spread): they decide its scope even without cells. */
+  fieldProblems: string[];
   /** One-cell: the raw-value window of the whole capture. Find-cells: null (each cell has its own). */
   window: IntensityWindow | null;
   cells: PlannedCell[] | null;
@@ -99,7 +101,15 @@ export class Analysis {
     const mode = this.modeFor(options.choice ?? 'auto', info);
     if (mode === 'one-cell') {
       const { tensor, window, problems } = await this.classifier.preprocessor.prepare(bytes, info, options);
-      return { mode, inputs: [tensor], problems: [problems], window, cells: null, cropScale: null };
+      return {
+        mode,
+        inputs: [tensor],
+        problems: [problems],
+        fieldProblems: [],
+        window,
+        cells: null,
+        cropScale: null,
+      };
     }
     return this.prepareField(bytes, info, options);
   }
@@ -144,7 +154,8 @@ export class Analysis {
       inputs.push(prepared.tensor);
       problems.push(prepared.problems);
     }
-    return { mode: 'find-cells', inputs, problems, window: null, cells, cropScale };
+    const fieldProblems = preprocessor.check(field, { ...source, width: field.width, height: field.height });
+    return { mode: 'find-cells', inputs, problems, fieldProblems, window: null, cells, cropScale };
   }
 
   private async cropScaleOf(bytes: Uint8Array): Promise<CropScale> {
@@ -193,14 +204,20 @@ export class Analysis {
     const inScope = cells.filter((c) => c.scope.inScope).map((c) => c.prediction);
     const summary = summarise(manifest.classes, inScope, cells.length);
     const prediction = fieldPrediction(manifest.classes, summary);
-    return { mode, prediction, scope: fieldScope(verdicts), uncertain: false, cells, summary, cropScale };
+    const scope = fieldScope(verdicts, prepared.fieldProblems);
+    return { mode, prediction, scope, uncertain: false, cells, summary, cropScale };
   }
 }
 
-/** A field is out of scope when it has cells and none of them is in scope; its reason is the most common one. */
-function fieldScope(verdicts: ScopeVerdict[]): ScopeVerdict {
-  const method = verdicts[0]?.method ?? 'none';
+/**
+ * A field is out of scope when the field itself fails an input check (found cells or not), or when
+ * it has cells and none of them is in scope (then with the most common reason).
+ */
+function fieldScope(verdicts: ScopeVerdict[], fieldProblems: string[]): ScopeVerdict {
+  const method = verdicts[0]?.method ?? (fieldProblems.length > 0 ? 'input-checks' : 'none');
   const threshold = verdicts[0]?.threshold ?? null;
+  if (fieldProblems.length > 0)
+    return { inScope: false, score: null, threshold, method, reason: fieldProblems.join(' ') };
   if (verdicts.length === 0 || verdicts.some((v) => v.inScope))
     return { inScope: true, score: null, threshold, method, reason: null };
   const reasons = new Map<string, number>();

@@ -156,9 +156,13 @@ export class Preprocessor {
 
   /** Builds the tensor of pixels already at the model's input size (a crop cut from a field), and checks them. */
   fromPixels(pixels: CapturePixels, source: PixelSource): ModelInput {
-    const input = toModelInput(this.manifest, pixels, this.tables, this.reference);
-    const scope = this.manifest.scope?.input;
     // Checked before the intensity step, on the pixels the model is given (resized, or cut).
-    return { ...input, problems: scope ? inputProblems(scope, { ...source, pixels }) : [] };
+    return { ...toModelInput(this.manifest, pixels, this.tables, this.reference), problems: this.check(pixels, source) };
+  }
+
+  /** The manifest's input checks these pixels fail (a whole field too, where no cell may be found). */
+  check(pixels: CapturePixels, source: PixelSource): string[] {
+    const scope = this.manifest.scope?.input;
+    return scope ? inputProblems(scope, { ...source, pixels }) : [];
   }
 }

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureInfo } from '../capture/decode.js';
 import { encode, greyImage, makeTempDir, rawImage } from '../capture/testing/images.js';
 import { Analysis } from '../cells/analysis.js';
+import { Detector } from '../cells/detector.js';
+import { writeDetectorFolder } from '../cells/testing/detector-folder.js';
 import { Classifier } from './classifier.js';
 import { tailRatio } from './input-checks.js';
 import { writeScopedModel } from './testing/scoped-model.js';
@@ -63,6 +65,26 @@ describe('scope check', () => {
     );
   });
 
+  it('judges a whole field by its own input checks too, so a field without cells is not "in scope"', async () => {
+    const folder = path.join(temp.dir, 'finder');
+    await writeDetectorFolder(folder);
+    const detector = await Detector.open(folder, { provider: 'cpu', threads: 1 });
+    try {
+      const analysis = new Analysis(classifier, detector);
+      const bytes = await encode(
+        greyImage(200, 200, 16, () => 3000),
+        'tiff',
+      );
+      const prepared = await analysis.prepare(bytes, await readCaptureInfo(bytes), { choice: 'find-cells' });
+      const analysed = analysis.conclude(prepared, await classifier.run(prepared.inputs));
+      expect(analysed.cells).toEqual([]);
+      expect(analysed.scope).toMatchObject({ inScope: false, method: 'input-checks' });
+      expect(analysed.scope.reason).toMatch(/This is a 16-bit image/);
+    } finally {
+      await detector.close();
+    }
+  });
+
   it('says which input check fails, in words: bit depth, size, channels, and a fluorescence-like histogram', async () => {
     const sixteen = await verdictOf(await ramp(0.7 * 255, 16));
     expect(sixteen.scope.reason).toMatch(
@@ -77,8 +99,15 @@ describe('scope check', () => {
     expect(large.scope.reason).toMatch(
       /100 × 90 pixels; the model was trained on single cells of 8 to 64 pixels a side/,
     );
-    const rgb = await verdictOf(await encode(rawImage(16, 16, 3, 8, (x) => 150 + x * 4), 'png'));
-    expect(rgb.scope.reason).toMatch(/This image has 3 channels \(colour\); the model was trained on images with 1 channel\./);
+    const rgb = await verdictOf(
+      await encode(
+        rawImage(16, 16, 3, 8, (x) => 150 + x * 4),
+        'png',
+      ),
+    );
+    expect(rgb.scope.reason).toMatch(
+      /This image has 3 channels \(colour\); the model was trained on images with 1 channel\./,
+    );
     const fluorescence = await verdictOf(
       await encode(
         greyImage(16, 16, 8, (x, y) => (x > 12 && y > 12 ? 250 : 10 + ((x + y) % 3))),
