@@ -86,9 +86,10 @@ describe.skipIf(!existsSync(sharedData))('default model scope on real images', (
     await classifier?.close();
   });
 
-  async function verdict(file: string) {
+  const verdict = async (file: string) => verdictOf(await readFile(file));
+
+  async function verdictOf(bytes: Buffer) {
     const analysis = new Analysis(classifier, null);
-    const bytes = await readFile(file);
     const prepared = await analysis.prepare(bytes, await readCaptureInfo(bytes), { choice: 'one-cell' });
     return analysis.conclude(prepared, await classifier.run(prepared.inputs)).scope;
   }
@@ -99,14 +100,26 @@ describe.skipIf(!existsSync(sharedData))('default model scope on real images', (
     expect(scope.reason).toMatch(/16-bit image|fluorescence/);
   });
 
-  it('keeps the brightfield crops in scope', async () => {
-    const crops = ['HEK293A', 'HT1080'].flatMap((line) =>
+  const crops = () =>
+    ['HEK293A', 'HT1080'].flatMap((line) =>
       readdirSync(path.join(sharedData, 'brightfield-celltype', line))
         .slice(0, 10)
         .map((name) => path.join(sharedData, 'brightfield-celltype', line, name)),
     );
-    const verdicts = await Promise.all(crops.map(verdict));
+
+  it('keeps the brightfield crops in scope', async () => {
+    const verdicts = await Promise.all(crops().map((file) => readFile(file).then(verdictOf)));
     // These crops trained the model: every one is in scope (held-out frames pass ~95%, see the card).
-    expect(verdicts.filter((v) => v.inScope).length).toBe(crops.length);
+    expect(verdicts.filter((v) => v.inScope).length).toBe(crops().length);
+  });
+
+  it('refuses the same crops with their contrast inverted, and says the cells look brighter than the background', async () => {
+    const inverted = await Promise.all(
+      crops().map((file) => sharp(file).greyscale().negate().png().toBuffer().then(verdictOf)),
+    );
+    for (const scope of inverted) {
+      expect(scope.inScope).toBe(false);
+      expect(scope.reason).toMatch(/the cells look brighter than the background/);
+    }
   });
 });

@@ -383,14 +383,24 @@ def rounded(value):
 # crops were quantile-matched to one reference cell by their authors, so their histograms are far
 # more alike than raw captures of the same microscope will be.
 INPUT_MARGIN = 6.0
+# Transmitted light: a cell absorbs and scatters, so it is darker than the background and the dark
+# tail of the histogram is the longer one (tailRatio < 1 in every training crop). Affine changes of
+# exposure or gain leave the ratio alone, so when every training crop is below 1 the ratio's upper
+# limit stays at 1 whatever the margin: above it the cells are brighter than the background (an
+# inverted export, dark field, fluorescence), which the quantile matching would otherwise hide.
+POLARITY_LIMIT = 1.0
 # The zoom augmentation (x0.9-1.1) covers a capture of these sides stretched to 224 px.
 MIN_SIDE, MAX_SIDE = math.ceil(SIZE / 1.1), math.floor(SIZE / 0.9)
 
 
 def input_scope(images):
     """The manifest's input checks: what the training crops were (8-bit, grey from colour fields,
-    224x224) and the range of `tailRatio` (scope.tail_ratio) over them, widened by INPUT_MARGIN."""
+    224x224) and the range of `tailRatio` (scope.tail_ratio) over them, widened by INPUT_MARGIN and
+    held below POLARITY_LIMIT where every crop is."""
     ratios = np.array([scope.tail_ratio(a) for a in images])
+    upper = ratios.max() * INPUT_MARGIN
+    if ratios.max() < POLARITY_LIMIT:
+        upper = min(upper, POLARITY_LIMIT)
     return {
         "bitDepths": [8],
         "channels": [1, 3],
@@ -399,7 +409,7 @@ def input_scope(images):
         "statistics": {
             "tailRatio": {
                 "min": float(f"{ratios.min() / INPUT_MARGIN:.3g}"),
-                "max": float(f"{ratios.max() * INPUT_MARGIN:.3g}"),
+                "max": float(f"{upper:.3g}"),
             }
         },
         "trainedOn": "brightfield",
@@ -410,6 +420,15 @@ def distribution(values):
     v = np.asarray(values)
     return {"median": float(np.median(v)), "p5": float(np.percentile(v, 5)), "p95": float(np.percentile(v, 95)),
             "min": float(v.min()), "max": float(v.max())}
+
+
+def combined(inside, inside_groups, scores, refused_by_input, groups, threshold, seed):
+    """The verdict the engine gives (evaluate/scope-evaluation.ts, scopeScore): an image an input check
+    refuses ranks above every feature distance; the in-distribution crops all pass the input checks."""
+    ranked = np.where(refused_by_input, np.inf, scores)
+    summary = scope.foreign_summary(inside, inside_groups, ranked, groups, threshold, seed)
+    summary["refused"] = float(np.mean(ranked > threshold))
+    return {k: v for k, v in summary.items() if not k.endswith("_score")}  # infinite where refused
 
 
 def scope_report(args, images, labels, frames, folds, oof, held_scores, rematched_scores, accepted, threshold, shrinkage_cv,
@@ -440,6 +459,11 @@ def scope_report(args, images, labels, frames, folds, oof, held_scores, rematche
                 "refused_by_tail_ratio": float(np.mean(["tailRatio" in r for r in refusals])),
             },
             "refused_by_either": float(np.mean(by_input | (foreign_final[name] > threshold))),
+            "combined": {
+                "deployed": combined(held_scores, frames, foreign_final[name], by_input, entry["groups"], threshold, seed),
+                "cross_validated": combined(held_scores, frames, np.concatenate(foreign_cv[name]),
+                                            np.tile(by_input, args.folds), entry["groups"] * args.folds, threshold, seed),
+            },
         }
     for name, raw in altered_raw.items():
         refusals = [scope.input_refusals(a, 1, input_section, True) for a in raw]
@@ -458,6 +482,10 @@ def scope_report(args, images, labels, frames, folds, oof, held_scores, rematche
                 "tail_ratio": distribution([scope.tail_ratio(a) for a in raw]),
             },
             "refused_by_either": float(np.mean(by_input | (altered_final[name] > threshold))),
+            "combined": {
+                "cross_validated": combined(held_scores, frames, altered_cv[name], by_input, frames, threshold, seed),
+                "deployed": combined(held_scores, frames, altered_final[name], by_input, frames, threshold, seed),
+            },
         }
 
     p = sigmoid(oof)
@@ -513,6 +541,7 @@ def scope_report(args, images, labels, frames, folds, oof, held_scores, rematche
             "(the ceil(q/100 * n)-th smallest of n); +inf when p50 == p1 < p99, NaN (out of range) when flat",
             "training_crops": distribution([scope.tail_ratio(a) for a in images]),
             "margin_factor": INPUT_MARGIN,
+            "polarity_limit": POLARITY_LIMIT,
             "sides": f"training crops 224x224; zoom augmentation x0.9-1.1 covers {MIN_SIDE}-{MAX_SIDE} px",
         },
     }

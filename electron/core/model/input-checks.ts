@@ -30,7 +30,8 @@ function nearestRank(counts: Uint32Array, n: number, q: number): number {
 /**
  * `tailRatio` = (p99 − p50) / (p50 − p1) of the raw grey values, as the training script defines it
  * (models/train/scope.py). Transmitted light (brightfield, phase contrast) has tails of similar
- * length; fluorescence a dark background and a long bright tail. +∞ or NaN where p50 = p1.
+ * length, the dark one longer where cells are darker than the background; fluorescence a dark background
+ * and a long bright tail; an inverted export mirrors the ratio. +∞ or NaN where p50 = p1.
  */
 export function tailRatio(pixels: CapturePixels): number {
   const counts = histogram(pixels.data, pixels.bitDepth);
@@ -77,7 +78,7 @@ export function inputProblems(scope: InputScope, image: CheckedImage): string[] 
     if (value >= range.min && value <= range.max) continue;
     problems.push(
       name === 'tailRatio' && value > range.max
-        ? `This looks like a fluorescence image (a dark background with bright spots); the model was trained on ${trainedOn}.`
+        ? `Its bright detail outweighs its dark detail (${name} ${value.toFixed(2)}, trained ${range.min}–${range.max}): the cells look brighter than the background, as in fluorescence, dark field or an image with its contrast inverted; the model was trained on ${trainedOn}.`
         : `Its brightness is spread unlike the ${trainedOn} images the model was trained on (${name} ${Number.isFinite(value) ? value.toFixed(2) : 'undefined: a flat image'}, trained ${range.min}–${range.max}).`,
     );
   }

@@ -115,7 +115,7 @@ describe('scope check', () => {
       ),
     );
     expect(fluorescence.scope.reason).toMatch(
-      /This looks like a fluorescence image .* trained on brightfield\./,
+      /the cells look brighter than the background, as in fluorescence, dark field or an image with its contrast inverted; the model was trained on brightfield\./,
     );
   });
 });
