@@ -41,6 +41,7 @@ import { measureIdle } from './measure/idle.js';
 import { measureIntakePass, type IntakePass } from './measure/intake-pass.js';
 import { measureModelOnly, measureModelOnlyAt, type ModelOnly, type ModelOnlyRun } from './measure/model-only.js';
 import { runPeer, type PeerResult } from './measure/peer.js';
+import { measureScopeCost, type ScopeCost } from './measure/scope-cost.js';
 import { percentile } from './measure/stats.js';
 import { measureStore } from './measure/store.js';
 
@@ -97,6 +98,8 @@ interface Row {
   peakRssMb: number;
   /** Share of the end-to-end run the engine's own JS thread was busy (event-loop utilisation). */
   engineThreadBusy: number;
+  /** CPU ms per capture of the scope check measured alone; null for a model that states no scope. */
+  scope: ScopeCost | null;
   latencyP50: number | null;
   latencyP95: number | null;
   peer: PeerResult;
@@ -280,6 +283,8 @@ async function main(): Promise<void> {
             latencyP50 = percentile(single.latencies, 50);
             latencyP95 = percentile(single.latencies, 95);
           }
+          log(`${label}: the scope check alone…`);
+          const scope = provider === 'cpu' ? await measureScopeCost(folder, files, quick ? 0.5 : 2) : null;
           const peer: PeerResult =
             model === 'default'
               ? { skipped: 'the peer runs the paper architectures (same weights as ours); the default model has no PyTorch twin' }
@@ -306,6 +311,7 @@ async function main(): Promise<void> {
             ofModelOnly: throughput.rate / modelOnly.rate,
             peakRssMb: Math.max(...runs.map((run) => run.peakRssMb)),
             engineThreadBusy: throughput.engineThreadBusy,
+            scope,
             latencyP50,
             latencyP95,
             peer,
@@ -475,7 +481,7 @@ function printTable(report: {
   fieldRows: FieldRow[];
   fieldsSkipped: string | null;
 }): void {
-  const header = ['model', 'input', 'ran on', 'model-only/s', 'b1 ms', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB', 'engine thread', 'model cpu ms', 'cpu ms'];
+  const header = ['model', 'input', 'ran on', 'model-only/s', 'b1 ms', 'decode-only/s', 'ideal/s', 'end-to-end/s', '÷ideal', '÷model', 'peer/s', 'ours÷peer', 'p50 ms', 'p95 ms', 'peak MB', 'engine thread', 'model cpu ms', 'cpu ms', 'scope cpu ms'];
   const lines = report.rows.map((r) => [
     r.model,
     r.kind,
@@ -495,6 +501,7 @@ function printTable(report: {
     `${f(r.engineThreadBusy * 100, 0)}%`,
     f(r.modelCpuMs),
     f(r.cpuMsPerCapture),
+    r.scope ? `${f(r.scope.totalMs, 2)} (${f((100 * r.scope.totalMs) / r.cpuMsPerCapture, 1)}%)` : '–',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const show = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixtures } from '../fixtures.js';
 import type { EndToEndRequest } from './end-to-end-child.js';
 import { decodeSlots } from '../../electron/core/threads.js';
+import { writeModelFolder } from '../../electron/core/model/testing/model-folder.js';
 import { measureModelOnly, measureModelOnlyAt, threadCounts } from './model-only.js';
+import { measureScopeCost } from './scope-cost.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -100,4 +102,28 @@ describe('npm run bench', () => {
     expect(report(unset).machine).toMatch(new RegExp(`thread pool ${decodeSlots()}$`));
     expect(report({ ...unset, UV_THREADPOOL_SIZE: '3' }).machine).toMatch(/thread pool 3$/);
   }, 120_000);
+});
+
+describe('measureScopeCost', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'metascope-scope-cost-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('measures each part of the default model’s scope check on real captures, and nothing for a model without scope', async () => {
+    const files = (await makeFixtures(work, { kind: 'crop224', count: 4 })).map((f) => f.path);
+    const cost = await measureScopeCost(defaultModel, files, 0.2);
+    expect(cost).not.toBeNull();
+    const { inputChecksMs, distanceMs, featuresOutputMs, totalMs } = cost!;
+    for (const part of [inputChecksMs, distanceMs]) expect(part).toBeGreaterThan(0);
+    expect(featuresOutputMs).toBeGreaterThanOrEqual(0);
+    expect(totalMs).toBeCloseTo(inputChecksMs + distanceMs + featuresOutputMs, 9);
+
+    const plain = path.join(work, 'plain');
+    await writeModelFolder(plain);
+    expect(await measureScopeCost(plain, files, 0.2)).toBeNull();
+  }, 60_000);
 });
