@@ -1,7 +1,7 @@
 import type { EngineHandlers } from '../contract/api.js';
 import { dispatch, type EventMessage, type ResponseMessage } from '../contract/messages.js';
 import { captureExtensions } from '../core/capture/formats.js';
-import { missingFileReason, resolveAllowedFile } from '../main/path-guard.js';
+import { missingFileReason, resolveAllowedFile } from '../core/files/path-guard.js';
 import type { ImageRequest } from '../contract/images.js';
 import { toEngine, type EngineStartOptions, type FromEngine } from './protocol.js';
 
