@@ -48,7 +48,8 @@ async function refusalOutsideFolders(engine: PictureSource, sha256: string): Pro
   const roots = engine.allowedRoots();
   for (const candidate of detail.capture.paths) {
     const result = await resolveAllowedFile(candidate, { roots, extensions: captureExtensions });
-    if (!result.ok && result.reason !== missingFileReason) return `${detail.capture.fileName}: ${result.reason}`;
+    if (!result.ok && result.reason !== missingFileReason)
+      return `${detail.capture.fileName}: ${result.reason}`;
   }
   return null;
 }

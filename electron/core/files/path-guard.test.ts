@@ -229,15 +229,22 @@ describe('Windows network shares (path rules of win32, checked on any system)', 
       '\\\\.\\UNC\\microscope-pc\\exports\\plate-7\\field-1.tif',
       '//?/UNC/microscope-pc/exports/plate-7/field-1.tif',
     ]) {
-      expect(target(candidate), candidate).toMatchObject({ ok: false, reason: expect.stringMatching(/device paths/) });
+      expect(target(candidate), candidate).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/device paths/),
+      });
     }
   });
 
   it('serves a drive-letter folder as before, and refuses streams and device names on a share', () => {
-    expect(lexicalTarget('D:\\scope\\x.tif', { roots: ['D:\\scope'], extensions: ['.tif'] }, 'win32')).toMatchObject({
+    expect(
+      lexicalTarget('D:\\scope\\x.tif', { roots: ['D:\\scope'], extensions: ['.tif'] }, 'win32'),
+    ).toMatchObject({
       ok: true,
     });
-    expect(target(`${share}\\field-1.tif:hidden`)).toMatchObject({ reason: expect.stringMatching(/data streams/) });
+    expect(target(`${share}\\field-1.tif:hidden`)).toMatchObject({
+      reason: expect.stringMatching(/data streams/),
+    });
     expect(target(`${share}\\aux.tif`)).toMatchObject({ reason: expect.stringMatching(/device names/) });
   });
 });

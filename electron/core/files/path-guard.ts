@@ -63,7 +63,8 @@ export function lexicalProblem(
     if (variant.includes('\0')) return 'The path contains a NUL character.';
     const segments = variant.split(/[\\/]+/);
     if (segments.some((s) => s === '..')) return 'The path climbs out of its folder (`..`).';
-    if (/^[\\/]{2}[?.]([\\/]|$)/.test(variant)) return 'Windows device paths (\\\\?\\, \\\\.\\) are not served.';
+    if (/^[\\/]{2}[?.]([\\/]|$)/.test(variant))
+      return 'Windows device paths (\\\\?\\, \\\\.\\) are not served.';
     if (platform === 'win32') {
       const rest = /^[a-z]:/i.test(variant) ? variant.slice(2) : variant;
       if (rest.includes(':')) return 'Alternate data streams are not served.';
