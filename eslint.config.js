@@ -12,6 +12,7 @@ const electronOnly = { group: ['electron', 'electron/*'], message: 'Only electro
 const noRenderer = { group: ['**/renderer/**'], message: 'Only the contract connects to the renderer.' };
 const noShell = { group: ['**/main/**', '**/preload/**', '**/cli/**', '**/serve/**'], message: 'The engine never reaches up into a front end.' };
 const noCore = { group: ['**/core/**'], message: 'The renderer talks to the engine only through the contract.' };
+const noDesktopShell = { group: ['**/main/**', '**/preload/**'], message: 'Only the desktop shell uses its own modules; shared policy lives in core.' };
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'test-output/', 'bench/models/', 'renderer/dist/', 'models/train/**/*.py'] },
@@ -36,8 +37,10 @@ export default tseslint.config(
   { files: ['renderer/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
   layer(['electron/core/**'], [electronOnly, noRenderer, noShell]),
   layer(['electron/contract/**'], [electronOnly, noRenderer, noShell, noCore]),
-  layer(['electron/cli/**', 'electron/serve/**'], [electronOnly, noRenderer]),
-  // The engine's utility process and the preload are Electron code, but never reach the renderer.
-  layer(['electron/engine-process/**', 'electron/preload/**'], [noRenderer]),
+  layer(['electron/cli/**', 'electron/serve/**'], [electronOnly, noRenderer, noDesktopShell]),
+  // The engine's utility process is Electron code, but reaches only core and the contract.
+  layer(['electron/engine-process/**'], [noRenderer, noDesktopShell]),
+  // The preload is Electron code too, and never reaches the renderer.
+  layer(['electron/preload/**'], [noRenderer]),
   layer(['renderer/**'], [electronOnly, noCore, noShell]),
 );

@@ -9,26 +9,36 @@ export const imageScheme = 'metascope-image';
 /** Desktop: `metascope-image://capture/<sha256>?…`. Browser mode: `/image/<sha256>?…&token=…`. */
 export const imageBases = { desktop: `${imageScheme}://capture/`, browser: '/image/' } as const;
 
-export interface ImageOptions {
+/** The limits of a capture image request, the same for every front door and the engine. */
+export const imageBounds = {
   /** Longest side of the rendition in pixels. */
-  size: number;
-  page?: number;
-  /** A manual contrast window in raw sample values; both or neither, else the automatic window. */
-  low?: number;
-  high?: number;
-  format?: 'png' | 'webp';
-  /** One cell of a field: its window as the classifier saw it, after its intensity step. */
-  cell?: number;
-}
+  size: { min: 16, max: 4096, fallback: 256 },
+  page: { max: 9999 },
+  /** A contrast window is in raw sample values: 8- or 16-bit. */
+  sample: { max: 65535 },
+} as const;
 
-const sample = z.coerce.number().int().min(0).max(65535);
+const sample = z.coerce.number().int().min(0).max(imageBounds.sample.max);
+
+/**
+ * The one schema of a capture image request: the desktop protocol, browser mode's HTTP route, the
+ * engine process's render message and the engine's own door (core/files/capture-pictures) all read
+ * a request with it.
+ */
 export const imageRequest = z
   .object({
-    size: z.coerce.number().int().min(16).max(4096).default(256),
-    page: z.coerce.number().int().min(0).max(9999).optional(),
+    size: z.coerce
+      .number()
+      .int()
+      .min(imageBounds.size.min)
+      .max(imageBounds.size.max)
+      .default(imageBounds.size.fallback),
+    page: z.coerce.number().int().min(0).max(imageBounds.page.max).optional(),
+    /** A manual contrast window; both or neither, else the automatic window. */
     low: sample.optional(),
     high: sample.optional(),
     format: z.enum(['png', 'webp']).default('webp'),
+    /** One cell of a field: its window as the classifier saw it, after its intensity step. */
     cell: z.coerce.number().int().min(1).optional(),
   })
   .refine(
@@ -41,6 +51,9 @@ export const imageRequest = z
 
 export type ImageRequest = z.output<typeof imageRequest>;
 
+/** What a front end asks for: the request itself, the format left to its default if it likes. */
+export type ImageOptions = Omit<ImageRequest, 'format'> & Partial<Pick<ImageRequest, 'format'>>;
+
 export const sha256Pattern = /^[0-9a-f]{64}$/;
 
 /** The window the rendition used, so a viewer can place its contrast sliders. */
@@ -48,10 +61,15 @@ export const imageWindowHeaders = { low: 'X-MetaScope-Window-Low', high: 'X-Meta
 
 const requestKeys = new Set(['size', 'page', 'low', 'high', 'format', 'cell']);
 
-/** `<sha256>?size=…`, to append to one of the image bases; `extra` adds query fields (the token). */
+/**
+ * `<sha256>?size=…`, to append to one of the image bases; `extra` adds query fields (the token).
+ * The size is brought within the bounds, so a capture smaller than the smallest rendition (which
+ * is then drawn at its own size) still gets a valid address.
+ */
 export function imagePath(sha256: string, options: ImageOptions, extra: Record<string, string> = {}): string {
   const query = new URLSearchParams(extra);
-  for (const [key, value] of Object.entries(options)) {
+  const size = Math.min(imageBounds.size.max, Math.max(imageBounds.size.min, Math.round(options.size)));
+  for (const [key, value] of Object.entries({ ...options, size })) {
     if (value !== undefined) query.set(key, String(value));
   }
   return `${sha256}?${query}`;

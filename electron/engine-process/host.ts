@@ -1,7 +1,6 @@
 import type { EngineHandlers } from '../contract/api.js';
 import { dispatch, type EventMessage, type ResponseMessage } from '../contract/messages.js';
-import { captureExtensions } from '../core/capture/formats.js';
-import { missingFileReason, resolveAllowedFile } from '../main/path-guard.js';
+import { pictureOfCapture, type PictureSource } from '../core/files/capture-pictures.js';
 import type { ImageRequest } from '../contract/images.js';
 import { toEngine, type EngineStartOptions, type FromEngine } from './protocol.js';
 
@@ -12,15 +11,9 @@ import { toEngine, type EngineStartOptions, type FromEngine } from './protocol.j
  */
 
 /** The part of core/engine's Engine this process uses. */
-export interface HostedEngine {
+export interface HostedEngine extends PictureSource {
   handlers: EngineHandlers;
   onEvent(listener: (message: EventMessage) => void): () => void;
-  renderImage(
-    sha256: string,
-    request: ImageRequest,
-  ): Promise<{ body: Buffer; mime: string; window: { low: number; high: number } }>;
-  /** Folders whose files may be shown: the watched folders and the thumbnail cache. */
-  allowedRoots(): string[];
   close(): Promise<void>;
 }
 
@@ -203,12 +196,7 @@ export class EngineHost {
       return;
     }
     try {
-      const refusal = await this.refuseOutsideRoots(this.engine, sha256);
-      if (refusal) {
-        this.deps.post({ type: 'rendered', id, ok: false, error: { code: 'forbidden', message: refusal } });
-        return;
-      }
-      const image = await this.engine.renderImage(sha256, request);
+      const image = await pictureOfCapture(this.engine, sha256, request);
       const body = new Uint8Array(image.body.buffer, image.body.byteOffset, image.body.byteLength);
       this.deps.post({ type: 'rendered', id, ok: true, body, mime: image.mime, window: image.window });
     } catch (error) {
@@ -216,23 +204,6 @@ export class EngineHost {
       const message = error instanceof Error ? error.message : String(error);
       this.deps.post({ type: 'rendered', id, ok: false, error: { code, message } });
     }
-  }
-
-  /**
-   * Every file the engine might read for this capture must pass the path guard: inside a watched
-   * folder (or the thumbnail cache), no symlink out, a capture extension, a regular file. A path
-   * that no longer exists is skipped (the engine may still have a cached rendition); one that
-   * exists but fails refuses the whole image.
-   */
-  private async refuseOutsideRoots(engine: HostedEngine, sha256: string): Promise<string | null> {
-    const detail = await engine.handlers['captures.get']({ sha256 });
-    const roots = engine.allowedRoots();
-    for (const candidate of detail.capture.paths) {
-      const result = await resolveAllowedFile(candidate, { roots, extensions: captureExtensions });
-      if (!result.ok && result.reason !== missingFileReason)
-        return `${detail.capture.fileName}: ${result.reason}`;
-    }
-    return null;
   }
 
   private track(work: Promise<unknown>): void {

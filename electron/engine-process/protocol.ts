@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { imageRequest } from '../contract/images.js';
+import { imageRequest, sha256Pattern } from '../contract/images.js';
 import { responseMessage } from '../contract/messages.js';
 
 /**
@@ -33,7 +33,7 @@ export const toEngine = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('render'),
     id: z.number().int().nonnegative(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    sha256: z.string().regex(sha256Pattern),
     // The one image request of the contract, so every front door asks for the same things.
     request: imageRequest,
   }),

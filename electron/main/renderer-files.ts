@@ -1,10 +1,15 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { resolveAllowedFile } from '../core/files/path-guard.js';
 import { appOrigin } from './csp.js';
-import { readAllowedFile } from './path-guard.js';
 
 /**
- * What app://metascope/<path> serves: files of the built renderer (dist/renderer), nothing else,
- * through the same path guard as captures. Pure: no electron import.
+ * What app://metascope/<path> serves: files of the built renderer (dist/renderer), nothing else.
+ * The path guard decides which file (inside the folder, a listed type, no link out, a regular
+ * file); the bytes are read with fs.readFile, because in an installed app the folder is inside
+ * app.asar. There Electron's fs.stat makes up a fresh inode per call and fs.open extracts a copy,
+ * so the descriptor check that guards captures would refuse every file, while fs.readFile is
+ * patched to read archived files in place. Pure: no electron import.
  */
 export const rendererTypes: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -64,13 +69,15 @@ export async function readRendererFile(
 ): Promise<RendererFile> {
   const where = rendererPathOf(url);
   if (!where.ok) return where;
-  const read = await readAllowedFile(where.relative, {
+  const found = await resolveAllowedFile(where.relative, {
     roots: [root],
     base: root,
     extensions: Object.keys(rendererTypes),
-    maxBytes,
   });
-  if (!read.ok) return { ok: false, status: 404, reason: read.reason };
-  const type = rendererTypes[path.extname(read.path).toLowerCase()] ?? 'application/octet-stream';
-  return { ok: true, bytes: read.bytes, type };
+  if (!found.ok) return { ok: false, status: 404, reason: found.reason };
+  if (found.size > maxBytes) return { ok: false, status: 404, reason: 'The file is too large to serve.' };
+  const bytes = await readFile(found.path).catch(() => null);
+  if (!bytes) return { ok: false, status: 404, reason: 'The file could not be read.' };
+  const type = rendererTypes[path.extname(found.path).toLowerCase()] ?? 'application/octet-stream';
+  return { ok: true, bytes, type };
 }

@@ -1,5 +1,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openEngine, type Engine } from '../core/engine/index.js';
+import { pictureOfCapture } from '../core/files/capture-pictures.js';
 import { dispatch } from '../contract/messages.js';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.js';
 
@@ -32,7 +33,8 @@ async function handle(
     }
     case 'image':
       try {
-        const image = await engine.renderImage(message.sha256, message.request);
+        // The same checks as the desktop app: the contract's image request, files inside the folders.
+        const image = await pictureOfCapture(engine, message.sha256, message.request);
         // A copy the transfer can own: sharp's buffers may share a pooled ArrayBuffer.
         const body = new Uint8Array(image.body);
         post({ kind: 'image', id: message.id, ok: true, body, mime: image.mime, window: image.window }, [

@@ -42,6 +42,7 @@ export interface RunningServer {
 }
 
 const imageStatus: Record<string, number> = {
+  forbidden: 403,
   'not-found': 404,
   'file-missing': 404,
   'bad-request': 400,

@@ -7,9 +7,13 @@ import path from 'node:path';
  * Pure Node (no electron), so it is tested with real files, symlinks and device files.
  *
  * Refused: empty or over-long paths, NUL bytes, `..` segments (also percent-encoded, even twice),
- * Windows device and stream syntax, relative paths without a base, anything whose real path
- * (symlinks followed) is outside every root, extensions not in the list, and anything that is
- * not a regular file (folders, FIFOs, sockets, /dev/zero and other devices).
+ * Windows device paths (`\\?\`, `\\.\`), device names and streams, relative paths without a base,
+ * anything whose real path (symlinks followed) is outside every root, extensions not in the list,
+ * and anything that is not a regular file (folders, FIFOs, sockets, /dev/zero and other devices).
+ * A network share (`\\server\share\…`) is a folder like any other: served inside a root only.
+ *
+ * One policy for every front door: the desktop app's engine process, browser mode and the app's
+ * own renderer files all come through here.
  */
 export interface PathGuardOptions {
   /** Folders whose files may be served. Each is itself resolved through its symlinks. */
@@ -59,9 +63,9 @@ export function lexicalProblem(
     if (variant.includes('\0')) return 'The path contains a NUL character.';
     const segments = variant.split(/[\\/]+/);
     if (segments.some((s) => s === '..')) return 'The path climbs out of its folder (`..`).';
-    if (/^[\\/]{2}[?.][\\/]/.test(variant)) return 'Windows device paths (\\\\?\\, \\\\.\\) are not served.';
+    if (/^[\\/]{2}[?.]([\\/]|$)/.test(variant))
+      return 'Windows device paths (\\\\?\\, \\\\.\\) are not served.';
     if (platform === 'win32') {
-      if (/^[\\/]{2}/.test(variant)) return 'Network (UNC) paths are not served.';
       const rest = /^[a-z]:/i.test(variant) ? variant.slice(2) : variant;
       if (rest.includes(':')) return 'Alternate data streams are not served.';
       if (segments.some((s) => windowsDevice.test((s.split('.')[0] ?? '').trimEnd())))
@@ -101,35 +105,50 @@ function normaliseExtensions(extensions: Iterable<string>): Set<string> {
   return new Set([...extensions].map((e) => e.toLowerCase()));
 }
 
+const pathApiOf = (platform: NodeJS.Platform) => (platform === 'win32' ? path.win32 : path.posix);
+
+/**
+ * Where the request points, judged from its text alone (no file system): inside a root and of an
+ * allowed type, or why not. `platform` says whose path rules apply, so Windows ones are tested anywhere.
+ */
+export function lexicalTarget(
+  candidate: unknown,
+  options: PathGuardOptions,
+  platform: NodeJS.Platform = process.platform,
+): { ok: true; path: string } | { ok: false; reason: string } {
+  const problem = lexicalProblem(candidate, platform);
+  if (problem) return refuse(problem);
+  const requested = candidate as string;
+  const pathApi = pathApiOf(platform);
+  let absolute: string;
+  if (pathApi.isAbsolute(requested)) {
+    absolute = pathApi.resolve(requested);
+  } else {
+    if (!options.base || !pathApi.isAbsolute(options.base))
+      return refuse('A relative path needs a base folder.');
+    absolute = pathApi.resolve(options.base, requested);
+  }
+  const roots = options.roots.filter((r) => typeof r === 'string' && pathApi.isAbsolute(r));
+  if (!roots.some((root) => isInside(pathApi.resolve(root), absolute, platform)))
+    return refuse('The file is outside the folders MetaScope may show.');
+  const extension = pathApi.extname(absolute);
+  if (!normaliseExtensions(options.extensions).has(extension.toLowerCase()))
+    return refuse(`Files of type "${extension || 'none'}" are not served.`);
+  return { ok: true, path: absolute };
+}
+
 /** Where the request points, or why it cannot be served; follows symlinks and stats the target. */
 export async function resolveAllowedFile(
   candidate: unknown,
   options: PathGuardOptions,
 ): Promise<GuardResult> {
-  const problem = lexicalProblem(candidate);
-  if (problem) return refuse(problem);
-  const requested = candidate as string;
-  const extensions = normaliseExtensions(options.extensions);
   const roots = await realRoots(options.roots);
   if (roots.length === 0) return refuse('No folder is open to serve files from.');
-
-  let absolute: string;
-  if (path.isAbsolute(requested)) {
-    absolute = path.resolve(requested);
-  } else {
-    if (!options.base || !path.isAbsolute(options.base))
-      return refuse('A relative path needs a base folder.');
-    absolute = path.resolve(options.base, requested);
-  }
   // The lexical position must already be inside a root (as given, or after the roots' own symlinks).
-  const lexicalRoots = [
-    ...options.roots.filter((r) => path.isAbsolute(r)).map((r) => path.resolve(r)),
-    ...roots,
-  ];
-  if (!lexicalRoots.some((root) => isInside(root, absolute)))
-    return refuse('The file is outside the folders MetaScope may show.');
-  if (!extensions.has(path.extname(absolute).toLowerCase()))
-    return refuse(`Files of type "${path.extname(absolute) || 'none'}" are not served.`);
+  const target = lexicalTarget(candidate, { ...options, roots: [...options.roots, ...roots] });
+  if (!target.ok) return target;
+  const absolute = target.path;
+  const extensions = normaliseExtensions(options.extensions);
 
   let real: string;
   try {

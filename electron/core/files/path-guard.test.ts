@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isInside,
   lexicalProblem,
+  lexicalTarget,
   readAllowedFile,
   resolveAllowedFile,
   type PathGuardOptions,
@@ -159,13 +160,14 @@ describe('path guard: hostile requests', () => {
     expect(await refused(at('cell.png'), { roots: ['relative/root'] })).toMatch(/No folder/);
   });
 
-  it('refuses Windows device, stream and UNC syntax', () => {
+  it('refuses Windows device and stream syntax', () => {
     expect(lexicalProblem('\\\\?\\C:\\secret.png')).toMatch(/device paths/);
     expect(lexicalProblem('//./pipe/x.png')).toMatch(/device paths/);
+    expect(lexicalProblem('\\\\?\\UNC\\server\\share\\x.png', 'win32')).toMatch(/device paths/);
+    expect(lexicalProblem('\\\\.\\PhysicalDrive0', 'win32')).toMatch(/device paths/);
     expect(lexicalProblem('C:\\watched\\cell.png:hidden', 'win32')).toMatch(/data streams/);
     expect(lexicalProblem('C:\\watched\\CON.png', 'win32')).toMatch(/device names/);
     expect(lexicalProblem('C:\\watched\\nul .png', 'win32')).toMatch(/device names/);
-    expect(lexicalProblem('\\\\server\\share\\x.png', 'win32')).toMatch(/UNC/);
     expect(lexicalProblem('C:\\watched\\cell.png', 'win32')).toBeNull();
   });
 
@@ -183,5 +185,66 @@ describe('isInside', () => {
     expect(isInside('C:\\Data', 'c:\\data\\x.png', 'win32')).toBe(true);
     expect(isInside('C:\\Data', 'D:\\Data\\x.png', 'win32')).toBe(false);
     expect(isInside('/Users/a', '/users/A/x.png', 'darwin')).toBe(true);
+  });
+});
+
+describe('Windows network shares (path rules of win32, checked on any system)', () => {
+  const share = '\\\\microscope-pc\\exports\\plate-7';
+  const onShare = { roots: [share], extensions: ['.tif', '.png'] };
+  const target = (candidate: string, options: Partial<PathGuardOptions> = {}) =>
+    lexicalTarget(candidate, { ...onShare, ...options }, 'win32');
+
+  it('serves a capture on a share inside a watched folder, in either slash and any case', () => {
+    expect(target('\\\\microscope-pc\\exports\\plate-7\\A01\\field-1.tif')).toEqual({
+      ok: true,
+      path: '\\\\microscope-pc\\exports\\plate-7\\A01\\field-1.tif',
+    });
+    expect(target('//microscope-pc/exports/plate-7/A01/field-1.tif')).toMatchObject({ ok: true });
+    expect(target('\\\\MICROSCOPE-PC\\Exports\\Plate-7\\b.PNG')).toMatchObject({ ok: true });
+    expect(target('A01\\field-1.tif', { base: share })).toMatchObject({ ok: true });
+  });
+
+  it('refuses a share path outside the watched folder: another folder, share or server', () => {
+    for (const candidate of [
+      '\\\\microscope-pc\\exports\\plate-8\\field-1.tif',
+      '\\\\microscope-pc\\exports\\plate-70\\field-1.tif',
+      '\\\\microscope-pc\\admin$\\plate-7\\field-1.tif',
+      '\\\\other-pc\\exports\\plate-7\\field-1.tif',
+      'C:\\exports\\plate-7\\field-1.tif',
+    ]) {
+      expect(target(candidate), candidate).toEqual({
+        ok: false,
+        reason: 'The file is outside the folders MetaScope may show.',
+      });
+    }
+    expect(target('\\\\microscope-pc\\exports\\plate-7\\..\\plate-8\\x.tif')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/climbs out/),
+    });
+  });
+
+  it('refuses device paths even when they name the watched share', () => {
+    for (const candidate of [
+      '\\\\?\\UNC\\microscope-pc\\exports\\plate-7\\field-1.tif',
+      '\\\\.\\UNC\\microscope-pc\\exports\\plate-7\\field-1.tif',
+      '//?/UNC/microscope-pc/exports/plate-7/field-1.tif',
+    ]) {
+      expect(target(candidate), candidate).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/device paths/),
+      });
+    }
+  });
+
+  it('serves a drive-letter folder as before, and refuses streams and device names on a share', () => {
+    expect(
+      lexicalTarget('D:\\scope\\x.tif', { roots: ['D:\\scope'], extensions: ['.tif'] }, 'win32'),
+    ).toMatchObject({
+      ok: true,
+    });
+    expect(target(`${share}\\field-1.tif:hidden`)).toMatchObject({
+      reason: expect.stringMatching(/data streams/),
+    });
+    expect(target(`${share}\\aux.tif`)).toMatchObject({ reason: expect.stringMatching(/device names/) });
   });
 });
