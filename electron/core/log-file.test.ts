@@ -111,7 +111,9 @@ describe('the log file', () => {
     const mainFile = read(path.join(data, 'logs', 'main.log'));
     expect(mainFile).toContain('The engine is running.');
     expect(mainFile).not.toContain('engine message');
+    expect(run.stderr).toContain('[engine] engine message 0\n');
     expect(run.stderr).toContain('[engine] engine message 49\n');
+    expect(run.stderr).not.toContain('process started');
   });
 
   it('records an error nothing caught, and the process still stops as it would without the log', () => {
@@ -120,6 +122,7 @@ describe('the log file', () => {
       setTimeout(() => { throw new Error('The model file is damaged.'); });`);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('The model file is damaged.');
+    expect(run.stderr).not.toContain('Uncaught error');
     const engine = read(path.join(data, 'logs', 'engine.log'));
     expect(engine).toMatch(/\[error\] +Uncaught error: Error: The model file is damaged\.\n\s+at /);
   });

@@ -79,10 +79,15 @@ export function openLog(writer: LoggingProcess, options: LogOptions = {}): Log {
   stderr.format = `[${writer}] {text}`;
   stderr.writeFn = ({ message }) => process.stderr.write(`${format(...message.data)}\n`);
 
+  // Only to the file: a process prints its own uncaught errors to stderr, and the supervisor takes
+  // the engine's last line there as the reason for a crash, which a start line must never become.
+  const toFile = (level: 'info' | 'error', text: string) =>
+    logger.processMessage({ data: [text], date: new Date(), level }, { transports: ['file'] });
   if (options.uncaughtErrors !== false) {
     // A monitor only watches: the process still crashes (or shows Electron's dialog) as before.
     process.on('uncaughtExceptionMonitor', (error, origin) =>
-      logger.error(
+      toFile(
+        'error',
         `${origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught error'}: ${error.stack ?? error}`,
       ),
     );
@@ -90,9 +95,9 @@ export function openLog(writer: LoggingProcess, options: LogOptions = {}): Log {
   const runtime = process.versions.electron
     ? `Electron ${process.versions.electron}`
     : `Node ${process.version}`;
-  const log: Log = (message) => logger.info(message);
-  log(
+  toFile(
+    'info',
     `MetaScope ${appVersion()}: the ${writer} process started (${runtime}, ${process.platform}, process id ${process.pid}).`,
   );
-  return log;
+  return (message) => logger.info(message);
 }
