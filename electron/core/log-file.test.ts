@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -125,6 +134,15 @@ describe('the log file', () => {
     expect(run.stderr).not.toContain('Uncaught error');
     const engine = read(path.join(data, 'logs', 'engine.log'));
     expect(engine).toMatch(/\[error\] +Uncaught error: Error: The model file is damaged\.\n\s+at /);
+  });
+
+  it('never stops MetaScope when it cannot be written, and says so on stderr', () => {
+    writeFileSync(path.join(data, 'logs'), 'a file where the logs folder should be');
+    const run = runProcess(`openLog('engine')('Opening the model.'); console.log('still running');`);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('still running\n');
+    expect(run.stderr).toContain('[engine] Opening the model.');
+    expect(run.stderr).toMatch(/Can't write to .*engine\.log/);
   });
 
   it('is written nowhere else: nothing appears in the usual electron-log places', () => {
