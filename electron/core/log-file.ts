@@ -31,7 +31,7 @@ export interface LogOptions {
   uncaughtErrors?: boolean;
 }
 
-export const logLimits = { maxBytes: 1024 * 1024, keep: 3 } as const;
+const logLimits = { maxBytes: 1024 * 1024, keep: 3 } as const;
 
 export function logFolder(data = dataFolder()): string {
   return path.join(data, 'logs');
