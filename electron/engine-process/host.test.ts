@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EngineHandlers } from '../contract/api.js';
 import type { EventMessage } from '../contract/messages.js';
 import { captureDetail } from './testing/capture-detail.js';
+import { whereTheLogIs } from '../core/log-file.js';
 import { describeStartFailure, EngineHost, type HostedEngine, type HostPort } from './host.js';
 import type { FromEngine } from './protocol.js';
 
@@ -72,8 +73,9 @@ function fakeEngine(roots: string[], captures: Record<string, string[]> = {}) {
 function makeHost(open: () => Promise<HostedEngine>) {
   const posted: FromEngine[] = [];
   const exit = vi.fn();
-  const host = new EngineHost({ open, post: (m) => posted.push(m), exit });
-  return { host, posted, exit };
+  const logged: string[] = [];
+  const host = new EngineHost({ open, post: (m) => posted.push(m), exit, log: (m) => logged.push(m) });
+  return { host, posted, exit, logged };
 }
 
 const startMessage = {
@@ -202,36 +204,37 @@ describe('EngineHost', () => {
     expect(port.sent).toEqual([response]);
   });
 
-  it('when the engine cannot open, says why and answers every request with that reason', async () => {
-    const { host, posted } = makeHost(async () => {
-      throw new Error('database is locked');
+  it('when the engine cannot open, says why and where the log is, and answers every request with that reason', async () => {
+    const { host, posted, logged } = makeHost(async () => {
+      throw new Error('database is locked\nwhile opening /data/metascope.db');
     });
     host.handleParentMessage(startMessage, []);
     const port = new FakePort();
     host.handleParentMessage({ type: 'connect', windowId: 1 }, [port]);
     port.receive(request(2, 'folders.list'));
     await flush();
-    expect(posted).toContainEqual({
-      type: 'failed',
-      message: 'The engine could not start: database is locked',
-    });
+    const reason = `The engine could not start: database is locked. ${whereTheLogIs()}`;
+    expect(posted).toContainEqual({ type: 'failed', message: reason });
     expect(port.sent).toEqual([
-      {
-        kind: 'response',
-        id: 2,
-        ok: false,
-        error: { code: 'engine-unavailable', message: 'The engine could not start: database is locked' },
-      },
+      { kind: 'response', id: 2, ok: false, error: { code: 'engine-unavailable', message: reason } },
     ]);
+    // The log keeps what the notice leaves out: the rest of the message and where it came from.
+    expect(logged).toEqual([expect.stringMatching(/while opening \/data\/metascope\.db\n\s+at /)]);
   });
 
-  it('explains a native module built for the wrong Node.js', () => {
+  it('explains a native module built for the wrong Node.js in words a person can act on, without a terminal', () => {
     const message = describeStartFailure(
       new Error(
         "The module 'better_sqlite3.node' was compiled against a different Node.js version using NODE_MODULE_VERSION 115.",
       ),
+      whereTheLogIs('/data/logs'),
     );
-    expect(message).toMatch(/electron-builder install-app-deps/);
+    expect(message).toMatch(
+      /^This copy of MetaScope has a part built for another version .* Install MetaScope again/,
+    );
+    expect(message).toContain('Help > Show Log File');
+    expect(message).toContain('/data/logs');
+    expect(message).not.toMatch(/install-app-deps|NODE_MODULE_VERSION/);
   });
 
   it('ignores malformed control messages and closes the ports they carried', () => {
@@ -253,7 +256,8 @@ describe('EngineHost', () => {
         { type: 'render', id: 9, sha256: which, request: { size: 256, format: 'png' } },
         [],
       );
-      await flush();
+      // The answer comes after real file checks: wait for it, not for a fixed time (a busy machine is slow).
+      await vi.waitFor(() => expect(posted.some((m) => m.type === 'rendered')).toBe(true), { timeout: 5000 });
       return { posted: posted.filter((m) => m.type === 'rendered'), renderImage: fake.engine.renderImage };
     }
 

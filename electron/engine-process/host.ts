@@ -1,6 +1,7 @@
 import type { EngineHandlers } from '../contract/api.js';
 import { dispatch, type EventMessage, type ResponseMessage } from '../contract/messages.js';
 import { pictureOfCapture, type PictureSource } from '../core/files/capture-pictures.js';
+import { whereTheLogIs } from '../core/log-file.js';
 import type { ImageRequest } from '../contract/images.js';
 import { toEngine, type EngineStartOptions, type FromEngine } from './protocol.js';
 
@@ -34,13 +35,14 @@ export interface HostDeps {
   log?(message: string): void;
 }
 
-/** Turns an exception from openEngine into a sentence a person can act on. */
-export function describeStartFailure(error: unknown): string {
+/** Turns an exception from openEngine into a sentence a person can act on, and says where the log is. */
+export function describeStartFailure(error: unknown, where = whereTheLogIs()): string {
   const text = error instanceof Error ? error.message : String(error);
   if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/i.test(text)) {
-    return `The engine could not load a native module built for another Node.js version (${text.split('\n')[0]}). Rebuild the native modules for Electron with \`npx electron-builder install-app-deps\`.`;
+    return `This copy of MetaScope has a part built for another version of Electron or Node.js, so the engine cannot start. Install MetaScope again; when running it from its source code, \`npm start\` rebuilds that part. ${where}`;
   }
-  return `The engine could not start: ${text}`;
+  // The first line is the reason; the rest (and the stack) is in the log.
+  return `The engine could not start: ${(text.split('\n')[0] ?? '').replace(/\.?$/, '.')} ${where}`;
 }
 
 function requestId(raw: unknown): number | null {
@@ -122,7 +124,7 @@ export class EngineHost {
       this.deps.post({ type: 'ready' });
     } catch (error) {
       this.failure = describeStartFailure(error);
-      this.deps.log?.(this.failure);
+      this.deps.log?.(`The engine could not start: ${error instanceof Error ? error.stack : String(error)}`);
       this.deps.post({ type: 'failed', message: this.failure });
     } finally {
       this.markReady();

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MessagePortMain } from 'electron';
 import { openEngine } from '../core/engine/index.js';
+import { openLog } from '../core/log-file.js';
 import { EngineHost, type HostPort } from './host.js';
 
 /**
@@ -26,6 +27,7 @@ if (!parent) {
   );
   process.exit(2);
 }
+const log = openLog('engine');
 
 const host = new EngineHost({
   open: async (options) => {
@@ -34,7 +36,7 @@ const host = new EngineHost({
   },
   post: (message) => parent.postMessage(message),
   exit: (code) => process.exit(code),
-  log: (message) => process.stderr.write(`[engine] ${message}\n`),
+  log,
 });
 
 parent.on('message', (event) => host.handleParentMessage(event.data, event.ports.map(adapt)));

@@ -270,7 +270,9 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     });
     expect(notices(window).at(-1)).toMatchObject({
       level: 'error',
-      message: expect.stringMatching(/stopped 3 times within a minute/),
+      message: expect.stringMatching(
+        /stopped 3 times within a minute.* If it keeps happening, Help > Show Log File/,
+      ),
     });
     await expect(supervisor.renderImage('a'.repeat(64), { size: 64, format: 'png' })).rejects.toMatchObject({
       code: 'engine-unavailable',
@@ -289,7 +291,9 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     expect(notices(window)).toContainEqual(
       expect.objectContaining({
         level: 'error',
-        message: 'The engine could not start: database disk image is malformed',
+        message: expect.stringMatching(
+          /^The engine could not start: database disk image is malformed\. Help > Show Log File/,
+        ),
       }),
     );
   });

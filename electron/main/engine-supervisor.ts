@@ -3,6 +3,7 @@ import type { ImageRequest } from '../contract/images.js';
 import { ContractError, eventEnvelope, type ResponseMessage } from '../contract/messages.js';
 import type { EngineNotice } from '../contract/types.js';
 import { fromEngine, type EngineStartOptions, type ToEngine } from '../engine-process/protocol.js';
+import { whereTheLogIs } from '../core/log-file.js';
 import { threadPoolEnv } from '../core/threads.js';
 import { channels } from './channels.js';
 import { createRestartPolicy, defaultRestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
@@ -197,7 +198,7 @@ export class EngineSupervisor {
       }, decision.delayMs);
     } else {
       this.gaveUp = true;
-      this.problem = `The engine stopped ${decision.crashes} times within a minute (last: ${why}), so MetaScope stopped restarting it. Quit and start MetaScope again; if it keeps happening, the log in the terminal says why.`;
+      this.problem = `The engine stopped ${decision.crashes} times within a minute (last: ${why}), so MetaScope stopped restarting it. Quit and start MetaScope again. If it keeps happening, ${whereTheLogIs()}`;
       this.disconnectAll(this.problem, true);
       this.notifyAll({ level: 'error', message: this.problem });
     }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, type IpcMainEvent } from 'electron';
+import { openLog } from '../core/log-file.js';
 import { dataFolder, defaultDatabase, defaultInbox } from '../core/paths.js';
 import { channels } from './channels.js';
 import { EngineSupervisor } from './engine-supervisor.js';
@@ -23,7 +24,7 @@ const paths = {
   renderer: path.resolve(here, '../../renderer'),
   icon: path.resolve(here, '../../../resources/icon.png'),
 };
-const log = (message: string) => process.stderr.write(`[main] ${message}\n`);
+const log = openLog('main');
 const devTools = !app.isPackaged;
 
 // The installed app ships its models as extra resources, outside app.asar.

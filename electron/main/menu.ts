@@ -1,11 +1,15 @@
 import { app, Menu, shell, type MenuItemConstructorOptions } from 'electron';
+import { logFile } from '../core/log-file.js';
 
 export interface MenuOptions {
   inbox: string;
   devTools: boolean;
 }
 
-/** The application menu: the usual roles, the inbox one click away, DevTools only in development. */
+/**
+ * The application menu: the usual roles, the inbox one click away, the log file for when something
+ * went wrong (an app started from a menu has no terminal), DevTools only in development.
+ */
 export function buildMenu(options: MenuOptions): Menu {
   const mac = process.platform === 'darwin';
   const template: MenuItemConstructorOptions[] = [
@@ -38,7 +42,12 @@ export function buildMenu(options: MenuOptions): Menu {
     { role: 'windowMenu' },
     {
       role: 'help',
-      submenu: [{ label: `About MetaScope ${app.getVersion()}`, click: () => app.showAboutPanel() }],
+      submenu: [
+        // Shown in its folder, beside the engine's log and the older ones, to send them all along.
+        { label: 'Show Log File', click: () => shell.showItemInFolder(logFile('main')) },
+        { type: 'separator' },
+        { label: `About MetaScope ${app.getVersion()}`, click: () => app.showAboutPanel() },
+      ],
     },
   ];
   return Menu.buildFromTemplate(template);
