@@ -73,7 +73,12 @@ async function ready(): Promise<void> {
   const engine = new EngineSupervisor({
     entry: paths.engine,
     // No modelFolder: the engine uses the saved choice, else the built-in default (METASCOPE_MODELS).
-    start: { database: defaultDatabase(), inbox: defaultInbox(), mode: 'desktop', sqliteAddon: paths.sqliteAddon },
+    start: {
+      database: defaultDatabase(),
+      inbox: defaultInbox(),
+      mode: 'desktop',
+      sqliteAddon: paths.sqliteAddon,
+    },
     shellRequests: shellRequestNames,
     answerShellRequest: (windowId, message) => {
       const window =
