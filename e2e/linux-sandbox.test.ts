@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -128,5 +129,56 @@ describe.runIf(process.platform === 'linux')('readSandboxFacts', () => {
     } finally {
       rmSync(dist, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the Linux installers on Ubuntu 23.10+ (what electron-builder.yml relies on from electron-builder)', () => {
+  const require = createRequire(import.meta.url);
+  const templates = path.join(
+    path.dirname(require.resolve('app-builder-lib/package.json')),
+    'templates',
+    'linux',
+  );
+  const yaml = require('js-yaml') as { load(text: string): unknown };
+  const config = yaml.load(readFileSync(path.join(root, 'electron-builder.yml'), 'utf8')) as {
+    productName: string;
+    deb: Record<string, unknown>;
+  };
+  // electron-builder's names for the installed app: /opt/<productName>/<package name in lower case>.
+  const installed = `/opt/${config.productName}/metascope`;
+
+  it('the .deb installs an AppArmor profile that lets the installed app sandbox itself', () => {
+    // Our config keeps electron-builder's own install script and profile.
+    expect(config.deb.afterInstall).toBeUndefined();
+    expect(config.deb.appArmorProfile).toBeUndefined();
+    expect(readFileSync(path.join(templates, 'after-install.tpl'), 'utf8')).toContain(
+      "APPARMOR_PROFILE_TARGET='/etc/apparmor.d/${executable}'",
+    );
+    const profile = readFileSync(path.join(templates, 'apparmor-profile.tpl'), 'utf8')
+      .replaceAll('${executable}', 'metascope')
+      .replaceAll('${sanitizedProductName}', config.productName);
+    const facts = {
+      ...ubuntu2404,
+      binary: installed,
+      helper: { uid: 0, mode: 0o100755 },
+      profiles: [profile],
+    };
+    expect(sandboxBlocked(facts, [])).toBeNull();
+    expect(sandboxBlocked({ ...facts, profiles: [] }, [])).toBe('apparmor');
+  });
+
+  it("the AppImage's launcher adds --no-sandbox where user namespaces are refused, so it starts (unsandboxed)", () => {
+    const { generateAppRunScript } = require('app-builder-lib/out/targets/appimage/appImageUtil.js') as {
+      generateAppRunScript(config: Record<string, string>): string;
+    };
+    const appRun = generateAppRunScript({
+      DesktopFileName: 'metascope.desktop',
+      ExecutableName: 'metascope',
+      ProductName: config.productName,
+      ProductFilename: config.productName,
+      ResourceName: 'appimagekit-metascope',
+    });
+    expect(appRun).toContain('! unshare -Ur true 2>/dev/null');
+    expect(appRun).toContain('NO_SANDBOX=(--no-sandbox)');
   });
 });
