@@ -56,7 +56,7 @@ function connect(file: string, sqliteAddon: string | undefined): Database.Databa
       'sqlite-missing',
       sqliteAddon
         ? `MetaScope cannot load its database library from ${sqliteAddon}: the file is missing or was built for another version of the app. Reinstall MetaScope; in a source folder, \`npm start\` builds it again.`
-        : 'MetaScope cannot load its database library (better-sqlite3): it is missing or was built for another version of Node.js. Run `npm rebuild better-sqlite3` in the MetaScope folder, or reinstall MetaScope.',
+        : 'MetaScope cannot load its database library (better-sqlite3): it is missing or was built for another program. In the MetaScope folder, `npm rebuild better-sqlite3` repairs it for the command line and the tests, and `npm start` runs the desktop app with a build of its own.',
       { cause: error },
     );
   }
