@@ -11,7 +11,7 @@ describe('the start message from the main process', () => {
     expect(parsed).toMatchObject({ type: 'start', options: { sqliteAddon: addon } });
   });
 
-  it('leaves it out where the main process has none (Node runs the engine with its own build)', () => {
+  it('leaves it out where the main process names none (better-sqlite3 then loads its default build)', () => {
     const parsed = toEngine.parse({
       type: 'start',
       options: { database: '/data/metascope.db', mode: 'desktop' },
