@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run dist`: the installers of the current platform (Linux: AppImage + deb, Windows: NSIS,
 // macOS: dmg), built by electron-builder from electron-builder.yml into dist/installers/.
-// electron-builder downloads the Electron runtime and its packaging tools; where it cannot (no
-// network), this says so in plain words instead of leaving a stack trace as the last line.
+// electron-builder downloads the Electron runtime and its packaging tools, and its beforePack hook
+// (scripts/electron-sqlite.js) builds better-sqlite3 for Electron beside Node's, so node_modules
+// stays as `npm install` left it; where a download is impossible (no network), this says so in
+// plain words instead of leaving a stack trace as the last line.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -69,10 +71,7 @@ function main() {
     });
     child.on('exit', (code) => {
       if (code === 0) {
-        process.stdout.write(
-          `\nInstallers are in ${path.join('dist', 'installers')}.\n` +
-            'Note: electron-builder rebuilt native modules (better-sqlite3) for Electron inside node_modules; run `npm rebuild better-sqlite3` before running the tests or the CLI with Node again.\n',
-        );
+        process.stdout.write(`\nInstallers are in ${path.join('dist', 'installers')}.\n`);
         resolve(0);
       } else if (looksLikeDownloadFailure(tail)) {
         process.stderr.write(

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // `npm start` (after the build): runs the desktop app with the Electron runtime from node_modules.
-// Electron's npm package downloads its runtime from GitHub on install; where that was impossible
-// (offline, or installs that skip install scripts), this tries the download once more, and if the
-// runtime still cannot be had, says so in one sentence and points at the browser mode.
+// On first run it fetches what a plain `npm install` leaves out, with progress: the Electron runtime
+// (when its own installer could not download it) and better-sqlite3 built for Electron, kept beside
+// Node's build (scripts/electron-sqlite.js). On Linux it first checks that Chromium's sandbox can
+// start (scripts/linux-sandbox.js). Whatever cannot be had is said in one sentence.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildFailure, ensureElectronSqlite, installedVersions } from './electron-sqlite.js';
+import { readSandboxFacts, sandboxAdvice, sandboxBlocked } from './linux-sandbox.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const electronPackage = path.join(root, 'node_modules', 'electron');
@@ -40,15 +43,19 @@ function readPathTxt() {
 function tryDownload() {
   const installer = path.join(electronPackage, 'install.js');
   if (!existsSync(installer)) return;
+  process.stdout.write(
+    `Downloading the Electron runtime for ${process.platform}-${process.arch} (about 100 MB), once…\n`,
+  );
+  // Its own progress bar and errors go to the terminal.
   spawnSync(process.execPath, [installer], {
     cwd: electronPackage,
-    stdio: 'ignore',
-    timeout: 180_000,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 600_000,
     env: process.env,
   });
 }
 
-function main() {
+async function main() {
   if (!existsSync(path.join(root, 'dist', 'electron', 'main', 'index.js'))) {
     process.stderr.write('MetaScope is not built yet: run `npm run build` first (`npm start` does both).\n');
     return 1;
@@ -64,10 +71,32 @@ function main() {
     );
     return 1;
   }
-  const env = { ...process.env };
+  const args = process.argv.slice(2);
+  if (process.platform === 'linux') {
+    const facts = readSandboxFacts(binary);
+    const blocked = sandboxBlocked(facts, args);
+    if (blocked) {
+      process.stderr.write(`${sandboxAdvice(blocked, facts.helperPath)}\n`);
+      return 1;
+    }
+  }
+  let sqlite;
+  try {
+    sqlite = await ensureElectronSqlite({
+      root,
+      electron: installedVersions(root).electron,
+      platform: process.platform,
+      arch: process.arch,
+      say: (line) => process.stdout.write(`${line}\n`),
+    });
+  } catch (error) {
+    process.stderr.write(`${buildFailure(error)} \`npm run start:web\` runs the same app in your browser.\n`);
+    return 1;
+  }
+  const env = { ...process.env, METASCOPE_SQLITE_ADDON: sqlite.addon };
   // Would turn the app into a plain Node process.
   delete env.ELECTRON_RUN_AS_NODE;
-  const child = spawn(binary, [root, ...process.argv.slice(2)], {
+  const child = spawn(binary, [root, ...args], {
     stdio: 'inherit',
     env,
     windowsHide: false,
@@ -86,6 +115,6 @@ function main() {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const code = main();
+  const code = await main();
   if (code !== null) process.exit(code);
 }

@@ -17,6 +17,8 @@ export const engineStartOptions = z.object({
   mode: z.enum(['desktop', 'browser']),
   watch: z.array(z.string().min(1)).optional(),
   detectorFolder: z.string().min(1).optional(),
+  /** The better-sqlite3 addon built for Electron (see openDatabase). */
+  sqliteAddon: z.string().min(1).optional(),
 });
 
 /** main → engine process */

@@ -23,6 +23,11 @@ const paths = {
   engine: path.resolve(here, '../engine-process/index.js'),
   renderer: path.resolve(here, '../../renderer'),
   icon: path.resolve(here, '../../../resources/icon.png'),
+  // better-sqlite3 built for Electron: shipped as a resource by `npm run dist`, made by `npm start`
+  // from a source folder (which names it). The installed app never takes a library from the environment.
+  sqliteAddon: app.isPackaged
+    ? path.join(process.resourcesPath, 'native', 'better_sqlite3.node')
+    : process.env.METASCOPE_SQLITE_ADDON || undefined,
 };
 const log = openLog('main');
 const devTools = !app.isPackaged;
@@ -69,7 +74,12 @@ async function ready(): Promise<void> {
   const engine = new EngineSupervisor({
     entry: paths.engine,
     // No modelFolder: the engine uses the saved choice, else the built-in default (METASCOPE_MODELS).
-    start: { database: defaultDatabase(), inbox: defaultInbox(), mode: 'desktop' },
+    start: {
+      database: defaultDatabase(),
+      inbox: defaultInbox(),
+      mode: 'desktop',
+      sqliteAddon: paths.sqliteAddon,
+    },
     shellRequests: shellRequestNames,
     answerShellRequest: (windowId, message) => {
       const window =

@@ -38,6 +38,8 @@ export interface EngineOptions {
   watch?: string[];
   /** How long a file's size and mtime must stay unchanged before it is read. */
   settleMs?: number;
+  /** The better-sqlite3 addon built for this runtime, where it is not Node's own (the desktop app). */
+  sqliteAddon?: string;
 }
 
 export interface Engine {
@@ -58,7 +60,7 @@ const progressIntervalMs = 250;
 export async function openEngine(options: EngineOptions): Promise<Engine> {
   const dataFolder = path.dirname(path.resolve(options.database));
   mkdirSync(dataFolder, { recursive: true });
-  const store = openStore(options.database);
+  const store = openStore(options.database, { sqliteAddon: options.sqliteAddon });
   const settings = new SettingsFile(path.join(dataFolder, 'settings.json'));
   const inbox = path.resolve(options.inbox ?? defaultInbox());
   const thumbnails = path.join(dataFolder, 'thumbnails');

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -162,5 +163,49 @@ describe('openDatabase', () => {
     closeDatabase(db);
     expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBe(0);
     closeDatabase(db); // closing twice is harmless
+  });
+});
+
+describe('openDatabase with a given better-sqlite3 addon (as the desktop app passes its Electron build)', () => {
+  const require = createRequire(import.meta.url);
+  // The build `npm install` made for this Node, standing in for the one `npm start` makes for Electron.
+  const nodeBuild = path.join(
+    path.dirname(require.resolve('better-sqlite3/package.json')),
+    'build',
+    'Release',
+    'better_sqlite3.node',
+  );
+
+  it('loads the addon from that file and opens the database with it', () => {
+    const addon = path.join(dirs.make(), 'electron-build', 'better_sqlite3.node');
+    mkdirSync(path.dirname(addon));
+    copyFileSync(nodeBuild, addon);
+    expect(require.cache[addon]).toBeUndefined();
+    const db = openDatabase(dbFile(), migrations, { sqliteAddon: addon });
+    expect(require.cache[addon]).toBeDefined();
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    closeDatabase(db);
+  });
+
+  it('says in a sentence that the file is missing, and creates no database', () => {
+    const addon = path.join(dirs.make(), 'nowhere', 'better_sqlite3.node');
+    const file = dbFile();
+    const error = caught(() => openDatabase(file, migrations, { sqliteAddon: addon }));
+    expect(error.code).toBe('sqlite-missing');
+    expect(error.message).toBe(
+      `MetaScope cannot load its database library from ${addon}: the file is missing or was built for another version of the app. Reinstall MetaScope; in a source folder, \`npm start\` builds it again.`,
+    );
+    expect((error.cause as { code?: string }).code).toBe('MODULE_NOT_FOUND');
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('says the same of a file that is not a loadable addon', () => {
+    const addon = path.join(dirs.make(), 'better_sqlite3.node');
+    writeFileSync(addon, 'not a shared library');
+    const error = caught(() => openDatabase(dbFile(), migrations, { sqliteAddon: addon }));
+    expect(error.code).toBe('sqlite-missing');
+    expect(error.message).toContain(`cannot load its database library from ${addon}`);
+    expect((error.cause as { code?: string }).code).toBe('ERR_DLOPEN_FAILED');
   });
 });

@@ -1,7 +1,13 @@
 import path from 'node:path';
 
 export type StoreErrorCode =
-  'disk-full' | 'read-only' | 'cannot-open' | 'corrupt' | 'newer-schema' | 'migration-failed';
+  | 'disk-full'
+  | 'read-only'
+  | 'cannot-open'
+  | 'corrupt'
+  | 'newer-schema'
+  | 'migration-failed'
+  | 'sqlite-missing';
 
 /** A store failure with a sentence a biologist can act on; `cause` keeps the SQLite detail. */
 export class StoreError extends Error {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createCaptures } from './captures.js';
 import { createCells } from './cells.js';
-import { closeDatabase, openDatabase } from './db.js';
+import { closeDatabase, openDatabase, type DatabaseOptions } from './db.js';
 import { guard, toStoreError } from './errors.js';
 import { createFiles } from './files.js';
 import { createFolders } from './folders.js';
@@ -15,8 +15,8 @@ export type Store = ReturnType<typeof storeOn>;
  * The engine's durable memory, opened (created, migrated) at `file`. Every call is synchronous;
  * a disk-full, read-only or damaged database surfaces as a StoreError with a plain sentence.
  */
-export function openStore(file: string): Store {
-  return storeOn(openDatabase(file), file);
+export function openStore(file: string, options: DatabaseOptions = {}): Store {
+  return storeOn(openDatabase(file, undefined, options), file);
 }
 
 /** The store's API over a database already opened and migrated by `openDatabase`. */
