@@ -235,6 +235,7 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     supervisor.start();
     const window = makeWindow(1);
     supervisor.attach(window as never);
+    window.emit('dom-ready');
     await tick();
     (fake.children[0] as unknown as { crash(code: number): void }).crash(1);
     await tick();
@@ -257,6 +258,7 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     supervisor.start();
     const window = makeWindow(1);
     supervisor.attach(window as never);
+    window.emit('dom-ready');
     for (let i = 0; i < 3; i++) {
       await tick();
       (fake.children.at(-1) as unknown as { crash(code: number): void }).crash(139);
@@ -285,6 +287,7 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     supervisor.start();
     const window = makeWindow(1);
     supervisor.attach(window as never);
+    window.emit('dom-ready');
     await tick();
     expect(notices(window)).toContainEqual(
       expect.objectContaining({
@@ -294,11 +297,42 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     );
   });
 
+  it('holds a notice until the page has loaded, since the preload asks before the page listens', async () => {
+    fake.createChild = makeChildFactory(async () => {
+      throw new Error('database disk image is malformed');
+    });
+    const supervisor = makeSupervisor();
+    supervisor.start();
+    const window = makeWindow(1);
+    supervisor.attach(window as never);
+    await tick();
+    expect(notices(window)).toEqual([]);
+    window.emit('dom-ready');
+    expect(notices(window)).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        message: 'The engine could not start: database disk image is malformed',
+      }),
+    ]);
+
+    // A reload: the new page's preload asks again, and hears the problem once its page has loaded.
+    supervisor.attach(window as never);
+    expect(notices(window)).toHaveLength(1);
+    window.emit('dom-ready');
+    expect(notices(window)).toHaveLength(2);
+  });
+
   it('shuts the engine down cleanly: it closes the engine and exits, and no restart follows', async () => {
     const supervisor = makeSupervisor();
     supervisor.start();
+    const window = makeWindow(1);
+    supervisor.attach(window as never);
+    window.emit('dom-ready');
     await tick();
     await supervisor.shutdown(2_000);
+    expect(notices(window)).toEqual([
+      expect.objectContaining({ level: 'info', message: expect.stringMatching(/^MetaScope is closing: .*\.$/) }),
+    ]);
     expect(engine.engine.close).toHaveBeenCalledOnce();
     await tick();
     expect(fake.children).toHaveLength(1);
