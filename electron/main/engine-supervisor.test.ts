@@ -331,7 +331,10 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     await tick();
     await supervisor.shutdown(2_000);
     expect(notices(window)).toEqual([
-      expect.objectContaining({ level: 'info', message: expect.stringMatching(/^MetaScope is closing: .*\.$/) }),
+      expect.objectContaining({
+        level: 'info',
+        message: expect.stringMatching(/^MetaScope is closing: .*\.$/),
+      }),
     ]);
     expect(engine.engine.close).toHaveBeenCalledOnce();
     await tick();

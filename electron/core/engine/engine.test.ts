@@ -57,7 +57,9 @@ describe('first start', () => {
     const order = providerOrder();
     expect(order).toContain(status.provider);
     expect(status.providerLabel).toBe(providerLabels[status.provider!]);
-    expect(status.skippedProviders.map((s) => s.provider)).toEqual(order.slice(0, order.indexOf(status.provider!)));
+    expect(status.skippedProviders.map((s) => s.provider)).toEqual(
+      order.slice(0, order.indexOf(status.provider!)),
+    );
     for (const skipped of status.skippedProviders) expect(skipped.reason).toMatch(/^[A-Z].*\.$/);
   });
 
