@@ -15,3 +15,8 @@ export function appFiles(mainFolder: string) {
     icon: path.join(root, 'resources', 'icon.png'),
   };
 }
+
+/** The installed app's models: electron-builder.yml's extraResources put models/ beside app.asar. */
+export function shippedModels(resourcesPath: string): string {
+  return path.join(resourcesPath, 'models');
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, type IpcMainEvent } from 'electron';
 import { dataFolder, defaultDatabase, defaultInbox } from '../core/paths.js';
-import { appFiles } from './app-files.js';
+import { appFiles, shippedModels } from './app-files.js';
 import { channels } from './channels.js';
 import { EngineSupervisor } from './engine-supervisor.js';
 import { buildMenu } from './menu.js';
@@ -23,7 +23,7 @@ const devTools = !app.isPackaged;
 
 // The installed app ships its models as extra resources, outside app.asar.
 if (app.isPackaged && !process.env.METASCOPE_MODELS)
-  process.env.METASCOPE_MODELS = path.join(process.resourcesPath, 'models');
+  process.env.METASCOPE_MODELS = shippedModels(process.resourcesPath);
 // Chromium's profile lives with MetaScope's data, so METASCOPE_DATA isolates a run completely.
 // app.setPath throws for a folder that does not exist yet (electron.d.ts), as on a first start.
 const profile = path.join(dataFolder(), 'electron');
