@@ -332,7 +332,7 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     await supervisor.shutdown(2_000);
     expect(notices(window)).toEqual([
       expect.objectContaining({
-        level: 'info',
+        level: 'warning',
         message: expect.stringMatching(/^MetaScope is closing: .*\.$/),
       }),
     ]);

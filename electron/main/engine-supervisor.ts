@@ -239,8 +239,9 @@ export class EngineSupervisor {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const child = this.child;
     if (!child) return;
+    // A warning stays on screen until the window closes (an info notice fades after a few seconds).
     this.notifyAll({
-      level: 'info',
+      level: 'warning',
       message: 'MetaScope is closing: it finishes the captures in progress and saves the database first.',
     });
     await new Promise<void>((resolve) => {
