@@ -67,7 +67,8 @@ type Port = EventEmitter & {
   close(): void;
   closed: boolean;
 };
-const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
+// Long enough for a round trip through the stand-in process on a busy machine.
+const tick = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 /** A utility process whose inside is a real EngineHost over a fake engine. */
 function makeChildFactory(open: () => Promise<HostedEngine>) {
@@ -288,12 +289,13 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     const window = makeWindow(1);
     supervisor.attach(window as never);
     window.emit('dom-ready');
-    await tick();
-    expect(notices(window)).toContainEqual(
-      expect.objectContaining({
-        level: 'error',
-        message: 'The engine could not start: database disk image is malformed',
-      }),
+    await vi.waitFor(() =>
+      expect(notices(window)).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          message: 'The engine could not start: database disk image is malformed',
+        }),
+      ),
     );
   });
 
@@ -303,23 +305,25 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     });
     const supervisor = makeSupervisor();
     supervisor.start();
-    const window = makeWindow(1);
-    supervisor.attach(window as never);
-    await tick();
-    expect(notices(window)).toEqual([]);
-    window.emit('dom-ready');
-    expect(notices(window)).toEqual([
-      expect.objectContaining({
-        level: 'error',
-        message: 'The engine could not start: database disk image is malformed',
-      }),
-    ]);
+    const loading = makeWindow(1);
+    const loaded = makeWindow(2);
+    supervisor.attach(loading as never);
+    supervisor.attach(loaded as never);
+    loaded.emit('dom-ready');
+    const failure = expect.objectContaining({
+      level: 'error',
+      message: 'The engine could not start: database disk image is malformed',
+    });
+    await vi.waitFor(() => expect(notices(loaded)).toEqual([failure]));
+    expect(notices(loading)).toEqual([]);
+    loading.emit('dom-ready');
+    expect(notices(loading)).toEqual([failure]);
 
     // A reload: the new page's preload asks again, and hears the problem once its page has loaded.
-    supervisor.attach(window as never);
-    expect(notices(window)).toHaveLength(1);
-    window.emit('dom-ready');
-    expect(notices(window)).toHaveLength(2);
+    supervisor.attach(loading as never);
+    expect(notices(loading)).toHaveLength(1);
+    loading.emit('dom-ready');
+    expect(notices(loading)).toEqual([failure, failure]);
   });
 
   it('shuts the engine down cleanly: it closes the engine and exits, and no restart follows', async () => {
