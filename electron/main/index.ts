@@ -26,9 +26,17 @@ if (app.isPackaged && !process.env.METASCOPE_MODELS)
   process.env.METASCOPE_MODELS = shippedModels(process.resourcesPath);
 // Chromium's profile lives with MetaScope's data, so METASCOPE_DATA isolates a run completely.
 // app.setPath throws for a folder that does not exist yet (electron.d.ts), as on a first start.
-const profile = path.join(dataFolder(), 'electron');
-mkdirSync(profile, { recursive: true });
-app.setPath('userData', profile);
+try {
+  const profile = path.join(dataFolder(), 'electron');
+  mkdirSync(profile, { recursive: true });
+  app.setPath('userData', profile);
+} catch (error) {
+  dialog.showErrorBox(
+    'MetaScope cannot use its data folder',
+    `MetaScope keeps its database in ${dataFolder()}, but cannot write there (${error instanceof Error ? error.message : String(error)}). Check that folder's permissions, or set METASCOPE_DATA to a folder you can write to.`,
+  );
+  app.exit(1);
+}
 app.enableSandbox();
 registerSchemes();
 guardAllWebContents(log);
