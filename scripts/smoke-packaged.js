@@ -101,7 +101,7 @@ export async function smokeTest({
     const problems = [];
     if (ended.forced)
       problems.push(
-        `MetaScope did not quit within ${quitTimeoutMs / 1000} s of being asked, so it was killed.`,
+        `MetaScope did not quit within ${quitTimeoutMs / 1000} s of being asked, so it was killed.${ended.asked ? ` (${ended.asked})` : ''}`,
       );
     else if (ended.code !== 0)
       problems.push(`MetaScope exited with ${ended.signal ?? `code ${ended.code}`}, not 0.`);
