@@ -17,7 +17,11 @@ import { createMainWindow } from './window.js';
  * The desktop shell's main process: windows, menu, dialogs, the two protocols, security
  * settings, and the engine's utility process. It runs no engine code itself.
  */
-const paths = appFiles(path.dirname(fileURLToPath(import.meta.url)));
+const here = path.dirname(fileURLToPath(import.meta.url)); // dist/electron/main
+const paths = {
+  // The same paths inside app.asar; the packaging test checks that each of them is packed.
+  ...appFiles(here),
+};
 const log = (message: string) => process.stderr.write(`[main] ${message}\n`);
 const devTools = !app.isPackaged;
 
