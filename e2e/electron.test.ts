@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,16 @@ const built =
 
 // CI sets METASCOPE_REQUIRE_ELECTRON=1 where the runtime must be there: a skip would hide a broken setup.
 const required = process.env.METASCOPE_REQUIRE_ELECTRON === '1';
+
+interface ElectronSqlite {
+  electronSqlitePlace(root: string, platform: string, arch: string): { addon: string };
+}
+const electronSqliteAddon = async () => {
+  const script = (await import(
+    pathToFileURL(path.join(root, 'scripts', 'electron-sqlite.js')).href
+  )) as ElectronSqlite;
+  return script.electronSqlitePlace(root, process.platform, process.arch);
+};
 describe.runIf(!binary && required)('desktop app (Electron) is required here', () => {
   it('has an Electron runtime', () => {
     throw new Error(
@@ -69,6 +79,8 @@ describe.skipIf(!binary)('desktop app (Electron)', () => {
         ...(process.env as Record<string, string>),
         METASCOPE_DATA: data,
         METASCOPE_INBOX: inbox,
+        // The better-sqlite3 build for Electron that `npm run rebuild:electron` made (npm start does the same).
+        METASCOPE_SQLITE_ADDON: (await electronSqliteAddon()).addon,
         ELECTRON_RUN_AS_NODE: '',
       },
       timeout: 60_000,

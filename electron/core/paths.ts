@@ -33,9 +33,19 @@ export function defaultDetectorFolder(): string {
   return path.join(modelsFolder(), 'detector');
 }
 
+/**
+ * A folder named in the environment, as an absolute path: a relative one is taken from the folder
+ * MetaScope was started in, as a shell would (Electron's app.setPath refuses relative paths).
+ */
+function folderFromEnvironment(name: 'METASCOPE_DATA' | 'METASCOPE_INBOX'): string | null {
+  const value = process.env[name]?.trim();
+  return value ? path.resolve(value) : null;
+}
+
 /** Where the database and thumbnail cache live: METASCOPE_DATA, else the platform's usual place. */
 export function dataFolder(): string {
-  if (process.env.METASCOPE_DATA) return process.env.METASCOPE_DATA;
+  const chosen = folderFromEnvironment('METASCOPE_DATA');
+  if (chosen) return chosen;
   const home = homedir();
   switch (process.platform) {
     case 'win32':
@@ -53,5 +63,5 @@ export function defaultDatabase(): string {
 
 /** The folder watched on first start, so dropping captures into it just works. */
 export function defaultInbox(): string {
-  return process.env.METASCOPE_INBOX ?? path.join(homedir(), 'MetaScope Inbox');
+  return folderFromEnvironment('METASCOPE_INBOX') ?? path.join(homedir(), 'MetaScope Inbox');
 }

@@ -67,7 +67,8 @@ type Port = EventEmitter & {
   close(): void;
   closed: boolean;
 };
-const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
+// Long enough for a round trip through the stand-in process on a busy machine.
+const tick = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 /** A utility process whose inside is a real EngineHost over a fake engine. */
 function makeChildFactory(open: () => Promise<HostedEngine>) {
@@ -143,7 +144,8 @@ function fakeEngine() {
   const engine = {
     handlers: {
       'folders.list': async () => [],
-      'captures.get': async ({ sha256 }: { sha256: string }) => captureDetail(sha256, [path.join(root, 'cell.png')]),
+      'captures.get': async ({ sha256 }: { sha256: string }) =>
+        captureDetail(sha256, [path.join(root, 'cell.png')]),
     } as unknown as EngineHandlers,
     onEvent: (listener: (m: EventMessage) => void) => {
       listeners.add(listener);
@@ -235,6 +237,7 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     supervisor.start();
     const window = makeWindow(1);
     supervisor.attach(window as never);
+    window.emit('dom-ready');
     await tick();
     (fake.children[0] as unknown as { crash(code: number): void }).crash(1);
     await tick();
@@ -257,6 +260,7 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     supervisor.start();
     const window = makeWindow(1);
     supervisor.attach(window as never);
+    window.emit('dom-ready');
     for (let i = 0; i < 3; i++) {
       await tick();
       (fake.children.at(-1) as unknown as { crash(code: number): void }).crash(139);
@@ -287,22 +291,62 @@ describe('EngineSupervisor with the real EngineHost inside a stand-in utility pr
     supervisor.start();
     const window = makeWindow(1);
     supervisor.attach(window as never);
-    await tick();
-    expect(notices(window)).toContainEqual(
-      expect.objectContaining({
-        level: 'error',
-        message: expect.stringMatching(
-          /^The engine could not start: database disk image is malformed\. Help > Show Log File/,
-        ),
-      }),
+    window.emit('dom-ready');
+    await vi.waitFor(() =>
+      expect(notices(window)).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          message: expect.stringMatching(
+            /^The engine could not start: database disk image is malformed\. Help > Show Log File/,
+          ),
+        }),
+      ),
     );
+  });
+
+  it('holds a notice until the page has loaded, since the preload asks before the page listens', async () => {
+    fake.createChild = makeChildFactory(async () => {
+      throw new Error('database disk image is malformed');
+    });
+    const supervisor = makeSupervisor();
+    supervisor.start();
+    const loading = makeWindow(1);
+    const loaded = makeWindow(2);
+    supervisor.attach(loading as never);
+    supervisor.attach(loaded as never);
+    loaded.emit('dom-ready');
+    const failure = expect.objectContaining({
+      level: 'error',
+      message: expect.stringMatching(
+        /^The engine could not start: database disk image is malformed\. Help > Show Log File/,
+      ),
+    });
+    await vi.waitFor(() => expect(notices(loaded)).toEqual([failure]));
+    expect(notices(loading)).toEqual([]);
+    loading.emit('dom-ready');
+    expect(notices(loading)).toEqual([failure]);
+
+    // A reload: the new page's preload asks again, and hears the problem once its page has loaded.
+    supervisor.attach(loading as never);
+    expect(notices(loading)).toHaveLength(1);
+    loading.emit('dom-ready');
+    expect(notices(loading)).toEqual([failure, failure]);
   });
 
   it('shuts the engine down cleanly: it closes the engine and exits, and no restart follows', async () => {
     const supervisor = makeSupervisor();
     supervisor.start();
+    const window = makeWindow(1);
+    supervisor.attach(window as never);
+    window.emit('dom-ready');
     await tick();
     await supervisor.shutdown(2_000);
+    expect(notices(window)).toEqual([
+      expect.objectContaining({
+        level: 'warning',
+        message: expect.stringMatching(/^MetaScope is closing: .*\.$/),
+      }),
+    ]);
     expect(engine.engine.close).toHaveBeenCalledOnce();
     await tick();
     expect(fake.children).toHaveLength(1);

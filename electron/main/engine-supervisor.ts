@@ -6,12 +6,14 @@ import { fromEngine, type EngineStartOptions, type ToEngine } from '../engine-pr
 import { whereTheLogIs } from '../core/log-file.js';
 import { threadPoolEnv } from '../core/threads.js';
 import { channels } from './channels.js';
+import { PageNotices } from './page-notices.js';
 import { createRestartPolicy, defaultRestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
 /**
  * Runs the engine in an Electron utility process and keeps it running: starts it, gives every
  * window its own MessagePort to it, relays image renditions for the image protocol, restarts it
- * after a crash (and tells the windows), and shuts it down cleanly when the app quits.
+ * after a crash (and tells the windows, once their pages listen), and shuts it down cleanly when
+ * the app quits, saying so in the windows meanwhile.
  */
 export interface SupervisorOptions {
   /** The compiled electron/engine-process/index.js. */
@@ -55,6 +57,10 @@ export class EngineSupervisor {
   private gaveUp = false;
   private stderrTail = '';
   private readonly policy: ReturnType<typeof createRestartPolicy>;
+  private readonly notices = new PageNotices<EngineNotice>((windowId, notice) => {
+    const contents = this.windows.get(windowId);
+    if (contents && !contents.isDestroyed()) contents.send(channels.event, eventEnvelope('notice', notice));
+  });
 
   constructor(private readonly options: SupervisorOptions) {
     this.policy = createRestartPolicy(options.policy ?? defaultRestartPolicy);
@@ -80,12 +86,18 @@ export class EngineSupervisor {
     for (const [windowId, contents] of this.windows) this.connectWindow(windowId, contents);
   }
 
-  /** A window (its preload) asked for a port: called only after the sender was checked. */
+  /**
+   * A window's preload asked for a port (called only after the sender was checked). It asks as its
+   * page starts loading, before the page's scripts listen: notices wait for the page's dom-ready.
+   */
   attach(contents: WebContents): void {
-    if (!this.windows.has(contents.id)) {
-      this.windows.set(contents.id, contents);
-      contents.once('destroyed', () => this.detach(contents.id));
+    const windowId = contents.id;
+    if (!this.windows.has(windowId)) {
+      this.windows.set(windowId, contents);
+      contents.on('dom-ready', () => this.notices.pageListening(windowId));
+      contents.once('destroyed', () => this.detach(windowId));
     }
+    this.notices.pageLoading(windowId);
     if (this.child) this.connectWindow(contents.id, contents);
     if (this.gaveUp && this.problem)
       contents.send(channels.disconnected, { message: this.problem, final: true });
@@ -94,6 +106,7 @@ export class EngineSupervisor {
 
   private detach(windowId: number): void {
     this.windows.delete(windowId);
+    this.notices.forget(windowId);
     if (this.child) this.post({ type: 'disconnect', windowId });
   }
 
@@ -211,20 +224,27 @@ export class EngineSupervisor {
   }
 
   private notifyOne(contents: WebContents, notice: Omit<EngineNotice, 'at'>): void {
-    if (contents.isDestroyed()) return;
-    contents.send(channels.event, eventEnvelope('notice', { ...notice, at: new Date().toISOString() }));
+    this.notices.send(contents.id, { ...notice, at: new Date().toISOString() });
   }
 
   private notifyAll(notice: Omit<EngineNotice, 'at'>): void {
     for (const contents of this.windows.values()) this.notifyOne(contents, notice);
   }
 
-  /** Asks the engine to finish and close (its store checkpoints); kills it after `timeoutMs`. */
+  /**
+   * Asks the engine to finish and close (its store checkpoints), telling the windows meanwhile;
+   * kills it after `timeoutMs`.
+   */
   async shutdown(timeoutMs = 15_000): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const child = this.child;
     if (!child) return;
+    // A warning stays on screen until the window closes (an info notice fades after a few seconds).
+    this.notifyAll({
+      level: 'warning',
+      message: 'MetaScope is closing: it finishes the captures in progress and saves the database first.',
+    });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.options.log('The engine did not close in time; stopping it.');

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, type IpcMainEvent } from 'electron';
 import { openLog } from '../core/log-file.js';
 import { dataFolder, defaultDatabase, defaultInbox } from '../core/paths.js';
+import { appFiles, shippedModels } from './app-files.js';
 import { channels } from './channels.js';
 import { EngineSupervisor } from './engine-supervisor.js';
 import { buildMenu } from './menu.js';
@@ -19,10 +20,8 @@ import { createMainWindow } from './window.js';
  */
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/electron/main
 const paths = {
-  preload: path.resolve(here, '../preload/sandboxed/index.js'),
-  engine: path.resolve(here, '../engine-process/index.js'),
-  renderer: path.resolve(here, '../../renderer'),
-  icon: path.resolve(here, '../../../resources/icon.png'),
+  // The same paths inside app.asar; the packaging test checks that each of them is packed.
+  ...appFiles(here),
   // better-sqlite3 built for Electron: shipped as a resource by `npm run dist`, made by `npm start`
   // from a source folder (which names it). The installed app never takes a library from the environment.
   sqliteAddon: app.isPackaged
@@ -34,21 +33,43 @@ const devTools = !app.isPackaged;
 
 // The installed app ships its models as extra resources, outside app.asar.
 if (app.isPackaged && !process.env.METASCOPE_MODELS)
-  process.env.METASCOPE_MODELS = path.join(process.resourcesPath, 'models');
+  process.env.METASCOPE_MODELS = shippedModels(process.resourcesPath);
 // Chromium's profile lives with MetaScope's data, so METASCOPE_DATA isolates a run completely.
-app.setPath('userData', path.join(dataFolder(), 'electron'));
+// app.setPath throws for a folder that does not exist yet (electron.d.ts), as on a first start.
+try {
+  const profile = path.join(dataFolder(), 'electron');
+  mkdirSync(profile, { recursive: true });
+  app.setPath('userData', profile);
+} catch (error) {
+  dialog.showErrorBox(
+    'MetaScope cannot use its data folder',
+    `MetaScope keeps its database in ${dataFolder()}, but cannot write there (${error instanceof Error ? error.message : String(error)}). Check that folder's permissions, or set METASCOPE_DATA to a folder you can write to.`,
+  );
+  app.exit(1);
+}
 app.enableSandbox();
 registerSchemes();
 guardAllWebContents(log);
 
 const ourWindows = new Set<number>();
 let supervisor: EngineSupervisor | null = null;
+/** Quitting: 'draining' while the engine finishes, 'done' once it has closed its database. */
+let quitting: 'no' | 'draining' | 'done' = 'no';
 
 function openWindow(): BrowserWindow {
   const window = createMainWindow({ preload: paths.preload, icon: paths.icon, devTools, log });
   const id = window.webContents.id;
   ourWindows.add(id);
   window.on('closed', () => ourWindows.delete(id));
+  // Closing the last window quits (except on macOS): the window stays open, saying that
+  // MetaScope is closing, until the engine has finished, instead of vanishing while it drains.
+  window.on('close', (event) => {
+    if (process.platform === 'darwin' || quitting === 'done' || !supervisor) return;
+    const others = BrowserWindow.getAllWindows().filter((w) => w !== window && !w.isDestroyed());
+    if (others.length > 0) return;
+    event.preventDefault();
+    app.quit();
+  });
   return window;
 }
 
@@ -61,7 +82,7 @@ function senderOf(event: IpcMainEvent) {
 }
 
 async function ready(): Promise<void> {
-  if (!existsSync(path.join(paths.renderer, 'index.html'))) {
+  if (!existsSync(paths.rendererPage)) {
     dialog.showErrorBox(
       'MetaScope is not built',
       'The interface is missing: run `npm run build` in the MetaScope folder, then start it again.',
@@ -124,16 +145,15 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  // Quit waits for the engine to finish what it started and close its database.
-  let shutDown = false;
-  let shuttingDown = false;
+  // Quit (the menu, the last window, or SIGTERM/SIGINT/SIGHUP, which Electron turns into a quit
+  // on Linux and macOS) waits for the engine to finish what it started and close its database.
   app.on('before-quit', (event) => {
-    if (shutDown || !supervisor) return;
+    if (quitting === 'done' || !supervisor) return;
     event.preventDefault();
-    if (shuttingDown) return;
-    shuttingDown = true;
+    if (quitting === 'draining') return;
+    quitting = 'draining';
     void supervisor.shutdown().finally(() => {
-      shutDown = true;
+      quitting = 'done';
       app.quit();
     });
   });

@@ -1,6 +1,7 @@
 import { app, type Session, type WebContents } from 'electron';
 import { withSecurityHeaders } from './csp.js';
 import { mayNavigate } from './trust.js';
+import { protectedUsbClasses } from './usb-classes.js';
 
 /**
  * Electron's security checklist for everything that is not a window's own settings (those are
@@ -27,7 +28,8 @@ export function hardenSession(session: Session, log: (message: string) => void):
   });
   session.setPermissionCheckHandler(() => false);
   session.setDevicePermissionHandler(() => false);
-  session.setUSBProtectedClassesHandler(() => []);
+  // The handler names the classes to protect; an empty list would open them all.
+  session.setUSBProtectedClassesHandler(protectedUsbClasses);
 }
 
 /** Applied to every webContents the app ever creates (windows, DevTools, anything else). */

@@ -1,24 +1,25 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import ts from 'typescript';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { appFiles } from '../main/app-files.js';
 import { channels } from '../main/channels.js';
 
 /**
- * The preload is run the way Electron runs a sandboxed preload: its compiled text wrapped in a
+ * The built preload (what the main process hands Electron, from `npm run build:node`, which
+ * `npm install` runs) is run the way Electron runs a sandboxed preload: its text wrapped in a
  * function that receives a small `require`, `process`, `exports` and `module`, in a fresh context
  * without Node's globals. A SyntaxError (an ES module) or any require other than `electron`
  * fails here as it would in the app.
  */
-const source = readFileSync(fileURLToPath(new URL('./sandboxed/index.ts', import.meta.url)), 'utf8');
-const compiled = ts.transpileModule(source, {
-  compilerOptions: {
-    module: ts.ModuleKind.CommonJS,
-    target: ts.ScriptTarget.ES2022,
-    verbatimModuleSyntax: false,
-  },
-}).outputText;
+const source = fileURLToPath(new URL('./sandboxed/index.ts', import.meta.url));
+const built = appFiles(fileURLToPath(new URL('../../dist/electron/main/', import.meta.url))).preload;
+if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
+  throw new Error(
+    `The built preload (${built}) is missing or older than its source: run \`npm run build:node\` so this test runs what Electron loads.`,
+  );
+}
+const compiled = readFileSync(built, 'utf8');
 
 class FakePort {
   sent: unknown[] = [];
@@ -186,24 +187,15 @@ describe('preload, loaded as Electron loads a sandboxed preload', () => {
   });
 });
 
-describe('preload source', () => {
+describe('built preload', () => {
   it('names the same channels as the main process', () => {
-    for (const [key, value] of Object.entries(channels)) expect(source).toContain(`${key}: '${value}'`);
+    for (const [key, value] of Object.entries(channels)) expect(compiled).toContain(`${key}: '${value}'`);
   });
 
-  it('compiles to a script with no import or export statements', () => {
+  it('is a script, not an ES module: no import or export statement', () => {
     expect(
       () => new vm.Script(`(function (require, process, exports, module) {${compiled}\n})`),
     ).not.toThrow();
-  });
-});
-
-describe('preload build', () => {
-  it('is compiled by tsc as CommonJS (its folder package.json), as sandboxed preloads require', () => {
-    const file = fileURLToPath(new URL('./sandboxed/index.ts', import.meta.url));
-    const format = ts.getImpliedNodeFormatForFile(file as ts.Path, undefined, ts.sys, {
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    });
-    expect(format).toBe(ts.ModuleKind.CommonJS);
+    expect(compiled).not.toMatch(/^\s*(import|export)\s/m);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CaptureRow } from '../../contract/types.js';
 import { noiseBytes, writeCapture } from '../capture/testing/images.js';
-import { providerOrder } from '../model/providers.js';
+import { providerLabels, providerOrder } from '../model/providers.js';
 import { appVersion } from '../paths.js';
 import { brightness, engineWorld, flatCapture, sha256Of, type EngineWorld } from './testing/engine-world.js';
 
@@ -52,11 +52,14 @@ describe('first start', () => {
       },
       progress: { queued: 0, inFlight: 0, paused: false },
     });
-    // `auto` tries the platform's providers in order; each one before the one that ran says why it was skipped.
-    expect(status.provider).toBe('cpu');
-    expect(status.providerLabel).toBe('CPU');
+    // `auto` tries the platform's providers in order and names the first that started (a machine
+    // whose GPU works runs there); each one before it says why it was skipped.
     const order = providerOrder();
-    expect(status.skippedProviders.map((s) => s.provider)).toEqual(order.slice(0, order.indexOf('cpu')));
+    expect(order).toContain(status.provider);
+    expect(status.providerLabel).toBe(providerLabels[status.provider!]);
+    expect(status.skippedProviders.map((s) => s.provider)).toEqual(
+      order.slice(0, order.indexOf(status.provider!)),
+    );
     for (const skipped of status.skippedProviders) expect(skipped.reason).toMatch(/^[A-Z].*\.$/);
   });
 
@@ -77,13 +80,16 @@ describe('first start', () => {
 describe('captures in the inbox', () => {
   it('are classified, listed newest first (failures too, with their reason) and shown with their provenance', async () => {
     const app = await world.open();
+    // Results name the provider that ran them: the one the engine reports as started.
+    const { provider } = await app.call('app.status', {});
+    expect(provider).not.toBeNull();
     const dim = await world.drop('dim.png', 30);
     const dimRow = await app.event('capture.updated', done(dim));
     expect(dimRow).toMatchObject({
       fileName: 'dim.png',
       paths: [path.join(world.inbox, 'dim.png')],
       class: 'dim',
-      provider: 'cpu',
+      provider,
       model: { id: 'test-linear-mean', version: '1.0.0' },
       width: 16,
       height: 16,
@@ -138,7 +144,7 @@ describe('captures in the inbox', () => {
         name: 'Test model (mean brightness)',
       },
       class: 'dim',
-      provider: 'cpu',
+      provider,
       appVersion: appVersion(),
       preprocessing: { resize: 'stretch', intensity: { mode: 'bit-depth' }, threshold: 0.5 },
     });
