@@ -4,6 +4,7 @@ import path from 'node:path';
 import { appRoot, defaultDatabase, defaultInbox } from '../core/paths.js';
 import { startServer } from '../serve/server.js';
 import { startWorkerHost } from '../serve/worker-host.js';
+import { surviveUnhandledRejections } from './unhandled-rejections.js';
 import { UsageError } from './usage.js';
 
 export interface ServeOptions {
@@ -23,6 +24,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       'The browser interface is not built yet: run `npm run build` in the MetaScope folder first.',
     );
   }
+  surviveUnhandledRejections();
   process.stderr.write('Starting the engine…\n');
   const host = await startWorkerHost({
     database: path.resolve(options.db ?? defaultDatabase()),

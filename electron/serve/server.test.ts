@@ -10,11 +10,15 @@ import { startServer, type RunningServer } from './server.js';
 
 const sha = 'a'.repeat(64);
 
-/** An engine that answers app.status-like requests by echoing and knows one image. */
-function fakeHost(): EngineHost & { emit(event: EventMessage): void } {
+/** An engine that answers requests by echoing, fails at models.list, and knows one image. */
+function fakeHost(): EngineHost & { emit(event: EventMessage): void; asked: string[] } {
   const listeners = new Set<(event: EventMessage) => void>();
+  const asked: string[] = [];
   return {
+    asked,
     async request(message) {
+      asked.push(message.name);
+      if (message.name === 'models.list') throw new Error('the model folder vanished');
       return { kind: 'response', id: message.id, ok: true, output: { echo: message.name } };
     },
     async image(sha256, request) {
@@ -192,5 +196,22 @@ describe('browser-mode server', () => {
     expect(await both).toEqual([notice, notice]);
     a.close();
     b.close();
+  });
+
+  it('answers a request the engine fails unexpectedly with its reason, and goes on', async () => {
+    const ws = await openSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
+    ws.send(JSON.stringify({ kind: 'request', id: 4, name: 'models.list', input: {} }));
+    expect(await nextMessage(ws)).toEqual({
+      kind: 'response',
+      id: 4,
+      ok: false,
+      error: {
+        code: 'engine-error',
+        message: 'MetaScope could not answer this request (the model folder vanished).',
+      },
+    });
+    ws.send(JSON.stringify({ kind: 'request', id: 5, name: 'app.status', input: {} }));
+    expect(await nextMessage(ws)).toMatchObject({ id: 5, ok: true });
+    ws.close();
   });
 });

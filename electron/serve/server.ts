@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isShellRequest, type ShellHandlers } from '../contract/api.js';
 import { imageWindowHeaders, parseImagePath } from '../contract/images.js';
-import { dispatch, requestMessage } from '../contract/messages.js';
+import { dispatch, requestMessage, type ResponseMessage } from '../contract/messages.js';
 import type { EngineHost } from './engine-host.js';
+import { nestedDeeperThan } from './json-nesting.js';
 import {
   allowedHost,
   allowedOrigin,
@@ -20,6 +21,11 @@ import { findStaticFile } from './static-files.js';
 export const loopback = '127.0.0.1';
 /** Dropped captures travel as base64 in one request; the contract caps each file at 200 MB of text. */
 const maxMessageBytes = 256 * 1024 * 1024;
+/** The contract's messages nest a few levels; thousands would overflow the clone to the engine's thread. */
+const maxNesting = 64;
+
+/** Policy violation: the WebSocket close code for a message the server will not read. */
+const refusedMessage = 1008;
 
 /** Browser mode has no native dialogs: the UI falls back to a path field. */
 export const browserShell: ShellHandlers = { 'folders.pick': () => ({ path: null }) };
@@ -153,23 +159,50 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   /** Requests go to the engine (or the shell), each answer back to the socket that asked. */
   function relay(ws: WebSocket) {
+    // A malformed frame: ws has already closed this client's connection with a status saying why;
+    // without a listener the error would be thrown and stop the server for every client.
+    ws.on('error', () => {});
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
+      const bytes = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
+      if (nestedDeeperThan(bytes, maxNesting)) {
+        ws.close(refusedMessage, `MetaScope reads no message nested over ${maxNesting} levels deep.`);
+        return;
+      }
       let raw: unknown;
       try {
-        raw = JSON.parse(data.toString());
+        raw = JSON.parse(bytes.toString());
       } catch {
         return;
       }
-      const parsed = requestMessage.safeParse(raw);
-      const answer =
-        parsed.success && !isShellRequest(parsed.data.name)
-          ? host.request(parsed.data)
-          : dispatch(browserShell, raw);
-      void answer.then((response) => {
+      void answer(raw).then((response) => {
         if (response && ws.readyState === ws.OPEN) ws.send(JSON.stringify(response));
       });
     });
+  }
+
+  /** Never rejects: whatever goes wrong is logged and becomes the request's own error response. */
+  async function answer(raw: unknown): Promise<ResponseMessage | null> {
+    const parsed = requestMessage.safeParse(raw);
+    try {
+      return parsed.success && !isShellRequest(parsed.data.name)
+        ? await host.request(parsed.data)
+        : await dispatch(browserShell, raw);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`metascope: a request failed unexpectedly: ${reason}\n`);
+      if (!parsed.success) return null;
+      return {
+        kind: 'response',
+        id: parsed.data.id,
+        ok: false,
+        error: { code: 'engine-error', message: `MetaScope could not answer this request (${reason}).` },
+      };
+    }
   }
 
   const unsubscribe = host.onEvent((event) => {
