@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,20 +10,28 @@ import { writeModelFolder } from '../core/model/testing/model-folder.js';
 import { startCli, type CliRun } from './testing/run-cli.js';
 
 /**
- * A real `metascope serve`, its engine in its worker thread, attacked as a local user with the
- * token could: malformed WebSocket frames on raw TCP sockets, a message nested thousands of levels
- * deep. Each must cost only the connection that sent it.
+ * A real `metascope serve --open`, its engine in its worker thread, attacked as a local user with
+ * the token could: malformed WebSocket frames on raw TCP sockets, a message nested thousands of
+ * levels deep. Each must cost only the connection that sent it. The browser it opens is a stand-in
+ * `xdg-open` that writes down the address it was given, which any account could read in the
+ * process list.
  */
 const temp = makeTempDir('metascope-serve-');
+const opened = path.join(temp.dir, 'opened.txt');
 let serve: CliRun;
 let port: number;
 let token: string;
 
 beforeAll(async () => {
   ensureRendererBuilt();
+  const bin = path.join(temp.dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$*" > '${opened}'\n`);
+  chmodSync(path.join(bin, 'xdg-open'), 0o755);
   const model = path.join(temp.dir, 'model');
   await writeModelFolder(model);
-  serve = startCli(['serve', '--db', path.join(temp.dir, 'metascope.db'), '--model', model], {
+  serve = startCli(['serve', '--open', '--db', path.join(temp.dir, 'metascope.db'), '--model', model], {
+    PATH: `${bin}${path.delimiter}${process.env.PATH}`,
     METASCOPE_DATA: path.join(temp.dir, 'data'),
     METASCOPE_INBOX: path.join(temp.dir, 'inbox'),
   });
@@ -103,6 +112,26 @@ function sendFrame(frame: Buffer, timeoutMs = 10_000): Promise<void> {
 const noMask = Buffer.alloc(4);
 
 describe('metascope serve', () => {
+  it('hands the browser a one-time address, never the token', async () => {
+    await waitFor('the browser to be opened', () => existsSync(opened), 30_000);
+    const address = readFileSync(opened, 'utf8');
+    expect(address).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?code=[\\w-]{43}$`));
+    expect(address).not.toContain(token);
+
+    const first = await fetch(address, { redirect: 'manual' });
+    expect(first.status).toBe(303);
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
+    expect(cookie).toBe(`metascope-token-${port}=${token}`);
+    const page = await fetch(`http://127.0.0.1:${port}/`, { headers: { Cookie: cookie } });
+    expect(page.status).toBe(200);
+
+    const second = await fetch(address, { redirect: 'manual' });
+    expect(second.status).toBe(401);
+    expect(await second.text()).toBe(
+      'This sign-in address has been used already: open the address shown in the window where MetaScope runs.',
+    );
+  });
+
   it('closes only the connection of a client that sends a malformed frame', async () => {
     const frames: Record<string, Buffer> = {
       'an unmasked client frame': Buffer.from([0x81, 0x02, 0x68, 0x69]),

@@ -52,7 +52,8 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   );
   process.stdout.write(`MetaScope is running at ${server.url}\n`);
   process.stderr.write('Keep this window open while you use MetaScope; press Ctrl-C to stop it.\n');
-  if (options.open) openInBrowser(server.url);
+  // The browser's command line is readable by every account here: it gets a one-time code, never the token.
+  if (options.open) openInBrowser(server.signInUrl());
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);

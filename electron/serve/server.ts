@@ -15,6 +15,7 @@ import {
   sameSecret,
   securityHeaders,
 } from './security.js';
+import { signInCodes, type Redemption } from './sign-in-codes.js';
 import { findStaticFile } from './static-files.js';
 
 /** Only this machine: browser mode is never reachable from the network. */
@@ -30,6 +31,12 @@ const refusedMessage = 1008;
 /** Browser mode has no native dialogs: the UI falls back to a path field. */
 export const browserShell: ShellHandlers = { 'folders.pick': () => ({ path: null }) };
 
+const signInRefusals: Record<Exclude<Redemption, 'ok'>, string> = {
+  used: 'This sign-in address has been used already: open the address shown in the window where MetaScope runs.',
+  expired: 'This sign-in address has expired: open the address shown in the window where MetaScope runs.',
+  unknown: 'This sign-in address is not valid: open the address shown in the window where MetaScope runs.',
+};
+
 export interface ServerOptions {
   host: EngineHost;
   /** The built renderer (dist/renderer). */
@@ -37,13 +44,17 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port?: number;
   token?: string;
+  /** How long a sign-in address stays good. */
+  signInCodeMs?: number;
 }
 
 export interface RunningServer {
   port: number;
   token: string;
-  /** The address to open, token included. */
+  /** The address to print for the person who started MetaScope, token included. */
   url: string;
+  /** An address to hand to a browser: a one-time code that buys the cookie, never the token. */
+  signInUrl(): string;
   close(): Promise<void>;
 }
 
@@ -58,6 +69,7 @@ const imageStatus: Record<string, number> = {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const token = options.token ?? newToken();
   const { host, root } = options;
+  const codes = signInCodes(options.signInCodeMs);
   let port = 0;
 
   const server = createServer((request, response) => {
@@ -83,6 +95,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     response.end(text);
   }
 
+  /** Lets the page's own scripts and styles, its pictures and its socket, which carry no token, through. */
+  const sessionCookie = () => `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`;
+
   /** Why a request is refused, or null when it may go on. */
   function refusal(request: IncomingMessage, url: URL): [number, string] | null {
     if (!allowedHost(request, port)) return [403, 'MetaScope answers only at 127.0.0.1.'];
@@ -97,6 +112,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', `http://${loopback}:${port}`);
+    const code = url.pathname === '/' ? url.searchParams.get('code') : null;
+    if (code !== null && allowedHost(request, port)) return signIn(code, response);
     const refused = refusal(request, url);
     if (refused) return plain(response, ...refused);
     if (request.method !== 'GET' && request.method !== 'HEAD')
@@ -109,11 +126,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       'Content-Type': file.mime,
       'Content-Length': String(file.size),
       'Cache-Control': 'no-cache',
-      // Lets the page's own scripts and styles, which carry no token, through.
-      'Set-Cookie': `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+      'Set-Cookie': sessionCookie(),
     });
     if (request.method === 'HEAD') return void response.end();
     file.open().pipe(response);
+  }
+
+  /** The code buys the cookie, then the page reloads without it, so the address bar keeps no secret. */
+  function signIn(code: string, response: ServerResponse): void {
+    const redemption = codes.redeem(code);
+    if (redemption !== 'ok') return plain(response, 401, signInRefusals[redemption]);
+    response.writeHead(303, {
+      ...securityHeaders(port),
+      Location: '/',
+      'Cache-Control': 'no-store',
+      'Set-Cookie': sessionCookie(),
+    });
+    response.end();
   }
 
   async function serveImage(url: URL, response: ServerResponse): Promise<void> {
@@ -220,6 +249,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     token,
     url: `http://${loopback}:${port}/?token=${token}`,
+    signInUrl: () => `http://${loopback}:${port}/?code=${codes.issue()}`,
     async close() {
       unsubscribe();
       for (const ws of sockets.clients) ws.terminate();
