@@ -1,11 +1,11 @@
-import { chmodSync, mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { ensureRendererBuilt } from '../../e2e/support/renderer.js';
 import { makeTempDir } from '../core/capture/testing/images.js';
-import { waitFor } from '../core/intake/testing/fixtures.js';
+import { captureBytes, waitFor } from '../core/intake/testing/fixtures.js';
 import { writeModelFolder } from '../core/model/testing/model-folder.js';
 import { startCli, type CliRun } from './testing/run-cli.js';
 
@@ -18,6 +18,7 @@ import { startCli, type CliRun } from './testing/run-cli.js';
  */
 const temp = makeTempDir('metascope-serve-');
 const opened = path.join(temp.dir, 'opened.txt');
+const inbox = path.join(temp.dir, 'inbox');
 let serve: CliRun;
 let port: number;
 let token: string;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   serve = startCli(['serve', '--open', '--db', path.join(temp.dir, 'metascope.db'), '--model', model], {
     PATH: `${bin}${path.delimiter}${process.env.PATH}`,
     METASCOPE_DATA: path.join(temp.dir, 'data'),
-    METASCOPE_INBOX: path.join(temp.dir, 'inbox'),
+    METASCOPE_INBOX: inbox,
   });
   await waitFor('serve to print its address', () => /running at \S+\n/.test(serve.stdout()), 120_000);
   const printed = new URL(/running at (\S+)\n/.exec(serve.stdout())![1]!);
@@ -59,14 +60,29 @@ function client(): Promise<WebSocket> {
   });
 }
 
+/** Sends one request and resolves with its response, passing over the events broadcast meanwhile. */
+function ask(ws: WebSocket, id: number, name: string, input: unknown): Promise<unknown> {
+  return new Promise((resolve) => {
+    const listener = (data: RawData) => {
+      const message = JSON.parse(String(data)) as { kind: string; id?: number };
+      if (message.kind !== 'response' || message.id !== id) return;
+      ws.off('message', listener);
+      resolve(message);
+    };
+    ws.on('message', listener);
+    ws.send(JSON.stringify({ kind: 'request', id, name, input }));
+  });
+}
+
 /** A client that still gets its answer: the server, and the engine behind it, are still there. */
 async function stillAnswers(): Promise<void> {
   const ws = await client();
-  const reply = new Promise<unknown>((resolve) =>
-    ws.once('message', (data) => resolve(JSON.parse(String(data)))),
-  );
-  ws.send(JSON.stringify({ kind: 'request', id: 1, name: 'app.status', input: {} }));
-  expect(await reply).toMatchObject({ kind: 'response', id: 1, ok: true, output: { mode: 'browser' } });
+  expect(await ask(ws, 1, 'app.status', {})).toMatchObject({
+    kind: 'response',
+    id: 1,
+    ok: true,
+    output: { mode: 'browser' },
+  });
   ws.close();
 }
 
@@ -164,4 +180,24 @@ describe('metascope serve', () => {
     await stillAnswers();
     expect(alive()).toBe(true);
   }, 60_000);
+
+  it('refuses to copy a file by its path, which the page could name anywhere, and takes uploads', async () => {
+    const elsewhere = path.join(temp.dir, 'elsewhere.png');
+    writeFileSync(elsewhere, await captureBytes(1));
+    const ws = await client();
+    expect(await ask(ws, 3, 'captures.importPaths', { paths: [elsewhere] })).toEqual({
+      kind: 'response',
+      id: 3,
+      ok: false,
+      error: {
+        code: 'desktop-only',
+        message:
+          'In the browser, MetaScope cannot copy files from where they lie: drag the captures onto the page instead.',
+      },
+    });
+    const upload = { name: 'dropped.png', dataBase64: (await captureBytes(2)).toString('base64') };
+    expect(await ask(ws, 4, 'captures.import', { files: [upload] })).toMatchObject({ id: 4, ok: true });
+    ws.close();
+    expect(readdirSync(inbox)).toEqual(['dropped.png']);
+  });
 });

@@ -201,6 +201,30 @@ describe('browser-mode server', () => {
     b.close();
   });
 
+  it('refuses copying files by their path: only the desktop’s own dialogs and drops choose paths', async () => {
+    const ws = await openSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
+    ws.send(
+      JSON.stringify({
+        kind: 'request',
+        id: 3,
+        name: 'captures.importPaths',
+        input: { paths: ['/etc/hostname'] },
+      }),
+    );
+    expect(await nextMessage(ws)).toEqual({
+      kind: 'response',
+      id: 3,
+      ok: false,
+      error: {
+        code: 'desktop-only',
+        message:
+          'In the browser, MetaScope cannot copy files from where they lie: drag the captures onto the page instead.',
+      },
+    });
+    expect(host.asked).not.toContain('captures.importPaths');
+    ws.close();
+  });
+
   it('answers a request the engine fails unexpectedly with its reason, and goes on', async () => {
     const ws = await openSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
     ws.send(JSON.stringify({ kind: 'request', id: 4, name: 'models.list', input: {} }));

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isShellRequest, type ShellHandlers } from '../contract/api.js';
+import type { RequestHandlers, RequestName, ShellHandlers } from '../contract/api.js';
 import { imageWindowHeaders, parseImagePath } from '../contract/images.js';
-import { dispatch, requestMessage, type ResponseMessage } from '../contract/messages.js';
+import { ContractError, dispatch, requestMessage, type ResponseMessage } from '../contract/messages.js';
 import type { EngineHost } from './engine-host.js';
 import { nestedDeeperThan } from './json-nesting.js';
 import {
@@ -30,6 +30,21 @@ const refusedMessage = 1008;
 
 /** Browser mode has no native dialogs: the UI falls back to a path field. */
 export const browserShell: ShellHandlers = { 'folders.pick': () => ({ path: null }) };
+
+/**
+ * What browser mode answers itself instead of the engine: the shell, and a refusal of copying by
+ * path, which only a path chosen in the desktop's own dialog or drop may do (a page could name any
+ * image file on the computer). Files dropped on the page travel as their bytes instead.
+ */
+const browserAnswers: Partial<RequestHandlers<RequestName>> = {
+  ...browserShell,
+  'captures.importPaths': () => {
+    throw new ContractError(
+      'desktop-only',
+      'In the browser, MetaScope cannot copy files from where they lie: drag the captures onto the page instead.',
+    );
+  },
+};
 
 const signInRefusals: Record<Exclude<Redemption, 'ok'>, string> = {
   used: 'This sign-in address has been used already: open the address shown in the window where MetaScope runs.',
@@ -186,7 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sockets.handleUpgrade(request, socket, head, (ws) => relay(ws));
   });
 
-  /** Requests go to the engine (or the shell), each answer back to the socket that asked. */
+  /** Requests go to the engine (or are answered here), each answer back to the socket that asked. */
   function relay(ws: WebSocket) {
     // A malformed frame: ws has already closed this client's connection with a status saying why;
     // without a listener the error would be thrown and stop the server for every client.
@@ -218,9 +233,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function answer(raw: unknown): Promise<ResponseMessage | null> {
     const parsed = requestMessage.safeParse(raw);
     try {
-      return parsed.success && !isShellRequest(parsed.data.name)
+      return parsed.success && !(parsed.data.name in browserAnswers)
         ? await host.request(parsed.data)
-        : await dispatch(browserShell, raw);
+        : await dispatch(browserAnswers, raw);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       process.stderr.write(`metascope: a request failed unexpectedly: ${reason}\n`);
