@@ -66,7 +66,9 @@ function withSyntheticEngine() {
   it('draws only the rows in view and fetches pages only where the scrolling stops', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const problems = collectProblems(page);
-    await page.goto(`${server.url}#/history`);
+    // As `serve --open` does: a one-time address, exchanged for the cookie the socket then carries.
+    await page.goto(`${server.signInUrl()}#/history`);
+    expect(page.url()).toBe(`http://127.0.0.1:${server.port}/#/history`);
     await page.getByText('100,000 results match the filter.').waitFor();
     const rows = page.locator('.scroller [role=row]');
     await rows.first().waitFor();

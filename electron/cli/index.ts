@@ -132,7 +132,7 @@ program
   .option('--model <folder>', 'model folder with model.onnx and model.json (default: the active model)')
   .option('--detector <folder>', 'cell finder folder for whole fields (default: the built-in one)')
   .option('--watch <folders...>', 'also watch these folders for new captures')
-  .option('--open', 'open the address in the default browser')
+  .option('--open', 'open MetaScope in the default browser, with a sign-in address that works once')
   .action(async (options) => {
     process.exitCode = await serveCommand(options);
   });

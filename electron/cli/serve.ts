@@ -4,6 +4,7 @@ import path from 'node:path';
 import { appRoot, defaultDatabase, defaultInbox } from '../core/paths.js';
 import { startServer } from '../serve/server.js';
 import { startWorkerHost } from '../serve/worker-host.js';
+import { surviveUnhandledRejections } from './unhandled-rejections.js';
 import { UsageError } from './usage.js';
 
 export interface ServeOptions {
@@ -23,6 +24,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       'The browser interface is not built yet: run `npm run build` in the MetaScope folder first.',
     );
   }
+  surviveUnhandledRejections();
   process.stderr.write('Starting the engine…\n');
   const host = await startWorkerHost({
     database: path.resolve(options.db ?? defaultDatabase()),
@@ -50,7 +52,8 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   );
   process.stdout.write(`MetaScope is running at ${server.url}\n`);
   process.stderr.write('Keep this window open while you use MetaScope; press Ctrl-C to stop it.\n');
-  if (options.open) openInBrowser(server.url);
+  // The browser's command line is readable by every account here: it gets a one-time code, never the token.
+  if (options.open) openInBrowser(server.signInUrl());
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);

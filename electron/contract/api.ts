@@ -137,8 +137,5 @@ export type EngineHandlers = RequestHandlers<EngineRequestName>;
 /** What each front door (Electron main, browser-mode server) implements for the shell requests. */
 export type ShellHandlers = RequestHandlers<ShellRequestName>;
 
-export const isShellRequest = (name: RequestName): name is ShellRequestName =>
-  (shellRequestNames as readonly RequestName[]).includes(name);
-
 export const requestNames = Object.keys(requests) as RequestName[];
 export const eventNames = Object.keys(events) as EventName[];

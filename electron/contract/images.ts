@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 export const imageScheme = 'metascope-image';
 
-/** Desktop: `metascope-image://capture/<sha256>?…`. Browser mode: `/image/<sha256>?…&token=…`. */
+/** Desktop: `metascope-image://capture/<sha256>?…`. Browser mode: `/image/<sha256>?…`, let in by its cookie. */
 export const imageBases = { desktop: `${imageScheme}://capture/`, browser: '/image/' } as const;
 
 /** The limits of a capture image request, the same for every front door and the engine. */
@@ -62,12 +62,12 @@ export const imageWindowHeaders = { low: 'X-MetaScope-Window-Low', high: 'X-Meta
 const requestKeys = new Set(['size', 'page', 'low', 'high', 'format', 'cell']);
 
 /**
- * `<sha256>?size=…`, to append to one of the image bases; `extra` adds query fields (the token).
+ * `<sha256>?size=…`, to append to one of the image bases.
  * The size is brought within the bounds, so a capture smaller than the smallest rendition (which
  * is then drawn at its own size) still gets a valid address.
  */
-export function imagePath(sha256: string, options: ImageOptions, extra: Record<string, string> = {}): string {
-  const query = new URLSearchParams(extra);
+export function imagePath(sha256: string, options: ImageOptions): string {
+  const query = new URLSearchParams();
   const size = Math.min(imageBounds.size.max, Math.max(imageBounds.size.min, Math.round(options.size)));
   for (const [key, value] of Object.entries({ ...options, size })) {
     if (value !== undefined) query.set(key, String(value));

@@ -10,11 +10,15 @@ import { startServer, type RunningServer } from './server.js';
 
 const sha = 'a'.repeat(64);
 
-/** An engine that answers app.status-like requests by echoing and knows one image. */
-function fakeHost(): EngineHost & { emit(event: EventMessage): void } {
+/** An engine that answers requests by echoing, fails at models.list, and knows one image. */
+function fakeHost(): EngineHost & { emit(event: EventMessage): void; asked: string[] } {
   const listeners = new Set<(event: EventMessage) => void>();
+  const asked: string[] = [];
   return {
+    asked,
     async request(message) {
+      asked.push(message.name);
+      if (message.name === 'models.list') throw new Error('the model folder vanished');
       return { kind: 'response', id: message.id, ok: true, output: { echo: message.name } };
     },
     async image(sha256, request) {
@@ -63,9 +67,12 @@ function get(
   });
 }
 
-function openSocket(url: string, origin?: string): Promise<WebSocket> {
+function openSocket(url: string, origin?: string, cookie?: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, origin ? { origin } : {});
+    const ws = new WebSocket(url, {
+      ...(origin && { origin }),
+      ...(cookie && { headers: { Cookie: cookie } }),
+    });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.once('error', reject);
@@ -192,5 +199,106 @@ describe('browser-mode server', () => {
     expect(await both).toEqual([notice, notice]);
     a.close();
     b.close();
+  });
+
+  it('refuses copying files by their path: only the desktop’s own dialogs and drops choose paths', async () => {
+    const ws = await openSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
+    ws.send(
+      JSON.stringify({
+        kind: 'request',
+        id: 3,
+        name: 'captures.importPaths',
+        input: { paths: ['/etc/hostname'] },
+      }),
+    );
+    expect(await nextMessage(ws)).toEqual({
+      kind: 'response',
+      id: 3,
+      ok: false,
+      error: {
+        code: 'desktop-only',
+        message:
+          'In the browser, MetaScope cannot copy files from where they lie: drag the captures onto the page instead.',
+      },
+    });
+    expect(host.asked).not.toContain('captures.importPaths');
+    ws.close();
+  });
+
+  it('answers a request the engine fails unexpectedly with its reason, and goes on', async () => {
+    const ws = await openSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
+    ws.send(JSON.stringify({ kind: 'request', id: 4, name: 'models.list', input: {} }));
+    expect(await nextMessage(ws)).toEqual({
+      kind: 'response',
+      id: 4,
+      ok: false,
+      error: {
+        code: 'engine-error',
+        message: 'MetaScope could not answer this request (the model folder vanished).',
+      },
+    });
+    ws.send(JSON.stringify({ kind: 'request', id: 5, name: 'app.status', input: {} }));
+    expect(await nextMessage(ws)).toMatchObject({ id: 5, ok: true });
+    ws.close();
+  });
+});
+
+describe('signing in with a one-time address', () => {
+  let folder: string;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'metascope-sign-in-'));
+    await writeFile(path.join(folder, 'index.html'), '<!doctype html><title>MetaScope</title>');
+    server = await startServer({ host: fakeHost(), root: folder });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const pathOf = (url: string) => url.slice(`http://127.0.0.1:${server.port}`.length);
+
+  it('carries a code, never the token, and lets a browser in once', async () => {
+    const url = server.signInUrl();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?code=[\w-]{43}$/);
+    expect(url).not.toContain(server.token);
+    const first = await get(server.port, pathOf(url));
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe('/');
+    const cookie = first.headers['set-cookie']?.[0]?.split(';')[0] ?? '';
+    expect(cookie).toBe(`metascope-token-${server.port}=${server.token}`);
+    expect((await get(server.port, '/', { Cookie: cookie })).status).toBe(200);
+    expect((await get(server.port, `/image/${sha}?size=64`, { Cookie: cookie })).status).toBe(200);
+    const ws = await openSocket(`ws://127.0.0.1:${server.port}/api`, undefined, cookie);
+    ws.close();
+
+    const again = await get(server.port, pathOf(url));
+    expect(again.status).toBe(401);
+    expect(again.headers['set-cookie']).toBeUndefined();
+    expect(again.body).toBe(
+      'This sign-in address has been used already: open the address shown in the window where MetaScope runs.',
+    );
+  });
+
+  it('refuses a code it never gave', async () => {
+    const reply = await get(server.port, `/?code=${'x'.repeat(43)}`);
+    expect(reply.status).toBe(401);
+    expect(reply.body).toContain('This sign-in address is not valid');
+  });
+
+  it('refuses a code after its lifetime', async () => {
+    const shortLived = await startServer({ host: fakeHost(), root: folder, signInCodeMs: 1 });
+    try {
+      const url = shortLived.signInUrl();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const reply = await get(shortLived.port, url.slice(`http://127.0.0.1:${shortLived.port}`.length));
+      expect(reply.status).toBe(401);
+      expect(reply.body).toBe(
+        'This sign-in address has expired: open the address shown in the window where MetaScope runs.',
+      );
+    } finally {
+      await shortLived.close();
+    }
   });
 });

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isShellRequest, type ShellHandlers } from '../contract/api.js';
+import type { RequestHandlers, RequestName, ShellHandlers } from '../contract/api.js';
 import { imageWindowHeaders, parseImagePath } from '../contract/images.js';
-import { dispatch, requestMessage } from '../contract/messages.js';
+import { ContractError, dispatch, requestMessage, type ResponseMessage } from '../contract/messages.js';
 import type { EngineHost } from './engine-host.js';
+import { nestedDeeperThan } from './json-nesting.js';
 import {
   allowedHost,
   allowedOrigin,
@@ -14,15 +15,42 @@ import {
   sameSecret,
   securityHeaders,
 } from './security.js';
+import { signInCodes, type Redemption } from './sign-in-codes.js';
 import { findStaticFile } from './static-files.js';
 
 /** Only this machine: browser mode is never reachable from the network. */
 export const loopback = '127.0.0.1';
 /** Dropped captures travel as base64 in one request; the contract caps each file at 200 MB of text. */
 const maxMessageBytes = 256 * 1024 * 1024;
+/** The contract's messages nest a few levels; thousands would overflow the clone to the engine's thread. */
+const maxNesting = 64;
+
+/** Policy violation: the WebSocket close code for a message the server will not read. */
+const refusedMessage = 1008;
 
 /** Browser mode has no native dialogs: the UI falls back to a path field. */
 export const browserShell: ShellHandlers = { 'folders.pick': () => ({ path: null }) };
+
+/**
+ * What browser mode answers itself instead of the engine: the shell, and a refusal of copying by
+ * path, which only a path chosen in the desktop's own dialog or drop may do (a page could name any
+ * image file on the computer). Files dropped on the page travel as their bytes instead.
+ */
+const browserAnswers: Partial<RequestHandlers<RequestName>> = {
+  ...browserShell,
+  'captures.importPaths': () => {
+    throw new ContractError(
+      'desktop-only',
+      'In the browser, MetaScope cannot copy files from where they lie: drag the captures onto the page instead.',
+    );
+  },
+};
+
+const signInRefusals: Record<Exclude<Redemption, 'ok'>, string> = {
+  used: 'This sign-in address has been used already: open the address shown in the window where MetaScope runs.',
+  expired: 'This sign-in address has expired: open the address shown in the window where MetaScope runs.',
+  unknown: 'This sign-in address is not valid: open the address shown in the window where MetaScope runs.',
+};
 
 export interface ServerOptions {
   host: EngineHost;
@@ -31,13 +59,17 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port?: number;
   token?: string;
+  /** How long a sign-in address stays good. */
+  signInCodeMs?: number;
 }
 
 export interface RunningServer {
   port: number;
   token: string;
-  /** The address to open, token included. */
+  /** The address to print for the person who started MetaScope, token included. */
   url: string;
+  /** An address to hand to a browser: a one-time code that buys the cookie, never the token. */
+  signInUrl(): string;
   close(): Promise<void>;
 }
 
@@ -52,6 +84,7 @@ const imageStatus: Record<string, number> = {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const token = options.token ?? newToken();
   const { host, root } = options;
+  const codes = signInCodes(options.signInCodeMs);
   let port = 0;
 
   const server = createServer((request, response) => {
@@ -77,6 +110,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     response.end(text);
   }
 
+  /** Lets the page's own scripts and styles, its pictures and its socket, which carry no token, through. */
+  const sessionCookie = () => `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`;
+
   /** Why a request is refused, or null when it may go on. */
   function refusal(request: IncomingMessage, url: URL): [number, string] | null {
     if (!allowedHost(request, port)) return [403, 'MetaScope answers only at 127.0.0.1.'];
@@ -91,6 +127,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', `http://${loopback}:${port}`);
+    const code = url.pathname === '/' ? url.searchParams.get('code') : null;
+    if (code !== null && allowedHost(request, port)) return signIn(code, response);
     const refused = refusal(request, url);
     if (refused) return plain(response, ...refused);
     if (request.method !== 'GET' && request.method !== 'HEAD')
@@ -103,11 +141,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       'Content-Type': file.mime,
       'Content-Length': String(file.size),
       'Cache-Control': 'no-cache',
-      // Lets the page's own scripts and styles, which carry no token, through.
-      'Set-Cookie': `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+      'Set-Cookie': sessionCookie(),
     });
     if (request.method === 'HEAD') return void response.end();
     file.open().pipe(response);
+  }
+
+  /** The code buys the cookie, then the page reloads without it, so the address bar keeps no secret. */
+  function signIn(code: string, response: ServerResponse): void {
+    const redemption = codes.redeem(code);
+    if (redemption !== 'ok') return plain(response, 401, signInRefusals[redemption]);
+    response.writeHead(303, {
+      ...securityHeaders(port),
+      Location: '/',
+      'Cache-Control': 'no-store',
+      'Set-Cookie': sessionCookie(),
+    });
+    response.end();
   }
 
   async function serveImage(url: URL, response: ServerResponse): Promise<void> {
@@ -151,25 +201,52 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sockets.handleUpgrade(request, socket, head, (ws) => relay(ws));
   });
 
-  /** Requests go to the engine (or the shell), each answer back to the socket that asked. */
+  /** Requests go to the engine (or are answered here), each answer back to the socket that asked. */
   function relay(ws: WebSocket) {
+    // A malformed frame: ws has already closed this client's connection with a status saying why;
+    // without a listener the error would be thrown and stop the server for every client.
+    ws.on('error', () => {});
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
+      const bytes = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
+      if (nestedDeeperThan(bytes, maxNesting)) {
+        ws.close(refusedMessage, `MetaScope reads no message nested over ${maxNesting} levels deep.`);
+        return;
+      }
       let raw: unknown;
       try {
-        raw = JSON.parse(data.toString());
+        raw = JSON.parse(bytes.toString());
       } catch {
         return;
       }
-      const parsed = requestMessage.safeParse(raw);
-      const answer =
-        parsed.success && !isShellRequest(parsed.data.name)
-          ? host.request(parsed.data)
-          : dispatch(browserShell, raw);
-      void answer.then((response) => {
+      void answer(raw).then((response) => {
         if (response && ws.readyState === ws.OPEN) ws.send(JSON.stringify(response));
       });
     });
+  }
+
+  /** Never rejects: whatever goes wrong is logged and becomes the request's own error response. */
+  async function answer(raw: unknown): Promise<ResponseMessage | null> {
+    const parsed = requestMessage.safeParse(raw);
+    try {
+      return parsed.success && !(parsed.data.name in browserAnswers)
+        ? await host.request(parsed.data)
+        : await dispatch(browserAnswers, raw);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`metascope: a request failed unexpectedly: ${reason}\n`);
+      if (!parsed.success) return null;
+      return {
+        kind: 'response',
+        id: parsed.data.id,
+        ok: false,
+        error: { code: 'engine-error', message: `MetaScope could not answer this request (${reason}).` },
+      };
+    }
   }
 
   const unsubscribe = host.onEvent((event) => {
@@ -187,6 +264,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     token,
     url: `http://${loopback}:${port}/?token=${token}`,
+    signInUrl: () => `http://${loopback}:${port}/?code=${codes.issue()}`,
     async close() {
       unsubscribe();
       for (const ws of sockets.clients) ws.terminate();

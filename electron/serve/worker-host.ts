@@ -36,8 +36,17 @@ export function startWorkerHost(options: EngineOptions): Promise<EngineHost> {
 
   const ask = (message: ToWorker & { id: number }, entry: Waiting) => {
     if (stopped) return entry.fail(stopped);
+    try {
+      // The structured clone can fail (a message nested thousands deep overflows its stack): that
+      // request fails, the engine and everyone else go on.
+      worker.postMessage(message);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return entry.fail(
+        new ContractError('bad-request', `The engine could not be sent this request (${reason}).`),
+      );
+    }
     waiting.set(message.id, entry);
-    worker.postMessage(message);
   };
 
   const host: EngineHost = {

@@ -35,20 +35,18 @@ function desktopConnection(bridge: MetascopeBridge): Connection {
   };
 }
 
+/** The socket and the pictures are let in by the cookie set when this page was first opened. */
 function browserConnection(): Connection {
-  const token = new URLSearchParams(location.search).get('token') ?? '';
   const listeners = new Set<(state: ConnectionState) => void>();
   const setState = (state: ConnectionState) => listeners.forEach((listener) => listener(state));
-  const transport = reconnectingSocket(
-    `ws://${location.host}/api?token=${encodeURIComponent(token)}`,
-    setState,
-    () => api.disconnected(lostMessage),
+  const transport = reconnectingSocket(`ws://${location.host}/api`, setState, () =>
+    api.disconnected(lostMessage),
   );
   const api = createClient(transport);
   return {
     api,
     mode: 'browser',
-    imageUrl: (sha256, options) => imageBases.browser + imagePath(sha256, options, { token }),
+    imageUrl: (sha256, options) => imageBases.browser + imagePath(sha256, options),
     pathForFile: null,
     onState(listener) {
       listeners.add(listener);
