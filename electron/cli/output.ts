@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { csvRow } from '../core/export/csv.js';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
 export const outputFormats: OutputFormat[] = ['table', 'csv', 'json'];
@@ -16,11 +17,6 @@ export interface RowWriter<Row> {
   end(): void;
 }
 
-const csvCell = (value: string | number | null): string => {
-  const text = value === null ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
-
 const fit = (text: string, width: number, align: 'left' | 'right'): string => {
   const shown = text.length > width ? `…${text.slice(text.length - width + 1)}` : text;
   return align === 'right' ? shown.padStart(width) : shown.padEnd(width);
@@ -37,7 +33,7 @@ export function rowWriter<Row>(
   const header = (): void => {
     if (started) return;
     started = true;
-    if (format === 'csv') out.write(columns.map((c) => csvCell(c.header)).join(',') + '\n');
+    if (format === 'csv') out.write(csvRow(columns.map((c) => c.header)) + '\n');
     if (format === 'table') {
       const line = columns.map((c) => fit(c.header, c.width ?? 12, c.align ?? 'left')).join('  ');
       out.write(`${line.trimEnd()}\n${'─'.repeat(line.trimEnd().length)}\n`);
@@ -51,7 +47,7 @@ export function rowWriter<Row>(
       }
       header();
       const cells = columns.map((c) => c.value(row));
-      if (format === 'csv') out.write(cells.map(csvCell).join(',') + '\n');
+      if (format === 'csv') out.write(csvRow(cells) + '\n');
       else
         out.write(
           columns

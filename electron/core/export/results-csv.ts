@@ -1,26 +1,17 @@
 import type { StoredCell } from '../store/cells.js';
 import type { Review } from '../store/reviews.js';
 import type { HistoryRow } from '../store/history.js';
+import { csvRow } from './csv.js';
 
 /**
  * Results as CSV with every column needed to reproduce each one: where the capture was, what it
  * was, which exact model ran where and how, and what a person said about it.
  */
-const cell = (value: unknown): string => {
-  const text =
-    value === null || value === undefined
-      ? ''
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
-
 const iso = (ms: number | null | undefined): string =>
   ms === null || ms === undefined ? '' : new Date(ms).toISOString();
 
 export function resultsCsvHeader(classes: string[]): string {
-  return [
+  return csvRow([
     'file_name',
     'paths',
     'sha256',
@@ -56,13 +47,11 @@ export function resultsCsvHeader(classes: string[]): string {
     'review_label',
     'review_note',
     'reviewed_at',
-  ]
-    .map(cell)
-    .join(',');
+  ]);
 }
 
 export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
-  return [
+  return csvRow([
     row.fileName,
     row.paths.join(' | '),
     row.sha256,
@@ -98,9 +87,7 @@ export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
     row.review?.label,
     row.review?.note,
     iso(row.review?.createdAt),
-  ]
-    .map(cell)
-    .join(',');
+  ]);
 }
 
 /** A stored cell with the latest review of it, if any. */
@@ -108,7 +95,7 @@ export type ReviewedCell = StoredCell & { review?: Review };
 
 /** One line per cell of a field: the capture's identity and model, the cell's place and class, and its review. */
 export function cellsCsvHeader(classes: string[]): string {
-  return [
+  return csvRow([
     'file_name',
     'sha256',
     'cell',
@@ -133,13 +120,11 @@ export function cellsCsvHeader(classes: string[]): string {
     'review_label',
     'review_note',
     'reviewed_at',
-  ]
-    .map(cell)
-    .join(',');
+  ]);
 }
 
 export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: string[]): string {
-  return [
+  return csvRow([
     row.fileName,
     row.sha256,
     found.index + 1,
@@ -164,9 +149,7 @@ export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: stri
     found.review?.label,
     found.review?.note,
     iso(found.review?.createdAt),
-  ]
-    .map(cell)
-    .join(',');
+  ]);
 }
 
 /** The class columns: every class of every model the rows name, in the models' own order. */
