@@ -9,6 +9,7 @@ import { reviewedCells } from '../core/export/reviewed-cells.js';
 import type { HistoryRow } from '../core/store/history.js';
 import { defaultDatabase } from '../core/paths.js';
 import { openDatabaseFile } from './database.js';
+import { say } from './terminal.js';
 import { UsageError } from './usage.js';
 
 export interface ExportOptions {
@@ -54,7 +55,7 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
     const count = await writeResultsCsv(stream, store.history.export({}), store.models.list(), cellsOf);
     await finished(stream.end());
     await rename(partial, target);
-    process.stderr.write(`Exported ${count} ${options.cells ? 'cells' : 'results'} to ${target}.\n`);
+    say(`Exported ${count} ${options.cells ? 'cells' : 'results'} to ${target}.`);
     return 0;
   } catch (error) {
     await rm(partial, { force: true });

@@ -180,6 +180,29 @@ describe('text a spreadsheet would run as a formula', () => {
   });
 });
 
+describe('control characters in a file name', () => {
+  it('show as escapes in the table; JSON keeps the name exact', async () => {
+    const db = path.join(temp.dir, 'control.db');
+    const store = openStore(db);
+    store.models.register({ ...model, name: 'Cells', classes: ['dim', 'bright'], folder: '/models/cells' });
+    const file = '/lab/\x1b[2J\rforged\nrow\x9b.tif';
+    store.files.recordSeen({ path: file, folderId: null, size: 100, mtimeMs: 1 });
+    store.captures.attachFile(file, sha(8), { size: 100, width: 16, height: 16, bitDepth: 16, channels: 1, pages: 1, format: 'tiff' });
+    store.captures.saveOutcomes(
+      [{ ...wholeCapture, sha256: sha(8), model, probabilities: { dim: 0.1, bright: 0.9 }, className: 'bright',
+        probability: 0.9, provider: 'cpu', preprocessing: {}, appVersion: '0.1.0', durationMs: 1, classifiedAt: t0 }],
+      [],
+    );
+    store.close();
+    const table = await history({ db, format: 'table' });
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    expect(table).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(table.trim().split('\n')).toHaveLength(3);
+    expect(table).toMatch(/\/lab\/\\x1b\[2J\\rforged\\nrow\\x9b\.tif\s+bright/);
+    expect(jsonLines(await history({ db }))[0]).toMatchObject({ file });
+  });
+});
+
 describe('a database the commands cannot use', () => {
   it('is explained in a sentence: missing, from a newer MetaScope, or locked', async () => {
     const missing = path.join(temp.dir, 'missing.db');

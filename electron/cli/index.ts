@@ -9,6 +9,7 @@ import { exportCommand } from './export.js';
 import { historyCommand } from './history.js';
 import { outputFormats } from './output.js';
 import { serveCommand } from './serve.js';
+import { say } from './terminal.js';
 import { UsageError } from './usage.js';
 import { watchCommand } from './watch.js';
 
@@ -191,7 +192,7 @@ function exitCodeFor(error: unknown): number {
   // The reader went away (`… | head`): what it wanted was printed.
   if (code === 'EPIPE') return process.exitCode === undefined ? 0 : Number(process.exitCode);
   if (error instanceof UsageError || error instanceof ModelError) {
-    process.stderr.write(`metascope: ${error.message}\n`);
+    say(`metascope: ${error.message}`);
     return 2;
   }
   process.stderr.write(`metascope: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

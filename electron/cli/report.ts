@@ -134,14 +134,14 @@ export const reportColumns: Column<CaptureReport>[] = [
   classColumn,
   probabilityColumn,
   { header: 'cells', value: (r) => summaryText(r.summary, r.class) ?? 'one cell', width: 22 },
-  { header: 'scope', value: scopeText, width: 40 },
+  { header: 'scope', value: scopeText, width: 40, keep: 'start' },
   {
     header: 'size',
     value: (r) => (r.width === null ? null : `${r.width}×${r.height} ${r.bitDepth}-bit`),
     width: 20,
   },
   providerColumn,
-  { header: 'error', value: (r) => r.error ?? null, width: 80 },
+  { header: 'error', value: (r) => r.error ?? null, width: 80, keep: 'start' },
 ];
 
 /** A stored capture as `history` and `watch` print it: the classify fields, plus where and when. */

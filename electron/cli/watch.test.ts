@@ -43,3 +43,19 @@ it('refuses a folder that is not there, with exit code 2', async () => {
   expect((await watch.exited).code).toBe(2);
   expect(watch.stderr()).toMatch(/nowhere cannot be watched: The folder is not there/);
 }, 60_000);
+
+it('--format table shows control characters in folder and file names as escapes', async () => {
+  const inbox = path.join(temp.dir, 'in\x1b[2Jbox');
+  mkdirSync(inbox);
+  await writeModelFolder(model);
+  const watch = startCli(['watch', inbox, '--db', path.join(temp.dir, 'table.db'), '--model', model, '--settle', '100']);
+  await waitFor('the watcher to start', () => watch.stderr().includes('Press Ctrl-C to stop.'), 60_000);
+  writeFileSync(path.join(inbox, 'forged\rrow\n.png'), await captureBytes(1));
+  await waitFor('a row', () => watch.stdout().includes('forged'), 30_000);
+  watch.child.kill('SIGTERM');
+  expect((await watch.exited).code).toBe(0);
+  expect(watch.stderr()).toContain('in\\x1b[2Jbox');
+  expect(watch.stdout()).toMatch(/forged\\rrow\\n\.png\s+ok\s/);
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  expect(watch.stdout() + watch.stderr()).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+}, 120_000);
