@@ -6,7 +6,7 @@ import { appVersion } from '../core/paths.js';
 import { classifyCommand } from './classify.js';
 import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
-import { historyCommand } from './history.js';
+import { historyCommand, historyStatuses } from './history.js';
 import { outputFormats } from './output.js';
 import { serveCommand } from './serve.js';
 import { say } from './terminal.js';
@@ -154,10 +154,18 @@ program
 
 program
   .command('history')
-  .description('Print the stored results, oldest first.')
+  .description('Print the stored results (or with --status the captures that could not be classified), oldest first.')
   .addOption(databaseOption())
   .option('--class <name>', 'only results of this class')
-  .option('--since <time>', 'only results classified at or after this time (ISO 8601)', isoTime)
+  .option('--since <time>', 'only results classified (or captures failed) at or after this time (ISO 8601)', isoTime)
+  .addOption(
+    new Option(
+      '--status <status>',
+      'ok: classified captures; failed: captures that could not be classified, with the reason; all: both',
+    )
+      .choices(historyStatuses)
+      .default('ok'),
+  )
   .addOption(formatOption())
   .action(async (options) => {
     process.exitCode = await historyCommand(options);
