@@ -25,7 +25,8 @@ const fit = (raw: string, column: Pick<Column<unknown>, 'width' | 'keep' | 'alig
   const width = column.width ?? 12;
   let shown = text;
   if (text.length > width)
-    shown = column.keep === 'start' ? `${text.slice(0, width - 1)}…` : `…${text.slice(text.length - width + 1)}`;
+    shown =
+      column.keep === 'start' ? `${text.slice(0, width - 1)}…` : `…${text.slice(text.length - width + 1)}`;
   return column.align === 'right' ? shown.padStart(width) : shown.padEnd(width);
 };
 

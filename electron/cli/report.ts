@@ -129,7 +129,12 @@ const probabilityColumn: Column<CaptureReport> = {
 };
 const providerColumn: Column<CaptureReport> = { header: 'provider', value: (r) => r.provider, width: 8 };
 // A sentence: its start says what went wrong.
-const errorColumn: Column<CaptureReport> = { header: 'error', value: (r) => r.error ?? null, width: 80, keep: 'start' };
+const errorColumn: Column<CaptureReport> = {
+  header: 'error',
+  value: (r) => r.error ?? null,
+  width: 80,
+  keep: 'start',
+};
 
 export const reportColumns: Column<CaptureReport>[] = [
   fileColumn,
@@ -220,7 +225,11 @@ const modelColumn: Column<StoredReport> = {
   value: (r) => r.model && `${r.model.id} ${r.model.version}`,
   width: 24,
 };
-const reviewColumn: Column<StoredReport> = { header: 'review', value: (r) => r.review?.label ?? null, width: 14 };
+const reviewColumn: Column<StoredReport> = {
+  header: 'review',
+  value: (r) => r.review?.label ?? null,
+  width: 14,
+};
 
 export const historyColumns: Column<StoredReport>[] = [
   fileColumn,

@@ -319,7 +319,10 @@ describe('a file that could not be classified', () => {
 
   beforeAll(async () => {
     writeFileSync(path.join(world.inbox, 'notes.png'), 'Not a picture: notes saved under an image name.\n');
-    failed = await app.event('capture.updated', (row) => row.fileName === 'notes.png' && row.state === 'failed');
+    failed = await app.event(
+      'capture.updated',
+      (row) => row.fileName === 'notes.png' && row.state === 'failed',
+    );
   });
 
   it('is listed with its reason under status failed, and in no list of results', async () => {
@@ -334,9 +337,15 @@ describe('a file that could not be classified', () => {
       class: null,
     });
     // Only the filters a failure can match apply: the others would describe a result.
-    expect((await app.call('history.query', { filter: { status: 'failed', search: 'NOTES' } })).total).toBe(1);
-    expect((await app.call('history.query', { filter: { status: 'failed', folderId: otherFolderId } })).total).toBe(0);
-    expect((await app.call('history.query', { filter: { status: 'failed', className: 'dim' } })).total).toBe(1);
+    expect((await app.call('history.query', { filter: { status: 'failed', search: 'NOTES' } })).total).toBe(
+      1,
+    );
+    expect(
+      (await app.call('history.query', { filter: { status: 'failed', folderId: otherFolderId } })).total,
+    ).toBe(0);
+    expect((await app.call('history.query', { filter: { status: 'failed', className: 'dim' } })).total).toBe(
+      1,
+    );
     expect((await app.call('history.query', {})).total).toBe(captures.size);
     expect((await app.call('history.stats', { filter: { status: 'failed' } })).classCounts).toEqual([]);
   });
@@ -344,7 +353,9 @@ describe('a file that could not be classified', () => {
   it('is exported with its reason when the filter asks for failures', async () => {
     const { csv, rows } = await app.call('history.exportCsv', { filter: { status: 'failed' } });
     expect(rows).toBe(1);
-    expect(csv.split('\n')[1]).toMatch(/^notes\.png,.*,failed,\S+Z,"This file is not an image MetaScope knows/);
+    expect(csv.split('\n')[1]).toMatch(
+      /^notes\.png,.*,failed,\S+Z,"This file is not an image MetaScope knows/,
+    );
   });
 
   it('has a page with its reason, no result and nothing to review', async () => {

@@ -24,7 +24,15 @@ import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
 import { isBuiltIn, knownModels, summaryOf, type KnownModel } from './models.js';
 import { plateOf } from '../cells/plate.js';
 import { renderCellWindow } from './cell-window.js';
-import { cellOf, folderOf, resultDetailOf, reviewOf, rowOfCapture, rowOfFailure, rowOfResult } from './rows.js';
+import {
+  cellOf,
+  folderOf,
+  resultDetailOf,
+  reviewOf,
+  rowOfCapture,
+  rowOfFailure,
+  rowOfResult,
+} from './rows.js';
 import { SettingsFile } from './settings.js';
 
 export interface EngineOptions {
