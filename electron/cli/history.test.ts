@@ -108,6 +108,12 @@ describe('metascope history', () => {
     });
   });
 
+  it('refuses --class with --status failed: a failure has no class', async () => {
+    await expect(history({ class: 'dim', status: 'failed' })).rejects.toThrow(
+      new UsageError('A capture that could not be classified has no class: leave out --class with --status failed.'),
+    );
+  });
+
   it('filters by class and by time', async () => {
     expect(jsonLines(await history({ class: 'dim' })).map((r) => r.sha256)).toEqual([sha(2)]);
     expect(jsonLines(await history({ since: t0 + 1 })).map((r) => r.sha256)).toEqual([sha(2)]);

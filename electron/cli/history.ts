@@ -10,6 +10,7 @@ import { rowWriter, type OutputFormat } from './output.js';
 import { failedCaptureReport, historyColumns, historyStatusColumns, storedReportOf } from './report.js';
 import { openDatabaseFile } from './database.js';
 import { say } from './terminal.js';
+import { UsageError } from './usage.js';
 
 /** ok: classified captures (the default); failed: those that could not be classified; all: both. */
 export const historyStatuses = ['ok', 'failed', 'all'] as const;
@@ -32,6 +33,10 @@ export async function historyCommand(
   const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: true });
   try {
     const status = options.status ?? 'ok';
+    if (status === 'failed' && options.class)
+      throw new UsageError(
+        'A capture that could not be classified has no class: leave out --class with --status failed.',
+      );
     const entries = entriesOf(store, status, options);
     if (options.format === 'csv') {
       await writeResultsCsv(out, entries, store.models.list());
