@@ -384,6 +384,39 @@ function againstTheEngine() {
     await screenshot(page, 'settings');
   });
 
+  it('lists a file it could not classify under Status, with the reason, and its page says why with nothing to review', async () => {
+    const name = 'notes-saved-as.png';
+    await page.goto(`${serve.url}#/live`);
+    await writeFile(
+      path.join(watch, name),
+      'Not a picture: the microscope saved its notes under this name.\n',
+    );
+    await page
+      .locator('a.card', { hasText: name })
+      .getByText(/not an image/)
+      .waitFor(arrival);
+
+    await page.goto(`${serve.url}#/history`);
+    await page.getByText(/results? match the filter\./).waitFor();
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByText('1 capture could not be classified.').waitFor();
+    const row = page.locator('[role=row]', { hasText: name });
+    await row.getByText(/^This file is not an image MetaScope knows/).waitFor();
+    expect(await page.getByLabel('Reviewed').count()).toBe(0);
+    await screenshot(page, 'history-failed');
+
+    await row.getByRole('link', { name }).click();
+    await page.getByRole('heading', { name }).waitFor();
+    await page.getByText(/^Could not be classified/).waitFor();
+    await page.getByText(/^This file is not an image MetaScope knows/).waitFor();
+    // Nothing that waits for a picture or offers a review.
+    await page.waitForTimeout(500);
+    expect(await page.getByText(/Loading picture/).count()).toBe(0);
+    expect(await page.getByRole('region', { name: 'Review' }).count()).toBe(0);
+    expect(await page.getByText(/^Classified/).count()).toBe(0);
+    await screenshot(page, 'capture-failed');
+  }, 180_000);
+
   it('produced no console errors, script errors or CSP violations', () => {
     // The failed model import above answers with a notice, not a console error.
     expect(problems).toEqual([]);

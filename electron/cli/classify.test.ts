@@ -174,6 +174,37 @@ describe.concurrent('metascope classify', () => {
     expect(stderr).toContain('Model Test model (mean brightness) 1.0.0 on CPU');
   });
 
+  it('--format table: control characters in a file name show as escapes, and an error keeps its first words', async () => {
+    const odd = path.join(temp.dir, 'odd names');
+    mkdirSync(odd);
+    // A name that, printed raw, would clear the screen and forge a second row.
+    const name = '\x1b[2J\rforged\nrow.png';
+    const oddFile = writeCapture(
+      odd,
+      name,
+      await encode(
+        greyImage(8, 8, 8, () => 204),
+        'png',
+      ),
+    );
+    const [table, json] = await Promise.all([
+      classify(oddFile, files.corrupt),
+      classify('--format', 'json', oddFile),
+    ]);
+    expect(table.code).toBe(1);
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    expect(table.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines).toContainEqual(expect.stringMatching(/\\x1b\[2J\\rforged\\nrow\.png\s+ok\s+bright/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /corrupt\.jpg\s+failed\s.*\s{2}This file is not an image MetaScope knows \(TIFF, PNG, JPEG or WebP\): .*…$/,
+      ),
+    );
+    expect(jsonLines(json.stdout)[0]).toMatchObject({ file: oddFile, status: 'ok' });
+  }, 120_000);
+
   it.each([
     ['no paths', [], /missing required argument 'paths'/],
     ['--batch 0', ['--batch', '0', 'x.tif'], /--batch must be a whole number of at least 1/],

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { estimateText, type Estimate, type Evaluation } from '../core/evaluate/evaluation.js';
 import type { ModelIdentity } from '../core/model/classifier.js';
 import { rowWriter, type Column } from './output.js';
+import { visible } from './terminal.js';
 
 /** A capture left out of the metrics: where it is, the class its folder names, and why. */
 export interface FailedCapture {
@@ -48,7 +49,7 @@ type Cells = (string | number | null)[];
 /** A table sized to its contents (nothing is cut short), followed by a blank line. */
 export function table(out: Writable, columns: { header: string; align?: 'right' }[], rows: Cells[]): void {
   const widths = columns.map((c, i) =>
-    Math.max(c.header.length, ...rows.map((row) => String(row[i] ?? '–').length)),
+    Math.max(c.header.length, ...rows.map((row) => visible(String(row[i] ?? '–')).length)),
   );
   const writer = rowWriter(
     'table',

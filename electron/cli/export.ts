@@ -4,11 +4,11 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { csvLines, type ReviewedCell } from '../core/export/results-csv.js';
+import { csvLines, type CsvEntry, type ReviewedCell } from '../core/export/results-csv.js';
 import { reviewedCells } from '../core/export/reviewed-cells.js';
-import type { HistoryRow } from '../core/store/history.js';
 import { defaultDatabase } from '../core/paths.js';
 import { openDatabaseFile } from './database.js';
+import { say } from './terminal.js';
 import { UsageError } from './usage.js';
 
 export interface ExportOptions {
@@ -24,10 +24,10 @@ export async function drained(out: Writable): Promise<void> {
   if (out.writableNeedDrain) await once(out, 'drain');
 }
 
-/** The results CSV the app exports too: one line per result (or per cell), every column needed to reproduce it. */
+/** The results CSV the app exports too: one line per result or failure (or per cell), every column needed to reproduce it. */
 export async function writeResultsCsv(
   out: Writable,
-  rows: Iterable<HistoryRow>,
+  rows: Iterable<CsvEntry>,
   models: { classes: string[] }[],
   cellsOf?: (resultId: number) => ReviewedCell[],
 ): Promise<number> {
@@ -54,7 +54,7 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
     const count = await writeResultsCsv(stream, store.history.export({}), store.models.list(), cellsOf);
     await finished(stream.end());
     await rename(partial, target);
-    process.stderr.write(`Exported ${count} ${options.cells ? 'cells' : 'results'} to ${target}.\n`);
+    say(`Exported ${count} ${options.cells ? 'cells' : 'results'} to ${target}.`);
     return 0;
   } catch (error) {
     await rm(partial, { force: true });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../core/capture/testing/images.js';
 import { wholeCapture, type ResultInput } from '../core/store/captures.js';
 import { openStore } from '../core/store/store.js';
+import { resultsCsv } from '../core/export/results-csv.js';
 import { exportCommand } from './export.js';
 import { historyCommand, type HistoryOptions } from './history.js';
 import { closeDatabase, openDatabase } from '../core/store/db.js';
@@ -107,6 +108,12 @@ describe('metascope history', () => {
     });
   });
 
+  it('refuses --class with --status failed: a failure has no class', async () => {
+    await expect(history({ class: 'dim', status: 'failed' })).rejects.toThrow(
+      new UsageError('A capture that could not be classified has no class: leave out --class with --status failed.'),
+    );
+  });
+
   it('filters by class and by time', async () => {
     expect(jsonLines(await history({ class: 'dim' })).map((r) => r.sha256)).toEqual([sha(2)]);
     expect(jsonLines(await history({ since: t0 + 1 })).map((r) => r.sha256)).toEqual([sha(2)]);
@@ -145,6 +152,60 @@ describe('metascope export', () => {
   it('refuses a file it cannot write, leaving nothing behind', async () => {
     const out = path.join(temp.dir, 'no such folder', 'results.csv');
     await expect(exportCommand({ db: database, out })).rejects.toThrow(/cannot be written \(ENOENT\)/);
+  });
+});
+
+describe('text a spreadsheet would run as a formula', () => {
+  it('is written as plain text by export, history --format csv and the app\'s CSV alike; numbers stay numbers', async () => {
+    const db = path.join(temp.dir, 'formulas.db');
+    const store = openStore(db);
+    store.models.register({ ...model, name: 'Cells', classes: ['dim', 'bright'], folder: '/models/cells' });
+    const file = '/lab/=HYPERLINK("evil.example","open").tif';
+    store.files.recordSeen({ path: file, folderId: null, size: 100, mtimeMs: 1 });
+    store.captures.attachFile(file, sha(7), { size: 100, width: 16, height: 16, bitDepth: 16, channels: 1, pages: 1, format: 'tiff' });
+    store.captures.saveOutcomes(
+      [{ ...wholeCapture, scope: { ...wholeCapture.scope, score: -0.5 }, sha256: sha(7), model, probabilities: { dim: 0.1, bright: 0.9 },
+        className: 'bright', probability: 0.9, provider: 'cpu', preprocessing: {}, appVersion: '0.1.0', durationMs: 1, classifiedAt: t0 }],
+      [],
+    );
+    store.reviews.add({ sha256: sha(7), label: '@SUM(1+1)*cmd', note: '-2+3' });
+    const app = resultsCsv(store.history.export({}), store.models.list()).csv;
+    store.close();
+
+    const out = path.join(temp.dir, 'formulas.csv');
+    expect(await exportCommand({ db, out })).toBe(0);
+    const csv = readFileSync(out, 'utf8');
+    expect(csv).toContain(`"'=HYPERLINK(""evil.example"",""open"").tif"`);
+    expect(csv).toContain(`"'@SUM(1+1)*cmd","'-2+3"`);
+    // No cell starts a formula; the one starting with a minus is a number.
+    expect(csv).not.toMatch(/(^|,)([=+@]|-(?!\d))/m);
+    // The scope score is a number: negative, and written as one.
+    expect(csv).toContain(',-0.5,');
+    expect(await history({ db, format: 'csv' })).toBe(csv);
+    expect(app).toBe(csv);
+  });
+});
+
+describe('control characters in a file name', () => {
+  it('show as escapes in the table; JSON keeps the name exact', async () => {
+    const db = path.join(temp.dir, 'control.db');
+    const store = openStore(db);
+    store.models.register({ ...model, name: 'Cells', classes: ['dim', 'bright'], folder: '/models/cells' });
+    const file = '/lab/\x1b[2J\rforged\nrow\x9b.tif';
+    store.files.recordSeen({ path: file, folderId: null, size: 100, mtimeMs: 1 });
+    store.captures.attachFile(file, sha(8), { size: 100, width: 16, height: 16, bitDepth: 16, channels: 1, pages: 1, format: 'tiff' });
+    store.captures.saveOutcomes(
+      [{ ...wholeCapture, sha256: sha(8), model, probabilities: { dim: 0.1, bright: 0.9 }, className: 'bright',
+        probability: 0.9, provider: 'cpu', preprocessing: {}, appVersion: '0.1.0', durationMs: 1, classifiedAt: t0 }],
+      [],
+    );
+    store.close();
+    const table = await history({ db, format: 'table' });
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    expect(table).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(table.trim().split('\n')).toHaveLength(3);
+    expect(table).toMatch(/\/lab\/\\x1b\[2J\\rforged\\nrow\\x9b\.tif\s+bright/);
+    expect(jsonLines(await history({ db }))[0]).toMatchObject({ file });
   });
 });
 

@@ -6,9 +6,10 @@ import { appVersion } from '../core/paths.js';
 import { classifyCommand } from './classify.js';
 import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
-import { historyCommand } from './history.js';
+import { historyCommand, historyStatuses } from './history.js';
 import { outputFormats } from './output.js';
 import { serveCommand } from './serve.js';
+import { say } from './terminal.js';
 import { UsageError } from './usage.js';
 import { watchCommand } from './watch.js';
 
@@ -153,10 +154,18 @@ program
 
 program
   .command('history')
-  .description('Print the stored results, oldest first.')
+  .description('Print the stored results (or with --status the captures that could not be classified), oldest first.')
   .addOption(databaseOption())
   .option('--class <name>', 'only results of this class')
-  .option('--since <time>', 'only results classified at or after this time (ISO 8601)', isoTime)
+  .option('--since <time>', 'only results classified (or captures failed) at or after this time (ISO 8601)', isoTime)
+  .addOption(
+    new Option(
+      '--status <status>',
+      'ok: classified captures; failed: captures that could not be classified, with the reason; all: both',
+    )
+      .choices(historyStatuses)
+      .default('ok'),
+  )
   .addOption(formatOption())
   .action(async (options) => {
     process.exitCode = await historyCommand(options);
@@ -191,7 +200,7 @@ function exitCodeFor(error: unknown): number {
   // The reader went away (`… | head`): what it wanted was printed.
   if (code === 'EPIPE') return process.exitCode === undefined ? 0 : Number(process.exitCode);
   if (error instanceof UsageError || error instanceof ModelError) {
-    process.stderr.write(`metascope: ${error.message}\n`);
+    say(`metascope: ${error.message}`);
     return 2;
   }
   process.stderr.write(`metascope: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -1,4 +1,6 @@
 import type { Writable } from 'node:stream';
+import { csvRow } from '../core/export/csv.js';
+import { visible } from './terminal.js';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
 export const outputFormats: OutputFormat[] = ['table', 'csv', 'json'];
@@ -6,8 +8,10 @@ export const outputFormats: OutputFormat[] = ['table', 'csv', 'json'];
 export interface Column<Row> {
   header: string;
   value: (row: Row) => string | number | null;
-  /** Table width; long values are shortened from the left (file paths keep their names). */
+  /** Table width; a longer value loses its start (a path keeps its file name), or with `keep: 'start'` its end. */
   width?: number;
+  /** 'start' for sentences, which must keep their beginning. */
+  keep?: 'start' | 'end';
   align?: 'left' | 'right';
 }
 
@@ -16,14 +20,14 @@ export interface RowWriter<Row> {
   end(): void;
 }
 
-const csvCell = (value: string | number | null): string => {
-  const text = value === null ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
-
-const fit = (text: string, width: number, align: 'left' | 'right'): string => {
-  const shown = text.length > width ? `…${text.slice(text.length - width + 1)}` : text;
-  return align === 'right' ? shown.padStart(width) : shown.padEnd(width);
+const fit = (raw: string, column: Pick<Column<unknown>, 'width' | 'keep' | 'align'>): string => {
+  const text = visible(raw);
+  const width = column.width ?? 12;
+  let shown = text;
+  if (text.length > width)
+    shown =
+      column.keep === 'start' ? `${text.slice(0, width - 1)}…` : `…${text.slice(text.length - width + 1)}`;
+  return column.align === 'right' ? shown.padStart(width) : shown.padEnd(width);
 };
 
 /** Streams rows as a table, CSV or one JSON object per line, as they arrive. */
@@ -37,9 +41,9 @@ export function rowWriter<Row>(
   const header = (): void => {
     if (started) return;
     started = true;
-    if (format === 'csv') out.write(columns.map((c) => csvCell(c.header)).join(',') + '\n');
+    if (format === 'csv') out.write(csvRow(columns.map((c) => c.header)) + '\n');
     if (format === 'table') {
-      const line = columns.map((c) => fit(c.header, c.width ?? 12, c.align ?? 'left')).join('  ');
+      const line = columns.map((c) => fit(c.header, c)).join('  ');
       out.write(`${line.trimEnd()}\n${'─'.repeat(line.trimEnd().length)}\n`);
     }
   };
@@ -51,11 +55,11 @@ export function rowWriter<Row>(
       }
       header();
       const cells = columns.map((c) => c.value(row));
-      if (format === 'csv') out.write(cells.map(csvCell).join(',') + '\n');
+      if (format === 'csv') out.write(csvRow(cells) + '\n');
       else
         out.write(
           columns
-            .map((c, i) => fit(cells[i] === null ? '–' : String(cells[i]), c.width ?? 12, c.align ?? 'left'))
+            .map((c, i) => fit(cells[i] === null ? '–' : String(cells[i]), c))
             .join('  ')
             .trimEnd() + '\n',
         );

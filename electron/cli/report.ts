@@ -16,7 +16,8 @@ export interface CaptureReport {
   probability: number | null;
   probabilities: Record<string, number> | null;
   provider: string | null;
-  model: Pick<ModelIdentity, 'id' | 'version' | 'sha256'>;
+  /** Null where no model is known: a failure as `history` lists it. */
+  model: Pick<ModelIdentity, 'id' | 'version' | 'sha256'> | null;
   width: number | null;
   height: number | null;
   bitDepth: number | null;
@@ -127,6 +128,13 @@ const probabilityColumn: Column<CaptureReport> = {
   align: 'right',
 };
 const providerColumn: Column<CaptureReport> = { header: 'provider', value: (r) => r.provider, width: 8 };
+// A sentence: its start says what went wrong.
+const errorColumn: Column<CaptureReport> = {
+  header: 'error',
+  value: (r) => r.error ?? null,
+  width: 80,
+  keep: 'start',
+};
 
 export const reportColumns: Column<CaptureReport>[] = [
   fileColumn,
@@ -134,14 +142,14 @@ export const reportColumns: Column<CaptureReport>[] = [
   classColumn,
   probabilityColumn,
   { header: 'cells', value: (r) => summaryText(r.summary, r.class) ?? 'one cell', width: 22 },
-  { header: 'scope', value: scopeText, width: 40 },
+  { header: 'scope', value: scopeText, width: 40, keep: 'start' },
   {
     header: 'size',
     value: (r) => (r.width === null ? null : `${r.width}×${r.height} ${r.bitDepth}-bit`),
     width: 20,
   },
   providerColumn,
-  { header: 'error', value: (r) => r.error ?? null, width: 80 },
+  errorColumn,
 ];
 
 /** A stored capture as `history` and `watch` print it: the classify fields, plus where and when. */
@@ -149,6 +157,8 @@ export interface StoredReport extends CaptureReport {
   paths: string[];
   classifiedAt: string | null;
   review: { label: string; note: string; reviewer: string | null; createdAt: string } | null;
+  /** When a capture that could not be classified failed. */
+  failedAt?: string;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -183,8 +193,8 @@ export function storedReportOf(row: HistoryRow): StoredReport {
   };
 }
 
-/** A capture that failed, with its reason; `model` is the one that was to classify it. */
-export function failedCaptureReport(capture: Capture, model: ModelIdentity): StoredReport {
+/** A capture that failed, with its reason; `model` is the one that was to classify it, where known. */
+export function failedCaptureReport(capture: Capture, model: ModelIdentity | null): StoredReport {
   return {
     file: capture.paths[0] ?? capture.name,
     status: 'failed',
@@ -192,7 +202,7 @@ export function failedCaptureReport(capture: Capture, model: ModelIdentity): Sto
     probability: null,
     probabilities: null,
     provider: null,
-    model: { id: model.id, version: model.version, sha256: model.sha256 },
+    model: model && { id: model.id, version: model.version, sha256: model.sha256 },
     width: capture.info.width,
     height: capture.info.height,
     bitDepth: capture.info.bitDepth,
@@ -206,17 +216,42 @@ export function failedCaptureReport(capture: Capture, model: ModelIdentity): Sto
     paths: capture.paths,
     classifiedAt: null,
     review: null,
+    failedAt: iso(capture.updatedAt),
   };
 }
+
+const modelColumn: Column<StoredReport> = {
+  header: 'model',
+  value: (r) => r.model && `${r.model.id} ${r.model.version}`,
+  width: 24,
+};
+const reviewColumn: Column<StoredReport> = {
+  header: 'review',
+  value: (r) => r.review?.label ?? null,
+  width: 14,
+};
 
 export const historyColumns: Column<StoredReport>[] = [
   fileColumn,
   classColumn,
   probabilityColumn,
   { header: 'classified', value: (r) => r.classifiedAt, width: 24 },
-  { header: 'model', value: (r) => `${r.model.id} ${r.model.version}`, width: 24 },
+  modelColumn,
   providerColumn,
-  { header: 'review', value: (r) => r.review?.label ?? null, width: 14 },
+  reviewColumn,
+];
+
+/** `history --status failed` or `all`: each capture's status, when it was classified or failed, and why it failed. */
+export const historyStatusColumns: Column<StoredReport>[] = [
+  fileColumn,
+  { header: 'status', value: (r) => r.status, width: 6 },
+  classColumn,
+  probabilityColumn,
+  { header: 'when', value: (r) => r.classifiedAt ?? r.failedAt ?? null, width: 24 },
+  modelColumn,
+  providerColumn,
+  reviewColumn,
+  errorColumn,
 ];
 
 /** CSV carries every field; the table shows the ones a person scans. */
@@ -244,9 +279,9 @@ export function csvColumns(classes: string[]): Column<CaptureReport>[] {
     { header: 'scope_reason', value: (r) => r.scope?.reason ?? null },
     { header: 'uncertain', value: (r) => (r.uncertain === null ? null : Number(r.uncertain)) },
     { header: 'provider', value: (r) => r.provider },
-    { header: 'model_id', value: (r) => r.model.id },
-    { header: 'model_version', value: (r) => r.model.version },
-    { header: 'model_sha256', value: (r) => r.model.sha256 },
+    { header: 'model_id', value: (r) => r.model?.id ?? null },
+    { header: 'model_version', value: (r) => r.model?.version ?? null },
+    { header: 'model_sha256', value: (r) => r.model?.sha256 ?? null },
     { header: 'width', value: (r) => r.width },
     { header: 'height', value: (r) => r.height },
     { header: 'bit_depth', value: (r) => r.bitDepth },
@@ -277,7 +312,7 @@ export function cellCsvColumns(
       header: `p(${name})`,
       value: (r: { cell: CellReport }) => r.cell.probabilities[name] ?? null,
     })),
-    { header: 'model_id', value: (r) => r.capture.model.id },
-    { header: 'model_version', value: (r) => r.capture.model.version },
+    { header: 'model_id', value: (r) => r.capture.model?.id ?? null },
+    { header: 'model_version', value: (r) => r.capture.model?.version ?? null },
   ];
 }

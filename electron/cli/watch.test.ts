@@ -5,7 +5,7 @@ import { makeTempDir, noiseBytes } from '../core/capture/testing/images.js';
 import { captureBytes, waitFor } from '../core/intake/testing/fixtures.js';
 import { writeModelFolder } from '../core/model/testing/model-folder.js';
 import { openStore } from '../core/store/store.js';
-import { jsonLines, startCli } from './testing/run-cli.js';
+import { jsonLines, runCli, startCli } from './testing/run-cli.js';
 
 const temp = makeTempDir();
 const model = path.join(temp.dir, 'model');
@@ -43,3 +43,65 @@ it('refuses a folder that is not there, with exit code 2', async () => {
   expect((await watch.exited).code).toBe(2);
   expect(watch.stderr()).toMatch(/nowhere cannot be watched: The folder is not there/);
 }, 60_000);
+
+it('--format table shows control characters in folder and file names as escapes', async () => {
+  const inbox = path.join(temp.dir, 'in\x1b[2Jbox');
+  mkdirSync(inbox);
+  await writeModelFolder(model);
+  const watch = startCli(['watch', inbox, '--db', path.join(temp.dir, 'table.db'), '--model', model, '--settle', '100']);
+  await waitFor('the watcher to start', () => watch.stderr().includes('Press Ctrl-C to stop.'), 60_000);
+  writeFileSync(path.join(inbox, 'forged\rrow\n.png'), await captureBytes(1));
+  await waitFor('a row', () => watch.stdout().includes('forged'), 30_000);
+  watch.child.kill('SIGTERM');
+  expect((await watch.exited).code).toBe(0);
+  expect(watch.stderr()).toContain('in\\x1b[2Jbox');
+  expect(watch.stdout()).toMatch(/forged\\rrow\\n\.png\s+ok\s/);
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  expect(watch.stdout() + watch.stderr()).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+}, 120_000);
+
+it('keeps a capture that could not be classified, and history lists it with its reason only when asked', async () => {
+  const inbox = path.join(temp.dir, 'failures');
+  const database = path.join(temp.dir, 'failures.db');
+  mkdirSync(inbox);
+  await writeModelFolder(model);
+  writeFileSync(path.join(inbox, 'good.png'), await captureBytes(3));
+  writeFileSync(path.join(inbox, 'notes.png'), 'Not a picture: the microscope saved its notes under this name.\n');
+  const watch = startCli(['watch', inbox, '--db', database, '--model', model, '--settle', '100', '--format', 'json']);
+  await waitFor('two lines', () => jsonLines(watch.stdout()).length === 2, 60_000);
+  watch.child.kill('SIGTERM');
+  expect((await watch.exited).code).toBe(0);
+
+  // The default is as before: classified captures only, with a word about the others.
+  const ok = await runCli(['history', '--db', database]);
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toContain('good.png');
+  expect(ok.stdout).not.toContain('notes.png');
+  expect(ok.stderr).toBe('1 capture could not be classified and is not listed: add --status failed to see why.\n');
+
+  const failed = await runCli(['history', '--db', database, '--status', 'failed']);
+  expect(failed.code).toBe(0);
+  const lines = failed.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^file\s+status\s+class\s+probability\s+when\s+model\s+provider\s+review\s+error$/);
+  expect(lines).toHaveLength(3);
+  // The sentence keeps its start; the table cuts its end.
+  expect(lines[2]).toMatch(/notes\.png\s+failed\s+–\s+–\s+\S+Z\s+–\s+–\s+–\s+This file is not an image MetaScope knows .*…$/);
+
+  const json = await runCli(['history', '--db', database, '--status', 'all', '--format', 'json']);
+  const rows = jsonLines(json.stdout);
+  expect(rows.map((r) => [path.basename(String(r.file)), r.status])).toEqual([
+    ['good.png', 'ok'],
+    ['notes.png', 'failed'],
+  ]);
+  expect(rows[1]).toMatchObject({
+    class: null,
+    model: null,
+    error: expect.stringMatching(/^This file is not an image MetaScope knows/),
+    failedAt: expect.any(String),
+  });
+
+  const csv = (await runCli(['history', '--db', database, '--status', 'failed', '--format', 'csv'])).stdout.split('\n');
+  expect(csv[0]).toMatch(/,status,failed_at,failure_reason$/);
+  expect(csv[1]).toMatch(/^notes\.png,.*,failed,\S+Z,"This file is not an image MetaScope knows/);
+  expect(csv).toHaveLength(3);
+}, 120_000);

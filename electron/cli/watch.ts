@@ -9,6 +9,7 @@ import { openDatabaseFile } from './database.js';
 import { closeAnalysis, openAnalysis } from './model-run.js';
 import { rowWriter, type OutputFormat } from './output.js';
 import { csvColumns, failedCaptureReport, reportColumns, storedReportOf, type StoredReport } from './report.js';
+import { say } from './terminal.js';
 import { UsageError } from './usage.js';
 
 export interface WatchOptions {
@@ -55,7 +56,7 @@ async function watchUntilSignal(folders: string[], options: WatchOptions, store:
         const report = print(sha256);
         if (report) writer.write(report);
       },
-      notice: (level, message) => process.stderr.write(`metascope: ${level}: ${message}\n`),
+      notice: (level, message) => say(`metascope: ${level}: ${message}`),
     },
   );
   try {
@@ -69,9 +70,7 @@ async function watchUntilSignal(folders: string[], options: WatchOptions, store:
     await intake.start();
     const watched = store.folders.list().filter((f) => f.enabled).map((f) => f.path);
     const { name, version } = classifier.identity;
-    process.stderr.write(
-      `Watching ${watched.join(', ')} with ${name} ${version} on ${providerLabels[classifier.provider]}. Press Ctrl-C to stop.\n`,
-    );
+    say(`Watching ${watched.join(', ')} with ${name} ${version} on ${providerLabels[classifier.provider]}. Press Ctrl-C to stop.`);
     const received = await signal;
     process.stderr.write(`Stopping (${received}): finishing the captures in flight…\n`);
     // A second signal means "now": what is unfinished is queued and resumes next time.

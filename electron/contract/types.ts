@@ -195,6 +195,12 @@ export const historyFilter = z.object({
   fractionClass: z.string().optional(),
   minFraction: z.number().min(0).max(1).optional(),
   maxFraction: z.number().min(0).max(1).optional(),
+  /**
+   * 'failed': the captures that could not be classified, each with its reason, by the time it failed,
+   * instead of results. Only the time, folder and file-name filters apply to them: a failure has no
+   * class, probability, model or review.
+   */
+  status: z.enum(['ok', 'failed']).optional(),
 });
 
 export const historyQuery = z.object({

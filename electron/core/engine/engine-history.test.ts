@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureRow } from '../../contract/types.js';
@@ -263,7 +263,14 @@ describe('history.exportCsv', () => {
         'app_version',
       ]),
     );
-    expect(header.slice(-3)).toEqual(['review_label', 'review_note', 'reviewed_at']);
+    expect(header.slice(-6)).toEqual([
+      'review_label',
+      'review_note',
+      'reviewed_at',
+      'status',
+      'failed_at',
+      'failure_reason',
+    ]);
 
     const records = lines
       .slice(1)
@@ -304,5 +311,60 @@ describe('history.exportCsv', () => {
     const empty = await app.call('history.exportCsv', { filter: { className: 'nothing' } });
     expect(empty.rows).toBe(0);
     expect(empty.csv.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('a file that could not be classified', () => {
+  let failed: CaptureRow;
+
+  beforeAll(async () => {
+    writeFileSync(path.join(world.inbox, 'notes.png'), 'Not a picture: notes saved under an image name.\n');
+    failed = await app.event(
+      'capture.updated',
+      (row) => row.fileName === 'notes.png' && row.state === 'failed',
+    );
+  });
+
+  it('is listed with its reason under status failed, and in no list of results', async () => {
+    const page = await app.call('history.query', { filter: { status: 'failed' } });
+    expect(page.total).toBe(1);
+    const inbox = (await app.call('folders.list', {})).find((f) => f.isInbox)!;
+    expect(page.rows[0]).toMatchObject({
+      fileName: 'notes.png',
+      state: 'failed',
+      failureReason: expect.stringMatching(/^This file is not an image MetaScope knows/),
+      folderId: inbox.id,
+      class: null,
+    });
+    // Only the filters a failure can match apply: the others would describe a result.
+    expect((await app.call('history.query', { filter: { status: 'failed', search: 'NOTES' } })).total).toBe(
+      1,
+    );
+    expect(
+      (await app.call('history.query', { filter: { status: 'failed', folderId: otherFolderId } })).total,
+    ).toBe(0);
+    expect((await app.call('history.query', { filter: { status: 'failed', className: 'dim' } })).total).toBe(
+      1,
+    );
+    expect((await app.call('history.query', {})).total).toBe(captures.size);
+    expect((await app.call('history.stats', { filter: { status: 'failed' } })).classCounts).toEqual([]);
+  });
+
+  it('is exported with its reason when the filter asks for failures', async () => {
+    const { csv, rows } = await app.call('history.exportCsv', { filter: { status: 'failed' } });
+    expect(rows).toBe(1);
+    expect(csv.split('\n')[1]).toMatch(
+      /^notes\.png,.*,failed,\S+Z,"This file is not an image MetaScope knows/,
+    );
+  });
+
+  it('has a page with its reason, no result and nothing to review', async () => {
+    const detail = await app.call('captures.get', { sha256: failed.sha256 });
+    expect(detail.capture).toMatchObject({ state: 'failed', failureReason: failed.failureReason });
+    expect(detail.results).toEqual([]);
+    expect(await app.respond('reviews.add', { sha256: failed.sha256, label: 'dim' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request', message: expect.stringMatching(/could not be classified/) },
+    });
   });
 });

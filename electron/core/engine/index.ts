@@ -15,6 +15,7 @@ import { Classifier } from '../model/classifier.js';
 import { loadModelFolder } from '../model/manifest.js';
 import { providerLabels } from '../model/providers.js';
 import { appVersion, defaultInbox, defaultModelFolder } from '../paths.js';
+import type { FailureFilter } from '../store/failures.js';
 import type { HistoryFilter } from '../store/history-query.js';
 import { openStore } from '../store/store.js';
 import { resultsCsv } from '../export/results-csv.js';
@@ -23,7 +24,15 @@ import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
 import { isBuiltIn, knownModels, summaryOf, type KnownModel } from './models.js';
 import { plateOf } from '../cells/plate.js';
 import { renderCellWindow } from './cell-window.js';
-import { cellOf, folderOf, resultDetailOf, reviewOf, rowOfCapture, rowOfResult } from './rows.js';
+import {
+  cellOf,
+  folderOf,
+  resultDetailOf,
+  reviewOf,
+  rowOfCapture,
+  rowOfFailure,
+  rowOfResult,
+} from './rows.js';
 import { SettingsFile } from './settings.js';
 
 export interface EngineOptions {
@@ -285,6 +294,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       ),
     'captures.importPaths': ({ paths }) => importIntoInbox(inbox, paths.map(fromPath)),
     'history.query': ({ filter, sort, offset, limit }) => {
+      if (filter.status === 'failed') {
+        const failed = store.failures.page(failureFilter(filter), sort.direction, { offset, limit });
+        const folderIdOf = folderIds();
+        return { rows: failed.rows.map((f) => rowOfFailure(f, folderIdOf)), total: failed.total };
+      }
       if (sort.key === 'fraction' && filter.fractionClass === undefined) {
         throw new ContractError(
           'invalid-request',
@@ -296,6 +310,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
     },
     'history.stats': ({ filter }) => {
+      // A failure is counted in no class and has no probability: nothing to chart.
+      if (filter.status === 'failed') return { classCounts: [], histogram: [], classes: [], fractions: [] };
       // What the model could not judge is no class: left out of counts and charts unless asked for.
       const f = { ...storeFilter(filter), inScope: filter.inScope ?? true };
       const utcOffsetMinutes = -new Date().getTimezoneOffset();
@@ -320,7 +336,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
     'history.exportCsv': ({ filter, cells }) =>
       resultsCsv(
-        store.history.export(storeFilter(filter)),
+        filter.status === 'failed'
+          ? store.failures.export(failureFilter(filter))
+          : store.history.export(storeFilter(filter)),
         store.models.list(),
         cells ? reviewedCells(store) : undefined,
       ),
@@ -332,8 +350,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       return { ...plate, wells: plate.wells.map(({ name, ...well }) => ({ well: name, ...well })) };
     },
     'reviews.add': ({ sha256, cellId, label, note }) => {
-      if (!store.captures.get(sha256))
-        throw new ContractError('not-found', 'This capture is not in the database.');
+      const reviewed = store.captures.get(sha256);
+      if (!reviewed) throw new ContractError('not-found', 'This capture is not in the database.');
+      if (reviewed.state === 'failed' && !store.history.forCapture(sha256)[0])
+        throw new ContractError(
+          'invalid-request',
+          'This file could not be classified, so there is nothing to review: see why on its page.',
+        );
       if (cellId !== undefined) {
         const latest = store.history.forCapture(sha256)[0];
         const cell = store.cells.get(cellId);
@@ -495,6 +518,12 @@ function storeFilter(filter: ContractFilter): HistoryFilter {
     from: filter.from === undefined ? undefined : Date.parse(filter.from),
     to: filter.to === undefined ? undefined : Date.parse(filter.to),
   };
+}
+
+/** The filters that apply to a capture that could not be classified. */
+function failureFilter(filter: ContractFilter): FailureFilter {
+  const { from, to, folderId, search } = storeFilter(filter);
+  return { from, to, folderId, search };
 }
 
 async function readFirstPath(paths: string[]): Promise<Buffer> {

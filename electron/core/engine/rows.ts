@@ -8,6 +8,7 @@ import type {
 } from '../../contract/types.js';
 import type { StoredCell } from '../store/cells.js';
 import type { Capture } from '../store/captures.js';
+import type { FailedCapture } from '../store/failures.js';
 import type { WatchedFolder } from '../store/folders.js';
 import type { HistoryRow } from '../store/history.js';
 import type { Review } from '../store/reviews.js';
@@ -78,6 +79,14 @@ export function rowOfCapture(capture: Capture, review: Review | undefined): Capt
     scope: null,
     uncertain: false,
   };
+}
+
+/** A capture that could not be classified, as History lists it: with its reason and its folder. */
+export function rowOfFailure(
+  failure: FailedCapture,
+  folderIdOf: (folderPath: string | null) => number | null,
+): CaptureRow {
+  return { ...rowOfCapture(failure, undefined), folderId: folderIdOf(failure.folderPath) };
 }
 
 export function cellOf(cell: StoredCell, review: Review | undefined): CellRow {

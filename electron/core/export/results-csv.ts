@@ -1,25 +1,18 @@
 import type { StoredCell } from '../store/cells.js';
 import type { Review } from '../store/reviews.js';
+import type { FailedCapture } from '../store/failures.js';
 import type { HistoryRow } from '../store/history.js';
-
-/**
- * Results as CSV with every column needed to reproduce each one: where the capture was, what it
- * was, which exact model ran where and how, and what a person said about it.
- */
-const cell = (value: unknown): string => {
-  const text =
-    value === null || value === undefined
-      ? ''
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
+import { csvRow } from './csv.js';
 
 const iso = (ms: number | null | undefined): string =>
   ms === null || ms === undefined ? '' : new Date(ms).toISOString();
 
-export function resultsCsvHeader(classes: string[]): string {
+/**
+ * Results as CSV with every column needed to reproduce each one: where the capture was, what it
+ * was, which exact model ran where and how, and what a person said about it; for a capture that
+ * could not be classified, when and why (`status`, `failed_at`, `failure_reason`).
+ */
+function resultsColumns(classes: string[]): string[] {
   return [
     'file_name',
     'paths',
@@ -56,13 +49,16 @@ export function resultsCsvHeader(classes: string[]): string {
     'review_label',
     'review_note',
     'reviewed_at',
-  ]
-    .map(cell)
-    .join(',');
+    'status',
+    'failed_at',
+    'failure_reason',
+  ];
 }
 
+export const resultsCsvHeader = (classes: string[]): string => csvRow(resultsColumns(classes));
+
 export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
-  return [
+  return csvRow([
     row.fileName,
     row.paths.join(' | '),
     row.sha256,
@@ -98,9 +94,31 @@ export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
     row.review?.label,
     row.review?.note,
     iso(row.review?.createdAt),
-  ]
-    .map(cell)
-    .join(',');
+    'ok',
+    null,
+    null,
+  ]);
+}
+
+/** A capture that could not be classified: what is known of its file, when it failed and why. */
+export function failureCsvLine(failure: FailedCapture, classes: string[]): string {
+  const { info } = failure;
+  const known: Record<string, unknown> = {
+    file_name: failure.name,
+    paths: failure.paths.join(' | '),
+    sha256: failure.sha256,
+    width: info.width,
+    height: info.height,
+    bit_depth: info.bitDepth,
+    channels: info.channels,
+    pages: info.pages,
+    format: info.format,
+    size_bytes: info.size,
+    status: 'failed',
+    failed_at: iso(failure.updatedAt),
+    failure_reason: failure.failureReason,
+  };
+  return csvRow(resultsColumns(classes).map((column) => known[column]));
 }
 
 /** A stored cell with the latest review of it, if any. */
@@ -108,7 +126,7 @@ export type ReviewedCell = StoredCell & { review?: Review };
 
 /** One line per cell of a field: the capture's identity and model, the cell's place and class, and its review. */
 export function cellsCsvHeader(classes: string[]): string {
-  return [
+  return csvRow([
     'file_name',
     'sha256',
     'cell',
@@ -133,13 +151,11 @@ export function cellsCsvHeader(classes: string[]): string {
     'review_label',
     'review_note',
     'reviewed_at',
-  ]
-    .map(cell)
-    .join(',');
+  ]);
 }
 
 export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: string[]): string {
-  return [
+  return csvRow([
     row.fileName,
     row.sha256,
     found.index + 1,
@@ -164,9 +180,7 @@ export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: stri
     found.review?.label,
     found.review?.note,
     iso(found.review?.createdAt),
-  ]
-    .map(cell)
-    .join(',');
+  ]);
 }
 
 /** The class columns: every class of every model the rows name, in the models' own order. */
@@ -174,23 +188,30 @@ export function classesOf(models: { classes: string[] }[]): string[] {
   return [...new Set(models.flatMap((m) => m.classes))];
 }
 
-/** The lines of a CSV: one per result, or with `cellsOf` one per cell of each field. */
+/** A result, or a capture that could not be classified: what the results CSV lists. */
+export type CsvEntry = HistoryRow | FailedCapture;
+
+const isFailure = (entry: CsvEntry): entry is FailedCapture => 'failureReason' in entry;
+
+/** The lines of a CSV: one per result or failure, or with `cellsOf` one per cell of each field (a failure has none). */
 export function* csvLines(
-  rows: Iterable<HistoryRow>,
+  rows: Iterable<CsvEntry>,
   models: { classes: string[] }[],
   cellsOf?: (resultId: number) => ReviewedCell[],
 ): Generator<string> {
   const classes = classesOf(models);
   yield cellsOf ? cellsCsvHeader(classes) : resultsCsvHeader(classes);
   for (const row of rows) {
-    if (!cellsOf) yield resultsCsvLine(row, classes);
+    if (isFailure(row)) {
+      if (!cellsOf) yield failureCsvLine(row, classes);
+    } else if (!cellsOf) yield resultsCsvLine(row, classes);
     else for (const found of cellsOf(row.resultId)) yield cellsCsvLine(row, found, classes);
   }
 }
 
 /** Whole CSV text (header + rows) for a modest set; large exports stream the same lines to a file. */
 export function resultsCsv(
-  rows: Iterable<HistoryRow>,
+  rows: Iterable<CsvEntry>,
   models: { classes: string[] }[],
   cellsOf?: (resultId: number) => ReviewedCell[],
 ): { csv: string; rows: number } {

@@ -3,6 +3,7 @@ import { createCaptures } from './captures.js';
 import { createCells } from './cells.js';
 import { closeDatabase, openDatabase, type DatabaseOptions } from './db.js';
 import { guard, toStoreError } from './errors.js';
+import { createFailures } from './failures.js';
 import { createFiles } from './files.js';
 import { createFolders } from './folders.js';
 import { createHistory } from './history.js';
@@ -29,6 +30,7 @@ export function storeOn(db: Database.Database, file: string) {
     models: guarded(createModels(db), file),
     reviews: guarded(createReviews(db), file),
     history: guarded(createHistory(db), file),
+    failures: guarded(createFailures(db), file),
     /** Checkpoints the WAL into the database file and closes it. */
     close: () => closeDatabase(db),
   };
