@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { StoreError } from '../core/store/errors.js';
 import { openStore, type Store } from '../core/store/store.js';
+import { lockForWriting, type WriterLock } from '../core/store/writer-lock.js';
 import { UsageError } from './usage.js';
 
 /**
@@ -20,6 +21,16 @@ export function openDatabaseFile(file: string, options: { mustExist: boolean }):
         `The database ${file} is locked by another program. Try again once it has finished, or work on a copy of the file.`,
       );
     }
+    throw error;
+  }
+}
+
+/** Makes this command the database's only writer: another MetaScope on it becomes a sentence and exit code 2. */
+export function lockDatabaseFile(file: string, program: string): WriterLock {
+  try {
+    return lockForWriting(file, program);
+  } catch (error) {
+    if (error instanceof StoreError) throw new UsageError(error.message);
     throw error;
   }
 }

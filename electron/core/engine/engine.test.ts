@@ -320,3 +320,19 @@ describe('folders, allowed roots and closing', () => {
     ).toHaveLength(7);
   });
 });
+
+describe('one MetaScope per database', () => {
+  it('a second engine on the same database does not start, and says which MetaScope holds it; once that one closes, the next starts', async () => {
+    const app = await world.open();
+    const refusal = world.open({ mode: 'desktop' });
+    await expect(refusal).rejects.toThrow(
+      `MetaScope is already running on the database ${world.database} (metascope serve, process ${process.pid}, since `,
+    );
+    await expect(refusal).rejects.toThrow(/only one MetaScope at a time can use a database, so close that one first\.$/);
+    expect((await app.call('app.status', {})).progress.paused).toBe(false);
+    await app.close();
+
+    const next = await world.open({ mode: 'desktop' });
+    expect((await next.call('app.status', {})).mode).toBe('desktop');
+  });
+});

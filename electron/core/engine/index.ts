@@ -16,7 +16,8 @@ import { loadModelFolder } from '../model/manifest.js';
 import { providerLabels } from '../model/providers.js';
 import { appVersion, defaultInbox, defaultModelFolder } from '../paths.js';
 import type { HistoryFilter } from '../store/history-query.js';
-import { openStore } from '../store/store.js';
+import { openStore, type Store } from '../store/store.js';
+import { lockForWriting } from '../store/writer-lock.js';
 import { resultsCsv } from '../export/results-csv.js';
 import { reviewedCells } from '../export/reviewed-cells.js';
 import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
@@ -58,7 +59,17 @@ const progressIntervalMs = 250;
 export async function openEngine(options: EngineOptions): Promise<Engine> {
   const dataFolder = path.dirname(path.resolve(options.database));
   mkdirSync(dataFolder, { recursive: true });
-  const store = openStore(options.database);
+  const lock = lockForWriting(
+    path.resolve(options.database),
+    options.mode === 'desktop' ? 'the MetaScope app' : 'metascope serve',
+  );
+  let store: Store;
+  try {
+    store = openStore(options.database);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const settings = new SettingsFile(path.join(dataFolder, 'settings.json'));
   const inbox = path.resolve(options.inbox ?? defaultInbox());
   const thumbnails = path.join(dataFolder, 'thumbnails');
@@ -472,6 +483,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       await classifier?.close();
       await detector?.close();
       store.close();
+      lock.release();
       listeners.clear();
     },
   };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 export type StoreErrorCode =
-  'disk-full' | 'read-only' | 'cannot-open' | 'corrupt' | 'newer-schema' | 'migration-failed';
+  'disk-full' | 'read-only' | 'cannot-open' | 'corrupt' | 'newer-schema' | 'migration-failed' | 'in-use';
 
 /** A store failure with a sentence a biologist can act on; `cause` keeps the SQLite detail. */
 export class StoreError extends Error {
