@@ -149,7 +149,7 @@ describe('Intake', () => {
     await waitFor('the full disk', () => saveErrors().length > 0);
     // The batches already at the model finish; their saves fail too, but the message is not repeated.
     await waitFor('the batches in flight', () => running.progress().inFlight === 0);
-    expect(saveErrors()).toEqual([expect.stringMatching(/^error: A result could not be saved: .*disk.* is full.* paused until it is resumed/)]);
+    expect(saveErrors()).toEqual([expect.stringMatching(/^error: A result could not be saved: .*disk.* is full.* paused and goes on by itself/)]);
     expect(running.progress().paused).toBe(true);
     const saved = counts().done;
     expect(saved).toBeLessThan(total);
@@ -165,6 +165,27 @@ describe('Intake', () => {
     expect(running.progress().paused).toBe(false);
     const done = world.store.captures.inState('done', { limit: total + 1, offset: 0 });
     expect(new Set(done.map((c) => c.sha256)).size).toBe(total);
+  });
+
+  it('a full disk: once space is freed, classification goes on by itself and says so, and nothing is classified twice', async () => {
+    const total = 20;
+    const running = await pausedWithQueue(total, { batchSize: 2, decodeConcurrency: 2, saveRetryMs: 100 });
+    world.fillDisk();
+    running.resume();
+    const saveErrors = () => heard.notices.filter((n) => n.includes('could not be saved'));
+    await waitFor('the full disk', () => saveErrors().length > 0);
+    // Saving is tried again meanwhile, without a word while the disk stays full.
+    await sleep(500);
+    expect(saveErrors()).toHaveLength(1);
+    expect(running.progress().paused).toBe(true);
+    expect(counts().done).toBeLessThan(total);
+
+    world.freeDisk();
+    await waitFor('every capture', () => counts().done === total);
+    expect(heard.notices).toContain('info: Results can be saved again: classification goes on.');
+    expect(running.progress()).toMatchObject({ paused: false, done: total });
+    const done = world.store.captures.inState('done', { limit: total + 1, offset: 0 });
+    expect(done.map((c) => c.attempts)).toEqual(Array(total).fill(1));
   });
 
   it('marks a folder that disappears unavailable and catches up when it returns', async () => {

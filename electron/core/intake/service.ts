@@ -22,6 +22,8 @@ export interface IntakeOptions {
   rescanMs?: number;
   batchSize?: number;
   decodeConcurrency?: number;
+  /** While results cannot be saved (a full disk), how often saving is tried again (default 20 s). */
+  saveRetryMs?: number;
   /** Reads of a file that will not decode before it is failed (default 4). */
   maxAttempts?: number;
   maxPixels?: number;
@@ -78,7 +80,8 @@ export class Intake {
       maxPixels: options.maxPixels,
       onCapture: (sha256) => listener.captureChanged?.(sha256),
       onProgress: () => listener.progress?.(this.feed.progress()),
-      onSaveError: (message) => notice('error', message),
+      notice,
+      saveRetryMs: options.saveRetryMs ?? 20_000,
     });
     this.reconciler = new Reconciler(
       {
