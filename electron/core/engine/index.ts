@@ -20,6 +20,7 @@ import { openStore, type Store } from '../store/store.js';
 import { lockForWriting } from '../store/writer-lock.js';
 import { resultsCsv } from '../export/results-csv.js';
 import { reviewedCells } from '../export/reviewed-cells.js';
+import { readStoredCapture } from './capture-content.js';
 import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
 import { isBuiltIn, knownModels, summaryOf, type KnownModel } from './models.js';
 import { plateOf } from '../cells/plate.js';
@@ -422,7 +423,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const result = cell && store.history.forCapture(sha256).find((r) => r.resultId === cell.resultId);
     if (!capture || !cell || !result)
       throw new ContractError('not-found', 'That cell is not one of this capture’s cells.');
-    const bytes = await readFirstPath(capture.paths);
+    const bytes = await readStoredCapture(capture);
     const same =
       classifier && classifier.identity.sha256 === result.model.sha256 ? classifier.preprocessor : null;
     return renderCellWindow(bytes, cell, same, {
@@ -458,7 +459,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         ]);
         if (hit && window) return { body: hit, mime: `image/${request.format}`, window };
       }
-      const bytes = await readFirstPath(capture.paths);
+      const bytes = await readStoredCapture(capture);
       const info = await readCaptureInfo(bytes);
       const display = await renderDisplay(bytes, info, {
         page: request.page,
@@ -505,15 +506,4 @@ function storeFilter(filter: ContractFilter): HistoryFilter {
     from: filter.from === undefined ? undefined : Date.parse(filter.from),
     to: filter.to === undefined ? undefined : Date.parse(filter.to),
   };
-}
-
-async function readFirstPath(paths: string[]): Promise<Buffer> {
-  for (const candidate of paths) {
-    const bytes = await readFile(candidate).catch(() => null);
-    if (bytes) return bytes;
-  }
-  throw new ContractError(
-    'file-missing',
-    'The capture file is no longer where it was found (moved or deleted), so it cannot be shown.',
-  );
 }
