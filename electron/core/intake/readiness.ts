@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { readCaptureInfo, type DecodeLimits } from '../capture/decode.js';
 import { isCaptureError } from '../capture/errors.js';
 import { sniffFormat } from '../capture/formats.js';
-import { readCaptureContent } from '../capture/identity.js';
+import { hashFile, largestCapture, readCaptureContent, tooLargeReason } from '../capture/identity.js';
 import { unreadableReason } from '../pipeline/pipeline.js';
 import type { CaptureInfo } from '../store/captures.js';
 import type { CaptureRead } from './recent-reads.js';
@@ -14,6 +14,8 @@ export type Readiness =
   | { kind: 'ready'; sha256: string; info: CaptureInfo; read: CaptureRead }
   /** Read in full, but not a capture we can decode (yet: it may still be completed). */
   | { kind: 'invalid'; sha256: string; info: CaptureInfo; reason: string }
+  /** Hashed without being read whole, and never a capture we can decode: failed at once. */
+  | { kind: 'refused'; sha256: string; info: CaptureInfo; reason: string }
   /** Changed while it was read: it is still being written. */
   | { kind: 'changed' }
   | { kind: 'gone' }
@@ -25,11 +27,14 @@ export type Readiness =
  * the listing saw, decodes its header and hashes its content: the content is the capture's identity.
  */
 export async function checkReadiness(file: string, seen: FileStat, limits: DecodeLimits): Promise<Readiness> {
+  if (seen.size > largestCapture) return refuseTooLarge(file, seen);
   let bytes: Buffer;
   let sha256: string;
   try {
     ({ bytes, sha256 } = await readCaptureContent(file));
   } catch (error) {
+    // Grown past the limit since it was listed: still being written.
+    if (isCaptureError(error)) return { kind: 'changed' };
     return (error as NodeJS.ErrnoException).code === 'ENOENT'
       ? { kind: 'gone' }
       : { kind: 'unreadable', reason: unreadableReason(error) };
@@ -59,4 +64,21 @@ export async function checkReadiness(file: string, seen: FileStat, limits: Decod
     const info = { size: bytes.length, width: null, height: null, bitDepth: null, channels: null, pages: null, format };
     return { kind: 'invalid', sha256, info, reason: error.message };
   }
+}
+
+/** A file too large to read whole gets its identity from a streamed hash and a final refusal. */
+async function refuseTooLarge(file: string, seen: FileStat): Promise<Readiness> {
+  let sha256: string;
+  try {
+    sha256 = await hashFile(file);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? { kind: 'gone' }
+      : { kind: 'unreadable', reason: unreadableReason(error) };
+  }
+  const after = await stat(file).catch(() => null);
+  if (!after) return { kind: 'gone' };
+  if (after.size !== seen.size || after.mtimeMs !== seen.mtimeMs) return { kind: 'changed' };
+  const info = { size: seen.size, width: null, height: null, bitDepth: null, channels: null, pages: null, format: null };
+  return { kind: 'refused', sha256, info, reason: tooLargeReason(seen.size) };
 }

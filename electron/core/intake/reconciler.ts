@@ -200,14 +200,12 @@ export class Reconciler {
         // A file may decode only once its writer has finished, so it gets several passes first.
         const attempt = this.bump(record);
         if (attempt.count < maxAttempts) return attempt.nextAt;
-        this.attempts.delete(record.path);
-        // Known content (the same broken file under another name) only gains the path.
-        if (store.captures.attachFile(record.path, outcome.sha256, outcome.info).created) {
-          store.captures.markFailed(outcome.sha256, outcome.reason);
-        }
-        this.events.captureChanged(outcome.sha256);
+        this.fail(record.path, outcome);
         return null;
       }
+      case 'refused':
+        this.fail(record.path, outcome);
+        return null;
       case 'unreadable': {
         // Locked or forbidden: never failed (there is no content to judge), only reported once.
         const attempt = this.bump(record);
@@ -217,6 +215,15 @@ export class Reconciler {
         return attempt.nextAt;
       }
     }
+  }
+
+  /** A file that will never be classified: its capture fails, once, with the reason. */
+  private fail(file: string, outcome: { sha256: string; info: CaptureInfo; reason: string }): void {
+    const { captures } = this.options.store;
+    this.attempts.delete(file);
+    // Known content (the same broken file under another name) only gains the path.
+    if (captures.attachFile(file, outcome.sha256, outcome.info).created) captures.markFailed(outcome.sha256, outcome.reason);
+    this.events.captureChanged(outcome.sha256);
   }
 
   private attach(file: string, sha256: string, info: CaptureInfo, read: CaptureRead): void {

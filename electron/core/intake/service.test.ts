@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Analysis } from '../cells/analysis.js';
@@ -187,6 +187,26 @@ describe('Intake', () => {
     const done = world.store.captures.inState('done', { limit: total + 1, offset: 0 });
     expect(done.map((c) => c.attempts)).toEqual(Array(total).fill(1));
   });
+
+  it('fails a file over 2 GiB once, with a sentence, hashing it a chunk at a time; later passes leave it be', async () => {
+    const service = intake();
+    await service.start();
+    service.addFolder(world.inbox, false);
+    // Sparse: 2 GiB on paper, no blocks on the disk, and never held in memory.
+    const tileScan = path.join(world.inbox, 'tile-scan.tif');
+    writeFileSync(tileScan, '');
+    truncateSync(tileScan, 2 ** 31);
+    await waitFor('the refusal', () => counts().failed === 1, 60_000);
+    const [failed] = world.store.captures.inState('failed', { limit: 2, offset: 0 });
+    expect(failed).toMatchObject({ paths: [tileScan], info: { size: 2 ** 31 } });
+    expect(failed!.failureReason).toBe(
+      'The file is 2.0 GiB, and MetaScope reads captures of up to 2 GiB: export it in smaller parts (fewer pages or tiles) to classify it.',
+    );
+    const updatedAt = failed!.updatedAt;
+    await service.rescan();
+    expect(world.store.captures.get(failed!.sha256)?.updatedAt).toBe(updatedAt);
+    expect(heard.notices).toEqual([]);
+  }, 90_000);
 
   it('marks a folder that disappears unavailable and catches up when it returns', async () => {
     const service = intake({ rescanMs: 100 });
