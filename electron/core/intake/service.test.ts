@@ -208,6 +208,37 @@ describe('Intake', () => {
     expect(heard.notices).toEqual([]);
   }, 90_000);
 
+  it('a check that keeps failing (a full disk) is said once, and once more when it works again, then catches up', async () => {
+    const service = intake();
+    service.pause();
+    await service.start();
+    service.addFolder(world.inbox, false);
+    world.fillDisk();
+    const checks = () => heard.notices.filter((n) => n.includes('Checking the watched folder'));
+    // Every file is a check; long names use up the database's last free room.
+    let written = 0;
+    while (checks().length === 0 && written < 400) {
+      await write(`${'plate-7-well-B12-field-'.repeat(8)}${written++}.png`, written);
+      await service.rescan();
+    }
+    for (let n = 0; n < 5; n++) {
+      await write(`late-${n}.png`, 1000 + n);
+      written++;
+      await service.rescan();
+    }
+    expect(checks()).toEqual([
+      expect.stringMatching(/^error: Checking the watched folder .* failed: The disk holding .* is full.* says when it works\.$/),
+    ]);
+
+    world.freeDisk();
+    await service.rescan();
+    expect(checks()).toHaveLength(2);
+    expect(checks()[1]).toBe(
+      `info: Checking the watched folder ${world.inbox} works again; captures that arrived meanwhile are picked up now.`,
+    );
+    await waitFor('every file queued', () => counts().queued === written && counts().discovered === 0);
+  });
+
   it('marks a folder that disappears unavailable and catches up when it returns', async () => {
     const service = intake({ rescanMs: 100 });
     await service.start();
