@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { guard } from './errors.js';
+import { guard, StoreError } from './errors.js';
 import { migrate, type Migration } from './migrate.js';
 import { migrations as allMigrations } from './migrations/index.js';
 
@@ -46,6 +46,10 @@ export function closeDatabase(db: Database.Database): void {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.pragma('optimize');
     });
+  } catch (error) {
+    // With no room to fold it in, the WAL stays beside the database, whole, and the next open
+    // folds it in: nothing is lost, so a full disk is no failure to close (nor a stack trace at Ctrl-C).
+    if (!(error instanceof StoreError && error.code === 'disk-full')) throw error;
   } finally {
     db.close();
   }
