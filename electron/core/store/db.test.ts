@@ -132,6 +132,22 @@ describe('openDatabase', () => {
     );
   });
 
+  it('says a new database cannot be made in a read-only folder because it is read-only, not missing', () => {
+    const folder = path.dirname(dbFile());
+    mkdirSync(folder, { recursive: true });
+    chmodSync(folder, 0o555);
+    let error: StoreError;
+    try {
+      error = withoutRoot(() => caught(() => openDatabase(path.join(folder, 'metascope.db'))));
+    } finally {
+      chmodSync(folder, 0o755);
+    }
+    expect(error.code).toBe('read-only');
+    expect(error.message).toBe(
+      `The data folder ${folder} is read-only: MetaScope cannot save results there. Allow writing to it or choose another data folder.`,
+    );
+  });
+
   it('reports a path it cannot open and a damaged file', () => {
     const folder = dbFile();
     mkdirSync(folder, { recursive: true });

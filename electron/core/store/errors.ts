@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
 export type StoreErrorCode =
@@ -49,7 +50,25 @@ export function toStoreError(error: unknown, file: string): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return error;
   const match = sentences.find(([pattern]) => pattern.test(code));
-  return match ? new StoreError(match[1], match[2](file), { cause: error }) : error;
+  if (!match) return error;
+  // SQLite cannot tell a folder it may not write to from one that is not there: a new database
+  // cannot be created in either.
+  const [, kind, sentence] = match[1] === 'cannot-open' && isReadOnlyFolder(path.dirname(file)) ? sentences[1]! : match;
+  return new StoreError(kind, sentence(file), { cause: error });
+}
+
+function isReadOnlyFolder(folder: string): boolean {
+  try {
+    accessSync(folder, constants.F_OK);
+  } catch {
+    return false;
+  }
+  try {
+    accessSync(folder, constants.W_OK);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** Runs `fn`, turning known failures into StoreErrors. */
