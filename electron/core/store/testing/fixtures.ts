@@ -89,11 +89,15 @@ export interface SmallDisk {
   unmount(): void;
 }
 
-/** Mounts a 16 MiB tmpfs in a temporary folder, or returns null where that is not allowed (not root). */
-export function smallDisk(): SmallDisk | null {
+/**
+ * Mounts a 16 MiB tmpfs in a temporary folder (`readOnly`: as read-only media), or returns null
+ * where that is not allowed (not root).
+ */
+export function smallDisk(options: { readOnly?: boolean } = {}): SmallDisk | null {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'metascope-disk-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', dir], { stdio: 'ignore' });
+    const mountOptions = options.readOnly ? 'size=16m,ro' : 'size=16m';
+    execFileSync('mount', ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', dir], { stdio: 'ignore' });
   } catch {
     rmSync(dir, { recursive: true, force: true });
     return null;
