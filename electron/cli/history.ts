@@ -16,7 +16,7 @@ export interface HistoryOptions {
 
 /** `metascope history`: stored results, oldest first; CSV is the same file `export` writes. */
 export async function historyCommand(options: HistoryOptions, out: Writable = process.stdout): Promise<number> {
-  const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: true });
+  const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: true, reading: true });
   try {
     const rows = store.history.export({ className: options.class, from: options.since });
     if (options.format === 'csv') {

@@ -86,6 +86,8 @@ export interface SmallDisk {
   /** Takes every free byte, as another program filling the disk would. */
   fill(): void;
   free(): void;
+  /** From now on the disk is read-only media. */
+  makeReadOnly(): void;
   unmount(): void;
 }
 
@@ -119,6 +121,9 @@ export function smallDisk(options: { readOnly?: boolean } = {}): SmallDisk | nul
     },
     free() {
       for (const filler of fillers.splice(0)) rmSync(filler, { force: true });
+    },
+    makeReadOnly() {
+      execFileSync('mount', ['-o', 'remount,ro', dir]);
     },
     unmount() {
       // Lazily, so a test that failed with the database still open cannot hide its failure.
