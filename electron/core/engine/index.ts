@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EngineHandlers } from '../../contract/api.js';
@@ -59,7 +58,7 @@ const progressIntervalMs = 250;
 /** The engine behind every front end: store, intake, model, answering the contract. */
 export async function openEngine(options: EngineOptions): Promise<Engine> {
   const dataFolder = path.dirname(path.resolve(options.database));
-  mkdirSync(dataFolder, { recursive: true });
+  // Taking the lock creates the data folder, or says in a sentence why it cannot.
   const lock = lockForWriting(
     path.resolve(options.database),
     options.mode === 'desktop' ? 'the MetaScope app' : 'metascope serve',
@@ -217,11 +216,24 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     await intake.start();
   };
 
-  // First start: the inbox exists and is watched, so dropping captures into it just works.
+  // First start: the inbox exists and is watched, so dropping captures into it just works. A home
+  // folder that cannot hold it (read-only) costs the inbox, not the start; the next start tries again.
+  const startNotices: EventMessage[] = [];
   if (!settings.get().inboxAdded) {
-    await mkdir(inbox, { recursive: true });
-    store.folders.add(inbox, { recursive: false });
-    settings.update({ inboxAdded: true });
+    try {
+      await mkdir(inbox, { recursive: true });
+      store.folders.add(inbox, { recursive: false });
+      settings.update({ inboxAdded: true });
+    } catch {
+      // Node says ENOENT for a folder it cannot create on read-only media: the code would mislead.
+      startNotices.push(
+        eventEnvelope('notice', {
+          level: 'warning',
+          message: `The inbox ${inbox} cannot be created, so MetaScope runs without it: its folder may be read-only. Add a folder to watch, or set METASCOPE_INBOX to a folder you may write to.`,
+          at: new Date().toISOString(),
+        }),
+      );
+    }
   }
   for (const folder of options.watch ?? []) store.folders.add(path.resolve(folder), { recursive: false });
 
@@ -437,6 +449,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     handlers,
     onEvent(listener) {
       listeners.add(listener);
+      // What went wrong while starting, before anyone listened.
+      startNotices.forEach((notice) => listener(notice));
       return () => listeners.delete(listener);
     },
     async renderImage(sha256, request) {

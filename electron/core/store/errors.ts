@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 
 export type StoreErrorCode =
@@ -51,23 +51,28 @@ export function toStoreError(error: unknown, file: string): unknown {
   if (typeof code !== 'string') return error;
   const match = sentences.find(([pattern]) => pattern.test(code));
   if (!match) return error;
-  // SQLite cannot tell a folder it may not write to from one that is not there: a new database
-  // cannot be created in either.
+  // SQLite (and Node, creating a folder on read-only media) cannot tell a folder it may not write
+  // to from one that is not there: a new database cannot be created in either.
   const [, kind, sentence] = match[1] === 'cannot-open' && isReadOnlyFolder(path.dirname(file)) ? sentences[1]! : match;
   return new StoreError(kind, sentence(file), { cause: error });
 }
 
+/**
+ * Whether `folder` may not be written to, or lies on read-only media below its nearest existing
+ * folder. A folder missing below one the user may merely not write to (the mount point of an
+ * unplugged drive) is missing, not read-only.
+ */
 function isReadOnlyFolder(folder: string): boolean {
-  try {
-    accessSync(folder, constants.F_OK);
-  } catch {
-    return false;
+  let place = folder;
+  while (!existsSync(place)) {
+    if (path.dirname(place) === place) return false;
+    place = path.dirname(place);
   }
   try {
-    accessSync(folder, constants.W_OK);
+    accessSync(place, constants.W_OK);
     return false;
-  } catch {
-    return true;
+  } catch (error) {
+    return place === folder || (error as NodeJS.ErrnoException).code === 'EROFS';
   }
 }
 
