@@ -59,6 +59,8 @@ const earliest = (a: number | null, b: number | null): number | null => (a === n
 export class Reconciler {
   // Per path, in memory: a restart simply gives a failing file its retries again.
   private readonly attempts = new Map<string, Attempt>();
+  /** Subfolders of watched folders that could not be read at the last full listing: said once. */
+  private readonly unreadableFolders = new Set<string>();
 
   constructor(
     private readonly options: ReconcilerOptions,
@@ -81,18 +83,17 @@ export class Reconciler {
     if (!folder?.enabled) return null;
     let listing: FolderListing;
     let known: Map<string, FileRecord>;
+    // A folder coming back is caught up on by a full listing.
+    const full = changed === undefined || folder.state !== 'available';
     try {
-      // A folder coming back is caught up on by a full listing.
-      ({ listing, known } =
-        changed !== undefined && folder.state === 'available'
-          ? await this.lookAt(folder, changed)
-          : await this.listAll(folder));
+      ({ listing, known } = full ? await this.listAll(folder) : await this.lookAt(folder, changed));
     } catch (error) {
       if (!(error instanceof FolderUnavailable)) throw error;
       this.setAvailability(folder, error.message);
       return null;
     }
     if (folder.state === 'unavailable') this.setAvailability(folder, null);
+    if (full) this.reportUnreadable(folder, listing.unreadable);
 
     const now = Date.now();
     this.forgetVanished(known, listing);
@@ -148,9 +149,10 @@ export class Reconciler {
     return { recursive: folder.recursive, skip: this.nestedIn(folder) };
   }
 
-  /** Drops retry bookkeeping for files under a folder no longer watched. */
+  /** Drops retry and unreadable-subfolder bookkeeping under a folder no longer watched. */
   forgetUnder(folderPath: string): void {
     for (const file of this.attempts.keys()) if (isWithin(folderPath, file)) this.attempts.delete(file);
+    for (const place of this.unreadableFolders) if (isWithin(folderPath, place)) this.unreadableFolders.delete(place);
   }
 
   private nestedIn(folder: WatchedFolder): Set<string> {
@@ -243,6 +245,24 @@ export class Reconciler {
     const attempt = { size: record.size, mtimeMs: record.mtimeMs, count, nextAt: Date.now() + delay };
     this.attempts.set(record.path, attempt);
     return attempt;
+  }
+
+  /** Says once when a subfolder cannot be read, and again when it can. */
+  private reportUnreadable(folder: WatchedFolder, unreadable: string[]): void {
+    const now = new Set(unreadable.filter((place) => place !== folder.path));
+    for (const place of this.unreadableFolders) {
+      if (!isWithin(folder.path, place) || now.has(place)) continue;
+      this.unreadableFolders.delete(place);
+      this.events.notice('info', `${place} can be read again; the captures in it are picked up now.`);
+    }
+    for (const place of now) {
+      if (this.unreadableFolders.has(place)) continue;
+      this.unreadableFolders.add(place);
+      this.events.notice(
+        'warning',
+        `${place}, in the watched folder ${folder.path}, cannot be read (check its permissions): captures saved there are not classified until MetaScope may read it.`,
+      );
+    }
   }
 
   private setAvailability(folder: WatchedFolder, reason: string | null): void {
