@@ -32,6 +32,8 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     mode: 'browser',
     watch: options.watch?.map((folder) => path.resolve(folder)),
   }).catch((error: unknown) => {
+    // Another MetaScope on the database is a usage problem (exit code 2), as for `watch`.
+    if ((error as { code?: unknown }).code === 'in-use') throw new UsageError((error as Error).message);
     process.stderr.write(
       `metascope: the engine could not start: ${error instanceof Error ? error.message : String(error)}\n`,
     );

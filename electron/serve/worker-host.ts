@@ -101,7 +101,7 @@ export function startWorkerHost(options: EngineOptions): Promise<EngineHost> {
         case 'ready':
           return resolve(host);
         case 'failed':
-          return reject(new Error(message.message));
+          return reject(Object.assign(new Error(message.message), { code: message.code }));
         case 'event':
           return listeners.forEach((listener) => listener(message));
         case 'closed':
