@@ -40,6 +40,11 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     return null;
   });
   if (!host) return 3;
+  // Problems the engine meets (an inbox it cannot create, a full disk) are said here too.
+  host.onEvent((event) => {
+    const notice = event.name === 'notice' ? (event.payload as { level: string; message: string }) : null;
+    if (notice && notice.level !== 'info') process.stderr.write(`metascope: ${notice.level}: ${notice.message}\n`);
+  });
   const server = await startServer({ host, root, port: options.port }).catch(
     async (error: NodeJS.ErrnoException) => {
       await host.close();

@@ -1,5 +1,8 @@
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { EventMessage } from '../contract/messages.js';
 import { engineWorld, type EngineWorld } from '../core/engine/testing/engine-world.js';
+import { smallDisk } from '../core/store/testing/fixtures.js';
 import type { EngineHost } from './engine-host.js';
 import { startWorkerHost } from './worker-host.js';
 
@@ -27,4 +30,32 @@ it('a second engine thread on the same database does not start, and its reason c
       /^MetaScope is already running on the database .* \(metascope serve, process \d+, since .*\): only one MetaScope/,
     ),
   });
+});
+
+it('hands what the engine said while starting to the first listener', async (context) => {
+  const home = smallDisk({ readOnly: true });
+  if (!home)
+    return context.skip('a read-only home of its own (a tmpfs mounted read-only) needs root to mount');
+  const started = await startWorkerHost({
+    database: path.join(world.dir, 'other', 'metascope.db'),
+    inbox: path.join(home.dir, 'MetaScope Inbox'),
+    mode: 'browser',
+    modelFolder: world.model,
+  });
+  try {
+    const heard: EventMessage[] = [];
+    started.onEvent((event) => heard.push(event));
+    expect(heard.filter((event) => event.name === 'notice')).toEqual([
+      expect.objectContaining({
+        name: 'notice',
+        payload: expect.objectContaining({
+          level: 'warning',
+          message: expect.stringMatching(/^The inbox .* cannot be created/),
+        }),
+      }),
+    ]);
+  } finally {
+    await started.close();
+    home.unmount();
+  }
 });
