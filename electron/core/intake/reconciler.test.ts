@@ -299,4 +299,29 @@ describe('Reconciler', () => {
     expect(events.notices.slice(1)).toEqual([`info: ${locked} can be read again; the captures in it are picked up now.`]);
     expect(world.store.captures.counts()).toMatchObject({ queued: 2 });
   });
+
+  it('identifies a file over the whole-read size (256 bytes here) by a streamed hash and its header alone, keeping none of it', async () => {
+    const streamed = new Reconciler(
+      { store: world.store, settleMs, maxAttempts: 2, readConcurrency: 2, recentReads, wholeReadBytes: 256 },
+      { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: () => {} },
+    );
+    const field = await captureBytes(3, 'tiff', 64);
+    expect(field.length).toBeGreaterThan(256);
+    write('field.tif', field);
+    write('broken.png', noiseBytes(4096));
+    for (let pass = 0; pass < 6; pass++) {
+      const wakeAt = await streamed.reconcile(folder.id);
+      if (wakeAt === null) break;
+      await sleep(Math.max(0, wakeAt - Date.now()) + 5);
+    }
+    expect(world.store.captures.get(sha256(field))).toMatchObject({
+      state: 'queued',
+      info: { size: field.length, width: 64, height: 64, bitDepth: 8, pages: 1, format: 'tiff' },
+    });
+    expect(world.store.captures.get(sha256(noiseBytes(4096)))).toMatchObject({
+      state: 'failed',
+      failureReason: expect.stringMatching(/not an image MetaScope knows/),
+    });
+    expect(recentReads.heldBytes).toBe(0);
+  });
 });

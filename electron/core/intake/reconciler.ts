@@ -1,9 +1,8 @@
-import type { DecodeLimits } from '../capture/decode.js';
 import type { CaptureInfo } from '../store/captures.js';
 import type { FileRecord } from '../store/files.js';
 import type { WatchedFolder } from '../store/folders.js';
 import type { Store } from '../store/store.js';
-import { checkReadiness } from './readiness.js';
+import { checkReadiness, type ReadinessLimits } from './readiness.js';
 import type { CaptureRead, RecentReads } from './recent-reads.js';
 import {
   checkFolder,
@@ -16,7 +15,7 @@ import {
   type ScanOptions,
 } from './scan.js';
 
-export interface ReconcilerOptions extends DecodeLimits {
+export interface ReconcilerOptions extends ReadinessLimits {
   store: Store;
   /** How long a file's size and mtime must hold still before it is read. */
   settleMs: number;
@@ -228,12 +227,12 @@ export class Reconciler {
     this.events.captureChanged(outcome.sha256);
   }
 
-  private attach(file: string, sha256: string, info: CaptureInfo, read: CaptureRead): void {
+  private attach(file: string, sha256: string, info: CaptureInfo, read: CaptureRead | undefined): void {
     const { store } = this.options;
     const { created } = store.captures.attachFile(file, sha256, info);
     // Content that failed (its file vanished, or the model broke) gets another try when it turns up again.
     if (created || store.captures.retry(sha256)) {
-      this.options.recentReads.keep(sha256, read);
+      if (read) this.options.recentReads.keep(sha256, read);
       this.events.queued();
     }
     this.events.captureChanged(sha256);

@@ -24,6 +24,8 @@ export interface IntakeOptions {
   decodeConcurrency?: number;
   /** While results cannot be saved (a full disk), how often saving is tried again (default 20 s). */
   saveRetryMs?: number;
+  /** Files larger than this are identified without being read whole (default 64 MiB). */
+  wholeReadBytes?: number;
   /** Reads of a file that will not decode before it is failed (default 4). */
   maxAttempts?: number;
   maxPixels?: number;
@@ -93,6 +95,7 @@ export class Intake {
         readConcurrency: decodeConcurrency,
         recentReads,
         maxPixels: options.maxPixels,
+        wholeReadBytes: options.wholeReadBytes,
       },
       {
         captureChanged: (sha256) => listener.captureChanged?.(sha256),
