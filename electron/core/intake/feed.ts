@@ -189,7 +189,12 @@ export class Feed {
     for (const pipeline of this.pipelines) pipeline.pause();
     await Promise.all([...this.pipelines].map((p) => p.idle()));
     try {
-      if (this.unsaved) this.saveNow(this.unsaved);
+      const waiting = this.unsaved;
+      if (waiting) {
+        this.saveNow(waiting);
+        this.unsaved = null;
+        this.landed(waiting);
+      }
       this.options.store.captures.requeueProcessing();
     } catch {
       // Still no room: what is unsaved stays 'processing', and the next start queues it again.

@@ -188,6 +188,21 @@ describe('Intake', () => {
     expect(done.map((c) => c.attempts)).toEqual(Array(total).fill(1));
   });
 
+  it('a stop while results wait for room saves them if it now can, and tells of each', async () => {
+    const running = await pausedWithQueue(8, { batchSize: 2, decodeConcurrency: 2, saveRetryMs: 60_000 });
+    world.fillDisk();
+    running.resume();
+    await waitFor('the full disk', () => heard.notices.some((n) => n.includes('could not be saved')));
+    await waitFor('the batches in flight', () => running.progress().inFlight === 0);
+    const doneBefore = counts().done;
+    world.freeDisk();
+    heard.changed = [];
+    await running.stop();
+    expect(counts()).toMatchObject({ processing: 0 });
+    expect(counts().done).toBeGreaterThan(doneBefore);
+    expect(heard.changed).toHaveLength(counts().done - doneBefore);
+  });
+
   it('fails a file over 2 GiB once, with a sentence, hashing it a chunk at a time; later passes leave it be', async () => {
     const service = intake();
     await service.start();
