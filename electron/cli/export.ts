@@ -42,7 +42,7 @@ export async function writeResultsCsv(
 
 /** `metascope export`: every result into one CSV file, written whole or not at all. */
 export async function exportCommand(options: ExportOptions): Promise<number> {
-  const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: true });
+  const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: true, reading: true });
   const target = path.resolve(options.out);
   const partial = `${target}.partial`;
   try {

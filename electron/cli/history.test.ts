@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -10,6 +10,7 @@ import { resultsCsv } from '../core/export/results-csv.js';
 import { exportCommand } from './export.js';
 import { historyCommand, type HistoryOptions } from './history.js';
 import { closeDatabase, openDatabase } from '../core/store/db.js';
+import { smallDisk } from '../core/store/testing/fixtures.js';
 import { fillSyntheticHistory } from '../core/store/testing/synthetic-history.js';
 import { jsonLines, runCli, startCli } from './testing/run-cli.js';
 import { UsageError } from './usage.js';
@@ -62,6 +63,25 @@ async function history(options: Partial<HistoryOptions>): Promise<string> {
   expect(await historyCommand({ db: database, format: 'json', ...options }, out)).toBe(0);
   return text;
 }
+
+describe('a database on read-only media', () => {
+  it('is read by history and export, and the media are left as they were', async (context) => {
+    const media = smallDisk();
+    if (!media) return context.skip('read-only media of its own (a tmpfs remounted read-only) needs root to mount');
+    try {
+      const archived = path.join(media.dir, 'metascope.db');
+      copyFileSync(database, archived);
+      media.makeReadOnly();
+      expect(jsonLines(await history({ db: archived })).map((r) => r.sha256)).toEqual([sha(1), sha(2)]);
+      const out = path.join(temp.dir, 'from-archive.csv');
+      expect(await exportCommand({ db: archived, out })).toBe(0);
+      expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(3);
+      expect(readdirSync(media.dir)).toEqual(['metascope.db']);
+    } finally {
+      media.unmount();
+    }
+  });
+});
 
 describe('metascope history', () => {
   it('prints one JSON object per result: the classify fields plus sha256, paths, time and latest review', async () => {

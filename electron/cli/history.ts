@@ -30,7 +30,7 @@ export async function historyCommand(
   options: HistoryOptions,
   out: Writable = process.stdout,
 ): Promise<number> {
-  const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: true });
+  const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: true, reading: true });
   try {
     const status = options.status ?? 'ok';
     if (status === 'failed' && options.class)

@@ -34,12 +34,19 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     mode: 'browser',
     watch: options.watch?.map((folder) => path.resolve(folder)),
   }).catch((error: unknown) => {
+    // Another MetaScope on the database is a usage problem (exit code 2), as for `watch`.
+    if ((error as { code?: unknown }).code === 'in-use') throw new UsageError((error as Error).message);
     process.stderr.write(
       `metascope: the engine could not start: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     return null;
   });
   if (!host) return 3;
+  // Problems the engine meets (an inbox it cannot create, a full disk) are said here too.
+  host.onEvent((event) => {
+    const notice = event.name === 'notice' ? (event.payload as { level: string; message: string }) : null;
+    if (notice && notice.level !== 'info') process.stderr.write(`metascope: ${notice.level}: ${notice.message}\n`);
+  });
   const server = await startServer({ host, root, port: options.port }).catch(
     async (error: NodeJS.ErrnoException) => {
       await host.close();

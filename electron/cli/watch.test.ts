@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir, noiseBytes } from '../core/capture/testing/images.js';
 import { captureBytes, waitFor } from '../core/intake/testing/fixtures.js';
 import { writeModelFolder } from '../core/model/testing/model-folder.js';
@@ -9,13 +9,13 @@ import { jsonLines, runCli, startCli } from './testing/run-cli.js';
 
 const temp = makeTempDir();
 const model = path.join(temp.dir, 'model');
+beforeAll(() => writeModelFolder(model));
 afterAll(temp.remove);
 
 it('prints each result as it lands and, on SIGTERM, finishes and exits 0', async () => {
   const inbox = path.join(temp.dir, 'inbox');
   const database = path.join(temp.dir, 'metascope.db');
   mkdirSync(inbox);
-  await writeModelFolder(model);
   writeFileSync(path.join(inbox, 'before.png'), await captureBytes(1));
   const watch = startCli(['watch', inbox, '--db', database, '--model', model, '--settle', '100', '--format', 'json']);
   await waitFor('the watcher to start', () => watch.stderr().includes('Press Ctrl-C to stop.'), 60_000);
@@ -105,3 +105,44 @@ it('keeps a capture that could not be classified, and history lists it with its 
   expect(csv[1]).toMatch(/^notes\.png,.*,failed,\S+Z,"This file is not an image MetaScope knows/);
   expect(csv).toHaveLength(3);
 }, 120_000);
+
+it('refuses a second MetaScope on the same database in one sentence (exit 2); once the first is killed, the next start takes over', async () => {
+  const inbox = path.join(temp.dir, 'shared-inbox');
+  const other = path.join(temp.dir, 'other-inbox');
+  const database = path.join(temp.dir, 'shared.db');
+  mkdirSync(inbox);
+  mkdirSync(other);
+  const total = 12;
+  for (let n = 0; n < total; n++) writeFileSync(path.join(inbox, `c${n}.png`), await captureBytes(100 + n));
+  const args = (folder: string) => ['watch', folder, '--db', database, '--model', model, '--settle', '100', '--format', 'json'];
+
+  const first = startCli(args(inbox));
+  await waitFor('the first to start', () => first.stderr().includes('Press Ctrl-C to stop.'), 60_000);
+  const second = startCli(args(other));
+  expect((await second.exited).code).toBe(2);
+  const refusal = second.stderr().trim();
+  expect(refusal.split('\n')).toHaveLength(1);
+  expect(refusal).toContain(
+    `metascope: MetaScope is already running on the database ${database} (metascope watch, process ${first.child.pid}, since `,
+  );
+  expect(refusal).toMatch(/\): only one MetaScope at a time can use a database, so close that one first\.$/);
+  expect(second.stdout()).toBe('');
+
+  // Killed with no chance to clean up: the system lifts its lock, and what it had claimed is not stuck.
+  await waitFor('a first result', () => jsonLines(first.stdout()).length > 0, 60_000);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const third = startCli(args(inbox));
+  await waitFor('the third to start', () => third.stderr().includes('Press Ctrl-C to stop.'), 60_000);
+  const store = openStore(database);
+  try {
+    await waitFor('every capture classified', () => store.captures.counts().done === total, 60_000);
+    expect(store.captures.counts()).toEqual({ discovered: 0, queued: 0, processing: 0, done: total, failed: 0 });
+    // The refused one never added its folder.
+    expect(store.folders.list().map((f) => f.path)).toEqual([inbox]);
+  } finally {
+    store.close();
+  }
+  third.child.kill('SIGTERM');
+  expect((await third.exited).code).toBe(0);
+}, 180_000);

@@ -5,7 +5,7 @@ import type { ModelIdentity } from '../core/model/classifier.js';
 import { providerLabels } from '../core/model/providers.js';
 import { appVersion, defaultDatabase } from '../core/paths.js';
 import type { Store } from '../core/store/store.js';
-import { openDatabaseFile } from './database.js';
+import { lockDatabaseFile, openDatabaseFile } from './database.js';
 import { closeAnalysis, openAnalysis } from './model-run.js';
 import { rowWriter, type OutputFormat } from './output.js';
 import { csvColumns, failedCaptureReport, reportColumns, storedReportOf, type StoredReport } from './report.js';
@@ -26,16 +26,22 @@ export interface WatchOptions {
  * finishes what is in flight. The folders join the database's watched folders, as in the app.
  */
 export async function watchCommand(folders: string[], options: WatchOptions): Promise<number> {
-  const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: false });
+  const database = path.resolve(options.db ?? defaultDatabase());
+  const lock = lockDatabaseFile(database, 'metascope watch');
   try {
-    const analysis = await openAnalysis({ model: options.model, detector: options.detector, provider: 'auto', batch: 8 });
+    const store = openDatabaseFile(database, { mustExist: false });
     try {
-      return await watchUntilSignal(folders, options, store, analysis);
+      const analysis = await openAnalysis({ model: options.model, detector: options.detector, provider: 'auto', batch: 8 });
+      try {
+        return await watchUntilSignal(folders, options, store, analysis);
+      } finally {
+        await closeAnalysis(analysis);
+      }
     } finally {
-      await closeAnalysis(analysis);
+      store.close();
     }
   } finally {
-    store.close();
+    lock.release();
   }
 }
 

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { MessagePortMain } from 'electron';
 import { openEngine } from '../core/engine/index.js';
 import { openLog } from '../core/log-file.js';
@@ -30,10 +28,8 @@ if (!parent) {
 const log = openLog('engine');
 
 const host = new EngineHost({
-  open: async (options) => {
-    mkdirSync(path.dirname(options.database), { recursive: true });
-    return openEngine(options);
-  },
+  // The engine creates its data folder, or says in a sentence why it cannot.
+  open: (options) => openEngine(options),
   post: (message) => parent.postMessage(message),
   exit: (code) => process.exit(code),
   log,

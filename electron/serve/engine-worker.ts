@@ -11,7 +11,12 @@ async function main(port: MessagePort): Promise<void> {
   try {
     engine = await openEngine(workerData as WorkerData);
   } catch (error) {
-    post({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+    const code = (error as { code?: unknown }).code;
+    post({
+      kind: 'failed',
+      message: error instanceof Error ? error.message : String(error),
+      code: typeof code === 'string' ? code : undefined,
+    });
     port.close();
     return;
   }

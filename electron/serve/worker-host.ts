@@ -21,6 +21,9 @@ export function startWorkerHost(options: EngineOptions): Promise<EngineHost> {
   const worker = startModuleWorker(import.meta.url, 'engine-worker', { workerData: options });
   const waiting = new Map<number, Waiting>();
   const listeners = new Set<(message: EventMessage) => void>();
+  // What the engine said while starting (an inbox it could not create) comes before anyone can
+  // listen: the first listener hears it.
+  let beforeListeners: EventMessage[] | null = [];
   let nextId = 1;
   let stopped: ContractError | null = null;
   let closed: (() => void) | null = null;
@@ -92,6 +95,8 @@ export function startWorkerHost(options: EngineOptions): Promise<EngineHost> {
     },
     onEvent(listener) {
       listeners.add(listener);
+      beforeListeners?.forEach(listener);
+      beforeListeners = null;
       return () => listeners.delete(listener);
     },
     async close() {
@@ -110,8 +115,9 @@ export function startWorkerHost(options: EngineOptions): Promise<EngineHost> {
         case 'ready':
           return resolve(host);
         case 'failed':
-          return reject(new Error(message.message));
+          return reject(Object.assign(new Error(message.message), { code: message.code }));
         case 'event':
+          beforeListeners?.push(message);
           return listeners.forEach((listener) => listener(message));
         case 'closed':
           stopped = new ContractError('engine-stopped', 'MetaScope is shutting down.');

@@ -15,7 +15,8 @@ export type FromWorker =
   | ResponseMessage
   | EventMessage
   | { kind: 'ready' }
-  | { kind: 'failed'; message: string }
+  /** `code`: a StoreError's, e.g. 'in-use' when another MetaScope holds the database. */
+  | { kind: 'failed'; message: string; code?: string }
   | {
       kind: 'image';
       id: number;

@@ -43,9 +43,20 @@ export interface PixelRequest extends DecodeLimits {
 
 const fitFor = { stretch: 'fill', fit: 'contain', 'center-crop': 'cover' } as const;
 
-/** Reads the header: format, size, bit depth, pages. Refuses what we cannot decode, saying why. */
-export async function readCaptureInfo(bytes: Uint8Array, limits: DecodeLimits = {}): Promise<CaptureInfo> {
-  if (bytes.length === 0) {
+/** A capture file not read whole: its first bytes (enough to tell its format) and its size. */
+export interface CaptureHead {
+  file: string;
+  head: Uint8Array;
+  size: number;
+}
+
+/**
+ * Reads the header: format, size, bit depth, pages. Refuses what we cannot decode, saying why.
+ * From the content, or from the file itself, of which only the header is read.
+ */
+export async function readCaptureInfo(source: Uint8Array | CaptureHead, limits: DecodeLimits = {}): Promise<CaptureInfo> {
+  const bytes = source instanceof Uint8Array ? source : source.head;
+  if ((source instanceof Uint8Array ? source.length : source.size) === 0) {
     throw new CaptureError('empty', 'The file is empty (0 bytes): the export may have failed or not started yet.');
   }
   const sniffed = sniffFormat(bytes);
@@ -63,7 +74,7 @@ export async function readCaptureInfo(bytes: Uint8Array, limits: DecodeLimits = 
   }
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await sharp(source instanceof Uint8Array ? source : source.file, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw corrupt(sniffed.name, error);
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readCaptureContent } from './identity.js';
+import { hashFile, readCaptureContent } from './identity.js';
 import { makeTempDir, writeCapture } from './testing/images.js';
 
 describe('readCaptureContent', () => {
@@ -26,6 +26,7 @@ describe('readCaptureContent', () => {
     const content = await readCaptureContent(file);
     expect(content.bytes.equals(field)).toBe(true);
     expect(content.sha256).toBe(createHash('sha256').update(field).digest('hex'));
+    expect(await hashFile(file)).toBe(content.sha256);
   });
 
   it('hashes an empty file as empty content', async () => {

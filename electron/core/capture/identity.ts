@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { CaptureError } from './errors.js';
 
 /** A capture's content as read from its file, and its identity: the SHA-256 of that content. */
 export interface CaptureContent {
@@ -9,8 +11,13 @@ export interface CaptureContent {
 
 // 1 MiB hashes in under a millisecond, so the engine's thread is never held long.
 const chunkBytes = 1 << 20;
-// As fs.readFile: larger files cannot be held in one buffer.
-const largestFile = 2 ** 31 - 1;
+/** A capture is held whole to be decoded; as with fs.readFile, larger files cannot be read at once. */
+export const largestCapture = 2 ** 31 - 1;
+
+/** Why a file over `largestCapture` is not classified: final, since reading it again cannot help. */
+export function tooLargeReason(size: number): string {
+  return `The file is ${(size / 2 ** 30).toFixed(1)} GiB, and MetaScope reads captures of up to 2 GiB: export it in smaller parts (fewer pages or tiles) to classify it.`;
+}
 
 /**
  * Reads a file and hashes each chunk while the thread pool reads the next. Hashing the whole
@@ -22,9 +29,7 @@ export async function readCaptureContent(file: string): Promise<CaptureContent> 
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
-    if (size > largestFile) {
-      throw Object.assign(new RangeError(`File size (${size}) is greater than 2 GiB`), { code: 'ERR_FS_FILE_TOO_LARGE' });
-    }
+    if (size > largestCapture) throw new CaptureError('too-large', tooLargeReason(size));
     const bytes = Buffer.allocUnsafe(size);
     const hash = createHash('sha256');
     let filled = 0;
@@ -41,4 +46,11 @@ export async function readCaptureContent(file: string): Promise<CaptureContent> 
   } finally {
     await handle.close();
   }
+}
+
+/** The SHA-256 of a file read a chunk at a time and never held whole: the identity of one too large to read. */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

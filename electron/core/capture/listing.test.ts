@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +60,15 @@ describe('listCaptures', () => {
     expect(await listCaptures([missing, at('a.tif')])).toEqual({
       files: [at('a.tif')],
       problems: [{ path: missing, reason: 'No such file or folder.' }],
+    });
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a named pipe with a sentence instead of waiting for it forever', async () => {
+    const pipe = at('live.tif');
+    execFileSync('mkfifo', [pipe]);
+    expect(await listCaptures([pipe, at('a.tif')])).toEqual({
+      files: [at('a.tif')],
+      problems: [{ path: pipe, reason: 'This is not a file but a named pipe, device or socket, so it holds no capture.' }],
     });
   });
 });

@@ -37,6 +37,9 @@ export async function listCaptures(paths: string[], options: { recursive?: boole
     const info = await stat(given).catch(() => null);
     if (!info) problems.push({ path: given, reason: 'No such file or folder.' });
     else if (info.isDirectory()) await walk(given, true);
+    // Reading a named pipe or a device waits for a writer that may never come.
+    else if (!info.isFile())
+      problems.push({ path: given, reason: 'This is not a file but a named pipe, device or socket, so it holds no capture.' });
     else files.push(given);
   }
   return { files, problems };

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, greyImage } from '../capture/testing/images.js';
-import { engineWorld, sha256Of, type Driven, type EngineWorld } from './testing/engine-world.js';
+import { engineWorld, flatCapture, sha256Of, type Driven, type EngineWorld } from './testing/engine-world.js';
 
 /** Renditions for people to look at: what the image protocol and the browser server serve. */
 
@@ -92,5 +92,32 @@ describe('renderImage', () => {
       code: 'not-found',
     });
     expect(existsSync(path.join(thumbnails(), `${'c'.repeat(64)}-64-0.png`))).toBe(false);
+  });
+});
+
+describe('a capture whose file the microscope overwrote with a new one', () => {
+  it('is drawn from a path that still holds it, never with the new pixels; with none left the viewer gets a sentence and nothing is cached', async () => {
+    const dark = await world.drop('well-A1.png', 20);
+    await app.event('capture.updated', (r) => r.sha256 === dark && r.state === 'done');
+    const original = path.join(world.inbox, 'well-A1.png');
+    const copy = path.join(world.inbox, 'well-A1 copy.png');
+    copyFileSync(original, copy);
+    await app.event('capture.updated', (r) => r.sha256 === dark && r.paths.length === 2);
+    // The watch stops, as on a network share that sends no events: the store still lists the old path.
+    const [inbox] = await app.call('folders.list', {});
+    await app.call('folders.update', { id: inbox!.id, enabled: false });
+    writeFileSync(original, await flatCapture(230));
+    expect((await app.call('captures.get', { sha256: dark })).capture.paths).toEqual([original, copy]);
+
+    const drawn = await app.engine.renderImage(dark, { size: 16, format: 'png', low: 0, high: 255 });
+    const pixels = await sharp(drawn.body).extractChannel(0).raw().toBuffer();
+    expect(Math.max(...pixels)).toBeLessThan(30);
+
+    rmSync(copy);
+    await expect(app.engine.renderImage(dark, { size: 32, format: 'png' })).rejects.toMatchObject({
+      code: 'file-missing',
+      message: expect.stringMatching(/^The file this capture was found in now holds a different picture \(it was overwritten/),
+    });
+    expect(existsSync(path.join(thumbnails(), `${dark}-32-0.png`))).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CaptureRow } from '../../contract/types.js';
 import { noiseBytes, writeCapture } from '../capture/testing/images.js';
 import { providerLabels, providerOrder } from '../model/providers.js';
+import { smallDisk } from '../store/testing/fixtures.js';
 import { appVersion } from '../paths.js';
 import { brightness, engineWorld, flatCapture, sha256Of, type EngineWorld } from './testing/engine-world.js';
 
@@ -324,5 +325,46 @@ describe('folders, allowed roots and closing', () => {
     expect(
       (await again.call('captures.recent', { limit: 50 })).filter((r) => r.state === 'done'),
     ).toHaveLength(7);
+  });
+});
+
+describe('one MetaScope per database', () => {
+  it('a second engine on the same database does not start, and says which MetaScope holds it; once that one closes, the next starts', async () => {
+    const app = await world.open();
+    const refusal = world.open({ mode: 'desktop' });
+    await expect(refusal).rejects.toThrow(
+      `MetaScope is already running on the database ${world.database} (metascope serve, process ${process.pid}, since `,
+    );
+    await expect(refusal).rejects.toThrow(/only one MetaScope at a time can use a database, so close that one first\.$/);
+    expect((await app.call('app.status', {})).progress.paused).toBe(false);
+    await app.close();
+
+    const next = await world.open({ mode: 'desktop' });
+    expect((await next.call('app.status', {})).mode).toBe('desktop');
+  });
+});
+
+describe('a read-only home folder', () => {
+  it('starts without the inbox and says why; a data folder there is refused in a sentence', async (context) => {
+    const home = smallDisk({ readOnly: true });
+    if (!home) return context.skip('a read-only home of its own (a tmpfs mounted read-only) needs root to mount');
+    try {
+      const inbox = path.join(home.dir, 'MetaScope Inbox');
+      const app = await world.open({ inbox });
+      expect(await app.event('notice')).toMatchObject({
+        level: 'warning',
+        message: `The inbox ${inbox} cannot be created, so MetaScope runs without it: its folder may be read-only. Add a folder to watch, or set METASCOPE_INBOX to a folder you may write to.`,
+      });
+      expect(await app.call('folders.list', {})).toEqual([]);
+      expect((await app.call('app.status', {})).model?.id).toBe('test-linear-mean');
+      await app.close();
+
+      const dataFolder = path.join(home.dir, '.local', 'share', 'MetaScope');
+      await expect(world.open({ database: path.join(dataFolder, 'metascope.db') })).rejects.toThrow(
+        `The data folder ${dataFolder} is read-only: MetaScope cannot save results there. Allow writing to it or choose another data folder.`,
+      );
+    } finally {
+      home.unmount();
+    }
   });
 });

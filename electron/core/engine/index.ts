@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EngineHandlers } from '../../contract/api.js';
@@ -17,9 +16,11 @@ import { providerLabels } from '../model/providers.js';
 import { appVersion, defaultInbox, defaultModelFolder } from '../paths.js';
 import type { FailureFilter } from '../store/failures.js';
 import type { HistoryFilter } from '../store/history-query.js';
-import { openStore } from '../store/store.js';
+import { openStore, type Store } from '../store/store.js';
+import { lockForWriting } from '../store/writer-lock.js';
 import { resultsCsv } from '../export/results-csv.js';
 import { reviewedCells } from '../export/reviewed-cells.js';
+import { readStoredCapture } from './capture-content.js';
 import { fromBytes, fromPath, importIntoInbox } from './inbox.js';
 import { isBuiltIn, knownModels, summaryOf, type KnownModel } from './models.js';
 import { plateOf } from '../cells/plate.js';
@@ -68,8 +69,18 @@ const progressIntervalMs = 250;
 /** The engine behind every front end: store, intake, model, answering the contract. */
 export async function openEngine(options: EngineOptions): Promise<Engine> {
   const dataFolder = path.dirname(path.resolve(options.database));
-  mkdirSync(dataFolder, { recursive: true });
-  const store = openStore(options.database, { sqliteAddon: options.sqliteAddon });
+  // Taking the lock creates the data folder, or says in a sentence why it cannot.
+  const lock = lockForWriting(
+    path.resolve(options.database),
+    options.mode === 'desktop' ? 'the MetaScope app' : 'metascope serve',
+  );
+  let store: Store;
+  try {
+    store = openStore(options.database, { sqliteAddon: options.sqliteAddon });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const settings = new SettingsFile(path.join(dataFolder, 'settings.json'));
   const inbox = path.resolve(options.inbox ?? defaultInbox());
   const thumbnails = path.join(dataFolder, 'thumbnails');
@@ -216,11 +227,24 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     await intake.start();
   };
 
-  // First start: the inbox exists and is watched, so dropping captures into it just works.
+  // First start: the inbox exists and is watched, so dropping captures into it just works. A home
+  // folder that cannot hold it (read-only) costs the inbox, not the start; the next start tries again.
+  const startNotices: EventMessage[] = [];
   if (!settings.get().inboxAdded) {
-    await mkdir(inbox, { recursive: true });
-    store.folders.add(inbox, { recursive: false });
-    settings.update({ inboxAdded: true });
+    try {
+      await mkdir(inbox, { recursive: true });
+      store.folders.add(inbox, { recursive: false });
+      settings.update({ inboxAdded: true });
+    } catch {
+      // Node says ENOENT for a folder it cannot create on read-only media: the code would mislead.
+      startNotices.push(
+        eventEnvelope('notice', {
+          level: 'warning',
+          message: `The inbox ${inbox} cannot be created, so MetaScope runs without it: its folder may be read-only. Add a folder to watch, or set METASCOPE_INBOX to a folder you may write to.`,
+          at: new Date().toISOString(),
+        }),
+      );
+    }
   }
   for (const folder of options.watch ?? []) store.folders.add(path.resolve(folder), { recursive: false });
 
@@ -436,7 +460,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const result = cell && store.history.forCapture(sha256).find((r) => r.resultId === cell.resultId);
     if (!capture || !cell || !result)
       throw new ContractError('not-found', 'That cell is not one of this capture’s cells.');
-    const bytes = await readFirstPath(capture.paths);
+    const bytes = await readStoredCapture(capture);
     const same =
       classifier && classifier.identity.sha256 === result.model.sha256 ? classifier.preprocessor : null;
     return renderCellWindow(bytes, cell, same, {
@@ -450,6 +474,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     handlers,
     onEvent(listener) {
       listeners.add(listener);
+      // What went wrong while starting, before anyone listened.
+      startNotices.forEach((notice) => listener(notice));
       return () => listeners.delete(listener);
     },
     async renderImage(sha256, request) {
@@ -472,7 +498,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         ]);
         if (hit && window) return { body: hit, mime: `image/${request.format}`, window };
       }
-      const bytes = await readFirstPath(capture.paths);
+      const bytes = await readStoredCapture(capture);
       const info = await readCaptureInfo(bytes);
       const display = await renderDisplay(bytes, info, {
         page: request.page,
@@ -497,6 +523,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       await classifier?.close();
       await detector?.close();
       store.close();
+      lock.release();
       listeners.clear();
     },
   };
@@ -524,15 +551,4 @@ function storeFilter(filter: ContractFilter): HistoryFilter {
 function failureFilter(filter: ContractFilter): FailureFilter {
   const { from, to, folderId, search } = storeFilter(filter);
   return { from, to, folderId, search };
-}
-
-async function readFirstPath(paths: string[]): Promise<Buffer> {
-  for (const candidate of paths) {
-    const bytes = await readFile(candidate).catch(() => null);
-    if (bytes) return bytes;
-  }
-  throw new ContractError(
-    'file-missing',
-    'The capture file is no longer where it was found (moved or deleted), so it cannot be shown.',
-  );
 }

@@ -18,8 +18,17 @@ export interface FeedOptions extends DecodeLimits {
   /** A capture was classified or failed. */
   onCapture(sha256: string): void;
   onProgress(): void;
-  /** A result could not be saved (disk full, ...); the feed has paused itself. */
-  onSaveError(message: string): void;
+  /** A result could not be saved (disk full, ...) and the feed has paused itself, or it can again. */
+  notice(level: 'info' | 'error', message: string): void;
+  /** How often saving is tried again while results cannot be saved. */
+  saveRetryMs: number;
+}
+
+/** A batch's outcomes, ready to save in one transaction. */
+interface Outcomes {
+  results: ResultInput[];
+  failures: CaptureFailure[];
+  captures: string[];
 }
 
 export const vanishedReason =
@@ -37,12 +46,15 @@ export class Feed {
   private analysis: Analysis;
   private batchSize: number;
   private started = false;
-  private paused = false;
-  /** A save has failed since the last resume: the user has been told once. */
-  private saveFailed = false;
-  /** A resume waiting for the captures a failed save left behind to be queued again. */
-  private resuming: Promise<void> | null = null;
-  private resumeWanted = false;
+  /** The user paused classification. */
+  private held = false;
+  /**
+   * Outcomes that could not be saved (a full or read-only disk), kept until they can be: while
+   * there are any, classification waits. Saving them again is what tells that there is room.
+   */
+  private unsaved: Outcomes[] | null = null;
+  private saveRetry: NodeJS.Timeout | null = null;
+  private savingUnsaved: Promise<void> | null = null;
   private stopped = false;
   private filling: Promise<void> | null = null;
   private fillAgain = false;
@@ -92,41 +104,56 @@ export class Feed {
     return previous;
   }
 
+  private get paused(): boolean {
+    return this.held || this.unsaved !== null;
+  }
+
   pause(): void {
-    this.paused = true;
-    this.resumeWanted = false;
+    this.held = true;
     for (const pipeline of this.pipelines) pipeline.pause();
   }
 
+  /** After a failed save, tries to save what waits at once, and says so if it still cannot. */
   resume(): void {
-    this.resumeWanted = true;
-    if (this.saveFailed) this.resuming ??= this.requeueUnsaved().finally(() => (this.resuming = null));
+    this.held = false;
+    if (this.unsaved) this.saveUnsavedSoon(0, true);
     else this.resumePipelines();
   }
 
   private resumePipelines(): void {
-    this.paused = false;
+    if (this.paused) return;
     for (const pipeline of this.pipelines) pipeline.resume();
     this.fill();
   }
 
+  /** Tries the unsaved outcomes again after `delayMs`; `asked`: the user resumed, so a failure is told again. */
+  private saveUnsavedSoon(delayMs: number, asked = false): void {
+    if (this.saveRetry) clearTimeout(this.saveRetry);
+    this.saveRetry = setTimeout(() => {
+      this.saveRetry = null;
+      this.savingUnsaved ??= this.saveUnsaved(asked).finally(() => (this.savingUnsaved = null));
+    }, delayMs);
+  }
+
   /**
-   * After a failed save, the captures whose results were not saved are still 'processing', as are
-   * those claimed but not started. Once nothing is in flight, all of them go back to the queue, so
-   * a resume (after the disk has been freed) classifies them without a restart.
+   * Once nothing is in flight, saves every outcome held back in one transaction and goes on. The
+   * captures were classified once: none is classified again for want of room.
    */
-  private async requeueUnsaved(): Promise<void> {
-    for (const pipeline of this.pipelines) pipeline.takeWaiting();
+  private async saveUnsaved(asked: boolean): Promise<void> {
     await Promise.all([...this.pipelines].map((pipeline) => pipeline.idle()));
-    if (this.stopped) return;
+    const waiting = this.unsaved;
+    if (this.stopped || !waiting) return;
     try {
-      this.options.store.captures.requeueProcessing();
+      this.saveNow(waiting);
     } catch (error) {
-      this.tell(error);
+      if (asked) this.tell(error);
+      this.saveUnsavedSoon(this.options.saveRetryMs);
       return;
     }
-    this.saveFailed = false;
-    if (this.resumeWanted) this.resumePipelines();
+    this.unsaved = null;
+    this.options.notice('info', 'Results can be saved again: classification goes on.');
+    this.landed(waiting);
+    this.resumePipelines();
   }
 
   progress(): PipelineProgress {
@@ -157,10 +184,21 @@ export class Feed {
   /** Finishes the captures being decoded or classified (saving their outcomes) and queues the rest again. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.filling;
+    if (this.saveRetry) clearTimeout(this.saveRetry);
+    await Promise.all([this.filling, this.savingUnsaved]);
     for (const pipeline of this.pipelines) pipeline.pause();
     await Promise.all([...this.pipelines].map((p) => p.idle()));
-    this.options.store.captures.requeueProcessing();
+    try {
+      const waiting = this.unsaved;
+      if (waiting) {
+        this.saveNow(waiting);
+        this.unsaved = null;
+        this.landed(waiting);
+      }
+      this.options.store.captures.requeueProcessing();
+    } catch {
+      // Still no room: what is unsaved stays 'processing', and the next start queues it again.
+    }
   }
 
   private newPipeline(): Pipeline {
@@ -229,33 +267,51 @@ export class Feed {
 
   /** Saves a batch's outcomes in one transaction: one commit per batch, not per capture. */
   private save(outcomes: Outcome[], analysis: Analysis): void {
-    const { store, appVersion } = this.options;
-    const results: ResultInput[] = [];
-    const failures: CaptureFailure[] = [];
+    const { appVersion } = this.options;
+    const batch: Outcomes = { results: [], failures: [], captures: [] };
     for (const outcome of outcomes) {
       const sha256 = outcome.job.sha256!;
-      if (outcome.status === 'ok') results.push(resultOf(outcome, sha256, analysis, appVersion));
-      else failures.push({ sha256, reason: outcome.reason });
+      if (outcome.status === 'ok') batch.results.push(resultOf(outcome, sha256, analysis, appVersion));
+      else batch.failures.push({ sha256, reason: outcome.reason });
+      batch.captures.push(sha256);
     }
-    try {
-      store.captures.saveOutcomes(results, failures);
-    } catch (error) {
-      // The captures stay 'processing' until a resume queues them again. The batch that was at the
-      // model meanwhile fails the same way: one message says it for both.
-      if (!this.saveFailed) this.tell(error);
+    // The batches at the model when a save failed join the ones waiting: one message says it for all.
+    if (this.unsaved) {
+      this.unsaved.push(batch);
       return;
     }
-    this.done += results.length;
-    this.failed += failures.length;
-    for (const outcome of outcomes) this.options.onCapture(outcome.job.sha256!);
+    try {
+      this.saveNow([batch]);
+    } catch (error) {
+      this.unsaved = [batch];
+      for (const pipeline of this.pipelines) pipeline.pause();
+      this.tell(error);
+      this.saveUnsavedSoon(this.options.saveRetryMs);
+      return;
+    }
+    this.landed([batch]);
+  }
+
+  private saveNow(batches: Outcomes[]): void {
+    this.options.store.captures.saveOutcomes(
+      batches.flatMap((b) => b.results),
+      batches.flatMap((b) => b.failures),
+    );
+  }
+
+  private landed(batches: Outcomes[]): void {
+    for (const batch of batches) {
+      this.done += batch.results.length;
+      this.failed += batch.failures.length;
+      batch.captures.forEach((sha256) => this.options.onCapture(sha256));
+    }
     this.fill();
   }
 
   private tell(error: unknown): void {
-    this.saveFailed = true;
-    this.pause();
-    this.options.onSaveError(
-      `A result could not be saved: ${(error as Error).message} Classification is paused until it is resumed.`,
+    this.options.notice(
+      'error',
+      `A result could not be saved: ${(error as Error).message} Classification is paused and goes on by itself as soon as results can be saved again.`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noiseBytes } from '../capture/testing/images.js';
@@ -266,5 +266,62 @@ describe('Reconciler', () => {
     expect(world.store.files.inFolder(folder.id).map((f) => path.basename(f.path))).toEqual(['outer.png']);
     await reconciler.reconcile(nested.id);
     expect(world.store.files.get(inner)?.folderId).toBe(nested.id);
+  });
+
+  it('says once that a subfolder of a recursive watch cannot be read, and again when it can', async (context) => {
+    // File modes bind root only through another user: where the tests run as root, the passes run as nobody.
+    const root = process.getuid?.() === 0;
+    if (root && !process.seteuid) return context.skip('permissions are not enforced for root here');
+    const asUser = async <T>(fn: () => Promise<T>): Promise<T> => {
+      if (root) process.seteuid!(65534);
+      try {
+        return await fn();
+      } finally {
+        if (root) process.seteuid!(0);
+      }
+    };
+    chmodSync(world.dir, 0o755);
+    chmodSync(world.inbox, 0o755);
+    write('a.png', await captureBytes(1));
+    const locked = path.join(world.inbox, 'plate-2');
+    write('plate-2/b.png', await captureBytes(2));
+    chmodSync(locked, 0o700);
+    if (!root) chmodSync(locked, 0o000);
+    await asUser(() => passesUntilQuiet());
+    await asUser(() => passesUntilQuiet());
+    expect(events.notices).toEqual([
+      `warning: ${locked}, in the watched folder ${world.inbox}, cannot be read (check its permissions): captures saved there are not classified until MetaScope may read it.`,
+    ]);
+    expect(world.store.captures.counts()).toMatchObject({ queued: 1 });
+
+    chmodSync(locked, 0o755);
+    await asUser(() => passesUntilQuiet());
+    expect(events.notices.slice(1)).toEqual([`info: ${locked} can be read again; the captures in it are picked up now.`]);
+    expect(world.store.captures.counts()).toMatchObject({ queued: 2 });
+  });
+
+  it('identifies a file over the whole-read size (256 bytes here) by a streamed hash and its header alone, keeping none of it', async () => {
+    const streamed = new Reconciler(
+      { store: world.store, settleMs, maxAttempts: 2, readConcurrency: 2, recentReads, wholeReadBytes: 256 },
+      { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: () => {} },
+    );
+    const field = await captureBytes(3, 'tiff', 64);
+    expect(field.length).toBeGreaterThan(256);
+    write('field.tif', field);
+    write('broken.png', noiseBytes(4096));
+    for (let pass = 0; pass < 6; pass++) {
+      const wakeAt = await streamed.reconcile(folder.id);
+      if (wakeAt === null) break;
+      await sleep(Math.max(0, wakeAt - Date.now()) + 5);
+    }
+    expect(world.store.captures.get(sha256(field))).toMatchObject({
+      state: 'queued',
+      info: { size: field.length, width: 64, height: 64, bitDepth: 8, pages: 1, format: 'tiff' },
+    });
+    expect(world.store.captures.get(sha256(noiseBytes(4096)))).toMatchObject({
+      state: 'failed',
+      failureReason: expect.stringMatching(/not an image MetaScope knows/),
+    });
+    expect(recentReads.heldBytes).toBe(0);
   });
 });

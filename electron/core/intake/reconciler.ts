@@ -1,9 +1,8 @@
-import type { DecodeLimits } from '../capture/decode.js';
 import type { CaptureInfo } from '../store/captures.js';
 import type { FileRecord } from '../store/files.js';
 import type { WatchedFolder } from '../store/folders.js';
 import type { Store } from '../store/store.js';
-import { checkReadiness } from './readiness.js';
+import { checkReadiness, type ReadinessLimits } from './readiness.js';
 import type { CaptureRead, RecentReads } from './recent-reads.js';
 import {
   checkFolder,
@@ -16,7 +15,7 @@ import {
   type ScanOptions,
 } from './scan.js';
 
-export interface ReconcilerOptions extends DecodeLimits {
+export interface ReconcilerOptions extends ReadinessLimits {
   store: Store;
   /** How long a file's size and mtime must hold still before it is read. */
   settleMs: number;
@@ -59,6 +58,8 @@ const earliest = (a: number | null, b: number | null): number | null => (a === n
 export class Reconciler {
   // Per path, in memory: a restart simply gives a failing file its retries again.
   private readonly attempts = new Map<string, Attempt>();
+  /** Subfolders of watched folders that could not be read at the last full listing: said once. */
+  private readonly unreadableFolders = new Set<string>();
 
   constructor(
     private readonly options: ReconcilerOptions,
@@ -81,18 +82,17 @@ export class Reconciler {
     if (!folder?.enabled) return null;
     let listing: FolderListing;
     let known: Map<string, FileRecord>;
+    // A folder coming back is caught up on by a full listing.
+    const full = changed === undefined || folder.state !== 'available';
     try {
-      // A folder coming back is caught up on by a full listing.
-      ({ listing, known } =
-        changed !== undefined && folder.state === 'available'
-          ? await this.lookAt(folder, changed)
-          : await this.listAll(folder));
+      ({ listing, known } = full ? await this.listAll(folder) : await this.lookAt(folder, changed));
     } catch (error) {
       if (!(error instanceof FolderUnavailable)) throw error;
       this.setAvailability(folder, error.message);
       return null;
     }
     if (folder.state === 'unavailable') this.setAvailability(folder, null);
+    if (full) this.reportUnreadable(folder, listing.unreadable);
 
     const now = Date.now();
     this.forgetVanished(known, listing);
@@ -148,9 +148,10 @@ export class Reconciler {
     return { recursive: folder.recursive, skip: this.nestedIn(folder) };
   }
 
-  /** Drops retry bookkeeping for files under a folder no longer watched. */
+  /** Drops retry and unreadable-subfolder bookkeeping under a folder no longer watched. */
   forgetUnder(folderPath: string): void {
     for (const file of this.attempts.keys()) if (isWithin(folderPath, file)) this.attempts.delete(file);
+    for (const place of this.unreadableFolders) if (isWithin(folderPath, place)) this.unreadableFolders.delete(place);
   }
 
   private nestedIn(folder: WatchedFolder): Set<string> {
@@ -200,14 +201,12 @@ export class Reconciler {
         // A file may decode only once its writer has finished, so it gets several passes first.
         const attempt = this.bump(record);
         if (attempt.count < maxAttempts) return attempt.nextAt;
-        this.attempts.delete(record.path);
-        // Known content (the same broken file under another name) only gains the path.
-        if (store.captures.attachFile(record.path, outcome.sha256, outcome.info).created) {
-          store.captures.markFailed(outcome.sha256, outcome.reason);
-        }
-        this.events.captureChanged(outcome.sha256);
+        this.fail(record.path, outcome);
         return null;
       }
+      case 'refused':
+        this.fail(record.path, outcome);
+        return null;
       case 'unreadable': {
         // Locked or forbidden: never failed (there is no content to judge), only reported once.
         const attempt = this.bump(record);
@@ -219,12 +218,21 @@ export class Reconciler {
     }
   }
 
-  private attach(file: string, sha256: string, info: CaptureInfo, read: CaptureRead): void {
+  /** A file that will never be classified: its capture fails, once, with the reason. */
+  private fail(file: string, outcome: { sha256: string; info: CaptureInfo; reason: string }): void {
+    const { captures } = this.options.store;
+    this.attempts.delete(file);
+    // Known content (the same broken file under another name) only gains the path.
+    if (captures.attachFile(file, outcome.sha256, outcome.info).created) captures.markFailed(outcome.sha256, outcome.reason);
+    this.events.captureChanged(outcome.sha256);
+  }
+
+  private attach(file: string, sha256: string, info: CaptureInfo, read: CaptureRead | undefined): void {
     const { store } = this.options;
     const { created } = store.captures.attachFile(file, sha256, info);
     // Content that failed (its file vanished, or the model broke) gets another try when it turns up again.
     if (created || store.captures.retry(sha256)) {
-      this.options.recentReads.keep(sha256, read);
+      if (read) this.options.recentReads.keep(sha256, read);
       this.events.queued();
     }
     this.events.captureChanged(sha256);
@@ -236,6 +244,24 @@ export class Reconciler {
     const attempt = { size: record.size, mtimeMs: record.mtimeMs, count, nextAt: Date.now() + delay };
     this.attempts.set(record.path, attempt);
     return attempt;
+  }
+
+  /** Says once when a subfolder cannot be read, and again when it can. */
+  private reportUnreadable(folder: WatchedFolder, unreadable: string[]): void {
+    const now = new Set(unreadable.filter((place) => place !== folder.path));
+    for (const place of this.unreadableFolders) {
+      if (!isWithin(folder.path, place) || now.has(place)) continue;
+      this.unreadableFolders.delete(place);
+      this.events.notice('info', `${place} can be read again; the captures in it are picked up now.`);
+    }
+    for (const place of now) {
+      if (this.unreadableFolders.has(place)) continue;
+      this.unreadableFolders.add(place);
+      this.events.notice(
+        'warning',
+        `${place}, in the watched folder ${folder.path}, cannot be read (check its permissions): captures saved there are not classified until MetaScope may read it.`,
+      );
+    }
   }
 
   private setAvailability(folder: WatchedFolder, reason: string | null): void {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Analysis } from '../cells/analysis.js';
@@ -149,7 +149,7 @@ describe('Intake', () => {
     await waitFor('the full disk', () => saveErrors().length > 0);
     // The batches already at the model finish; their saves fail too, but the message is not repeated.
     await waitFor('the batches in flight', () => running.progress().inFlight === 0);
-    expect(saveErrors()).toEqual([expect.stringMatching(/^error: A result could not be saved: .*disk.* is full.* paused until it is resumed/)]);
+    expect(saveErrors()).toEqual([expect.stringMatching(/^error: A result could not be saved: .*disk.* is full.* paused and goes on by itself/)]);
     expect(running.progress().paused).toBe(true);
     const saved = counts().done;
     expect(saved).toBeLessThan(total);
@@ -165,6 +165,93 @@ describe('Intake', () => {
     expect(running.progress().paused).toBe(false);
     const done = world.store.captures.inState('done', { limit: total + 1, offset: 0 });
     expect(new Set(done.map((c) => c.sha256)).size).toBe(total);
+  });
+
+  it('a full disk: once space is freed, classification goes on by itself and says so, and nothing is classified twice', async () => {
+    const total = 20;
+    const running = await pausedWithQueue(total, { batchSize: 2, decodeConcurrency: 2, saveRetryMs: 100 });
+    world.fillDisk();
+    running.resume();
+    const saveErrors = () => heard.notices.filter((n) => n.includes('could not be saved'));
+    await waitFor('the full disk', () => saveErrors().length > 0);
+    // Saving is tried again meanwhile, without a word while the disk stays full.
+    await sleep(500);
+    expect(saveErrors()).toHaveLength(1);
+    expect(running.progress().paused).toBe(true);
+    expect(counts().done).toBeLessThan(total);
+
+    world.freeDisk();
+    await waitFor('every capture', () => counts().done === total);
+    expect(heard.notices).toContain('info: Results can be saved again: classification goes on.');
+    expect(running.progress()).toMatchObject({ paused: false, done: total });
+    const done = world.store.captures.inState('done', { limit: total + 1, offset: 0 });
+    expect(done.map((c) => c.attempts)).toEqual(Array(total).fill(1));
+  });
+
+  it('a stop while results wait for room saves them if it now can, and tells of each', async () => {
+    const running = await pausedWithQueue(8, { batchSize: 2, decodeConcurrency: 2, saveRetryMs: 60_000 });
+    world.fillDisk();
+    running.resume();
+    await waitFor('the full disk', () => heard.notices.some((n) => n.includes('could not be saved')));
+    await waitFor('the batches in flight', () => running.progress().inFlight === 0);
+    const doneBefore = counts().done;
+    world.freeDisk();
+    heard.changed = [];
+    await running.stop();
+    expect(counts()).toMatchObject({ processing: 0 });
+    expect(counts().done).toBeGreaterThan(doneBefore);
+    expect(heard.changed).toHaveLength(counts().done - doneBefore);
+  });
+
+  it('fails a file over 2 GiB once, with a sentence, hashing it a chunk at a time; later passes leave it be', async () => {
+    const service = intake();
+    await service.start();
+    service.addFolder(world.inbox, false);
+    // Sparse: 2 GiB on paper, no blocks on the disk, and never held in memory.
+    const tileScan = path.join(world.inbox, 'tile-scan.tif');
+    writeFileSync(tileScan, '');
+    truncateSync(tileScan, 2 ** 31);
+    await waitFor('the refusal', () => counts().failed === 1, 60_000);
+    const [failed] = world.store.captures.inState('failed', { limit: 2, offset: 0 });
+    expect(failed).toMatchObject({ paths: [tileScan], info: { size: 2 ** 31 } });
+    expect(failed!.failureReason).toBe(
+      'The file is 2.0 GiB, and MetaScope reads captures of up to 2 GiB: export it in smaller parts (fewer pages or tiles) to classify it.',
+    );
+    const updatedAt = failed!.updatedAt;
+    await service.rescan();
+    expect(world.store.captures.get(failed!.sha256)?.updatedAt).toBe(updatedAt);
+    expect(heard.notices).toEqual([]);
+  }, 90_000);
+
+  it('a check that keeps failing (a full disk) is said once, and once more when it works again, then catches up', async () => {
+    const service = intake();
+    service.pause();
+    await service.start();
+    service.addFolder(world.inbox, false);
+    world.fillDisk();
+    const checks = () => heard.notices.filter((n) => n.includes('Checking the watched folder'));
+    // Every file is a check; long names use up the database's last free room.
+    let written = 0;
+    while (checks().length === 0 && written < 400) {
+      await write(`${'plate-7-well-B12-field-'.repeat(8)}${written++}.png`, written);
+      await service.rescan();
+    }
+    for (let n = 0; n < 5; n++) {
+      await write(`late-${n}.png`, 1000 + n);
+      written++;
+      await service.rescan();
+    }
+    expect(checks()).toEqual([
+      expect.stringMatching(/^error: Checking the watched folder .* failed: The disk holding .* is full.* says when it works\.$/),
+    ]);
+
+    world.freeDisk();
+    await service.rescan();
+    expect(checks()).toHaveLength(2);
+    expect(checks()[1]).toBe(
+      `info: Checking the watched folder ${world.inbox} works again; captures that arrived meanwhile are picked up now.`,
+    );
+    await waitFor('every file queued', () => counts().queued === written && counts().discovered === 0);
   });
 
   it('marks a folder that disappears unavailable and catches up when it returns', async () => {

@@ -22,6 +22,10 @@ export interface IntakeOptions {
   rescanMs?: number;
   batchSize?: number;
   decodeConcurrency?: number;
+  /** While results cannot be saved (a full disk), how often saving is tried again (default 20 s). */
+  saveRetryMs?: number;
+  /** Files larger than this are identified without being read whole (default 64 MiB). */
+  wholeReadBytes?: number;
   /** Reads of a file that will not decode before it is failed (default 4). */
   maxAttempts?: number;
   maxPixels?: number;
@@ -57,6 +61,8 @@ export class Intake {
   private readonly feed: Feed;
   private readonly rescanMs: number;
   private rescanTimer: NodeJS.Timeout | null = null;
+  /** Folders whose checks fail: said once, and again when a check works. */
+  private readonly failingChecks = new Set<number>();
   private stopped = false;
 
   constructor(
@@ -78,7 +84,8 @@ export class Intake {
       maxPixels: options.maxPixels,
       onCapture: (sha256) => listener.captureChanged?.(sha256),
       onProgress: () => listener.progress?.(this.feed.progress()),
-      onSaveError: (message) => notice('error', message),
+      notice,
+      saveRetryMs: options.saveRetryMs ?? 20_000,
     });
     this.reconciler = new Reconciler(
       {
@@ -88,6 +95,7 @@ export class Intake {
         readConcurrency: decodeConcurrency,
         recentReads,
         maxPixels: options.maxPixels,
+        wholeReadBytes: options.wholeReadBytes,
       },
       {
         captureChanged: (sha256) => listener.captureChanged?.(sha256),
@@ -102,11 +110,19 @@ export class Intake {
     );
     this.passes = new PassScheduler(async (folderId, changed, stopping) => {
       try {
-        return await this.reconciler.reconcile(folderId, stopping, changed);
+        const wakeAt = await this.reconciler.reconcile(folderId, stopping, changed);
+        if (this.failingChecks.delete(folderId)) this.checksWorkAgain(folderId);
+        return wakeAt;
       } catch (error) {
-        // A folder removed during its pass leaves nothing to report.
-        if (this.store.folders.get(folderId)) {
-          notice('error', `Checking a watched folder failed: ${(error as Error).message} It is tried again at the next rescan.`);
+        // A folder removed during its pass leaves nothing to report. A cause that lasts (a full
+        // disk) fails every check, at every file event: it is said once.
+        const folder = this.store.folders.get(folderId);
+        if (folder && !this.failingChecks.has(folderId)) {
+          this.failingChecks.add(folderId);
+          notice(
+            'error',
+            `Checking the watched folder ${folder.path} failed: ${(error as Error).message} MetaScope tries again at the next rescan and says when it works.`,
+          );
         }
         return null;
       }
@@ -161,6 +177,7 @@ export class Intake {
   removeFolder(id: number): boolean {
     const folder = this.store.folders.get(id);
     if (!folder) return false;
+    this.failingChecks.delete(id);
     void this.watcher.unwatch(id);
     this.passes.drop(id);
     // Files still settling there will never settle now.
@@ -194,6 +211,14 @@ export class Intake {
 
   progress(): PipelineProgress {
     return this.feed.progress();
+  }
+
+  /** The files the failed checks were about were not looked at: a full pass catches up with them. */
+  private checksWorkAgain(folderId: number): void {
+    const folder = this.store.folders.get(folderId);
+    if (!folder || this.stopped) return;
+    this.listener.notice?.('info', `Checking the watched folder ${folder.path} works again; captures that arrived meanwhile are picked up now.`);
+    void this.passes.run(folderId);
   }
 
   private scheduleRescan(lastRescanMs: number): void {

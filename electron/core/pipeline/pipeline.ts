@@ -195,7 +195,8 @@ export class Pipeline {
         ({ bytes, sha256 } = await readCaptureContent(job.path));
       }
     } catch (error) {
-      await this.fail(job, null, null, 'unreadable', unreadableReason(error));
+      if (error instanceof CaptureError) await this.fail(job, null, null, error.code, error.message);
+      else await this.fail(job, null, null, 'unreadable', unreadableReason(error));
       return;
     }
     let info: CaptureInfo | null = job.read?.info ?? null;

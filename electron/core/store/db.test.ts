@@ -8,7 +8,8 @@ import { StoreError, toStoreError } from './errors.js';
 import { backupPath, type Migration } from './migrate.js';
 import { migration0001 } from './migrations/0001-initial.js';
 import { migrations } from './migrations/index.js';
-import { tempDirs } from './testing/fixtures.js';
+import { storeOn } from './store.js';
+import { addFile, registerModel, resultFor, sha, smallDisk, tempDirs } from './testing/fixtures.js';
 
 const dirs = tempDirs();
 afterEach(dirs.cleanup);
@@ -132,6 +133,20 @@ describe('openDatabase', () => {
     );
   });
 
+  it('says a database cannot be made on read-only media because they are read-only, not missing', (context) => {
+    const media = smallDisk({ readOnly: true });
+    if (!media) return context.skip('read-only media of its own (a tmpfs mounted read-only) needs root to mount');
+    try {
+      const error = caught(() => openDatabase(path.join(media.dir, 'metascope.db')));
+      expect(error.code).toBe('read-only');
+      expect(error.message).toBe(
+        `The data folder ${media.dir} is read-only: MetaScope cannot save results there. Allow writing to it or choose another data folder.`,
+      );
+    } finally {
+      media.unmount();
+    }
+  });
+
   it('reports a path it cannot open and a damaged file', () => {
     const folder = dbFile();
     mkdirSync(folder, { recursive: true });
@@ -163,6 +178,30 @@ describe('openDatabase', () => {
     closeDatabase(db);
     expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBe(0);
     closeDatabase(db); // closing twice is harmless
+  });
+
+  it('closes on a real full disk without an error, and the next open has every result', (context) => {
+    // SQLite's page limit cannot fail a checkpoint: this needs a disk that really fills.
+    const disk = smallDisk();
+    if (!disk) return context.skip('a small disk of its own (tmpfs) needs root to mount');
+    try {
+      const file = path.join(disk.dir, 'metascope.db');
+      const store = storeOn(openDatabase(file), file);
+      registerModel(store);
+      for (let n = 1; n <= 200; n++) {
+        addFile(store, `/in/${n}.tif`, sha(n));
+        store.captures.claimNext(1);
+        store.captures.saveOutcomes([resultFor(sha(n))], []);
+      }
+      disk.fill();
+      expect(() => store.close()).not.toThrow();
+      disk.free();
+      const again = storeOn(openDatabase(file), file);
+      expect(again.captures.counts().done).toBe(200);
+      again.close();
+    } finally {
+      disk.unmount();
+    }
   });
 });
 

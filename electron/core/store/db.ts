@@ -77,6 +77,10 @@ export function closeDatabase(db: Database.Database): void {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.pragma('optimize');
     });
+  } catch (error) {
+    // With no room to fold it in, the WAL stays beside the database, whole, and the next open
+    // folds it in: nothing is lost, so a full disk is no failure to close (nor a stack trace at Ctrl-C).
+    if (!(error instanceof StoreError && error.code === 'disk-full')) throw error;
   } finally {
     db.close();
   }

@@ -1,3 +1,4 @@
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 
 export type StoreErrorCode =
@@ -7,7 +8,8 @@ export type StoreErrorCode =
   | 'corrupt'
   | 'newer-schema'
   | 'migration-failed'
-  | 'sqlite-missing';
+  | 'sqlite-missing'
+  | 'in-use';
 
 /** A store failure with a sentence a biologist can act on; `cause` keeps the SQLite detail. */
 export class StoreError extends Error {
@@ -55,7 +57,30 @@ export function toStoreError(error: unknown, file: string): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return error;
   const match = sentences.find(([pattern]) => pattern.test(code));
-  return match ? new StoreError(match[1], match[2](file), { cause: error }) : error;
+  if (!match) return error;
+  // SQLite (and Node, creating a folder on read-only media) cannot tell a folder it may not write
+  // to from one that is not there: a new database cannot be created in either.
+  const [, kind, sentence] = match[1] === 'cannot-open' && isReadOnlyFolder(path.dirname(file)) ? sentences[1]! : match;
+  return new StoreError(kind, sentence(file), { cause: error });
+}
+
+/**
+ * Whether `folder` may not be written to, or lies on read-only media below its nearest existing
+ * folder. A folder missing below one the user may merely not write to (the mount point of an
+ * unplugged drive) is missing, not read-only.
+ */
+function isReadOnlyFolder(folder: string): boolean {
+  let place = folder;
+  while (!existsSync(place)) {
+    if (path.dirname(place) === place) return false;
+    place = path.dirname(place);
+  }
+  try {
+    accessSync(place, constants.W_OK);
+    return false;
+  } catch (error) {
+    return place === folder || (error as NodeJS.ErrnoException).code === 'EROFS';
+  }
 }
 
 /** Runs `fn`, turning known failures into StoreErrors. */

@@ -1,5 +1,6 @@
 // Shared by tests only (the store's, and the intake's full disk); the app never imports it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -77,4 +78,57 @@ export function fillDisk(db: Database.Database): void {
 /** Lifts `fillDisk`'s limit: space has been freed. */
 export function freeDisk(db: Database.Database): void {
   db.pragma('max_page_count = 1073741823');
+}
+
+/** A real disk that can be filled: a small tmpfs of its own, for what SQLite's page limit cannot reach. */
+export interface SmallDisk {
+  dir: string;
+  /** Takes every free byte, as another program filling the disk would. */
+  fill(): void;
+  free(): void;
+  /** From now on the disk is read-only media. */
+  makeReadOnly(): void;
+  unmount(): void;
+}
+
+/**
+ * Mounts a 16 MiB tmpfs in a temporary folder (`readOnly`: as read-only media), or returns null
+ * where that is not allowed (not root).
+ */
+export function smallDisk(options: { readOnly?: boolean } = {}): SmallDisk | null {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'metascope-disk-'));
+  try {
+    const mountOptions = options.readOnly ? 'size=16m,ro' : 'size=16m';
+    execFileSync('mount', ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  const fillers: string[] = [];
+  return {
+    dir,
+    fill() {
+      const chunk = Buffer.alloc(64 * 1024);
+      for (;;) {
+        const filler = path.join(dir, `filler-${fillers.length}`);
+        fillers.push(filler);
+        try {
+          writeFileSync(filler, chunk);
+        } catch {
+          return;
+        }
+      }
+    },
+    free() {
+      for (const filler of fillers.splice(0)) rmSync(filler, { force: true });
+    },
+    makeReadOnly() {
+      execFileSync('mount', ['-o', 'remount,ro', dir]);
+    },
+    unmount() {
+      // Lazily, so a test that failed with the database still open cannot hide its failure.
+      execFileSync('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
