@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, greyImage, makeTempDir, noiseBytes, writeCapture } from '../core/capture/testing/images.js';
 import { discField, writeDetectorFolder } from '../core/cells/testing/detector-folder.js';
 import { writeModelFolder } from '../core/model/testing/model-folder.js';
+import { writeScopedModel } from '../core/model/testing/scoped-model.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const temp = makeTempDir();
@@ -213,6 +214,17 @@ describe.concurrent('metascope classify', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(message);
+  });
+
+  it('--format table shows no class for a capture out of the model’s scope; JSON keeps what the model said', async () => {
+    const scoped = path.join(temp.dir, 'scoped');
+    await writeScopedModel(scoped); // trained on 8-bit images: the 16-bit capture is out of scope
+    const run = (format: string) =>
+      metascope('classify', '--model', scoped, '--provider', 'cpu', '--format', format, files.bright);
+    const table = (await run('table')).stdout.trim().split('\n');
+    expect(table[2]).toMatch(/bright\.tif\s+ok\s+–\s+–\s+one cell\s+OUT: This is a 16-bit image/);
+    const [json] = jsonLines((await run('json')).stdout);
+    expect(json).toMatchObject({ inScope: false, class: 'bright' });
   });
 
   it('a folder without captures is a usage error', async () => {

@@ -120,10 +120,12 @@ export function summaryText(summary: FieldSummary | null, className: string | nu
 const percent = (p: number | null): string | null => (p === null ? null : `${(p * 100).toFixed(1)}%`);
 
 const fileColumn: Column<CaptureReport> = { header: 'file', value: (r) => r.file, width: 44 };
-const classColumn: Column<CaptureReport> = { header: 'class', value: (r) => r.class, width: 14 };
+// Out of scope, the class means nothing: the table shows none (JSON keeps what the model said).
+const judged = (r: CaptureReport) => r.inScope !== false;
+const classColumn: Column<CaptureReport> = { header: 'class', value: (r) => (judged(r) ? r.class : null), width: 14 };
 const probabilityColumn: Column<CaptureReport> = {
   header: 'probability',
-  value: (r) => percent(r.probability),
+  value: (r) => (judged(r) ? percent(r.probability) : null),
   width: 11,
   align: 'right',
 };
@@ -141,7 +143,8 @@ export const reportColumns: Column<CaptureReport>[] = [
   { header: 'status', value: (r) => r.status, width: 6 },
   classColumn,
   probabilityColumn,
-  { header: 'cells', value: (r) => summaryText(r.summary, r.class) ?? 'one cell', width: 22 },
+  // Its start is the count.
+  { header: 'cells', value: (r) => summaryText(r.summary, r.class) ?? 'one cell', width: 26, keep: 'start' },
   { header: 'scope', value: scopeText, width: 40, keep: 'start' },
   {
     header: 'size',

@@ -26,7 +26,7 @@ export function judgeScope(
   const score = features && distance !== undefined ? distance : null;
   if (features && score !== null && score > features.threshold) {
     reasons.push(
-      `It is unlike anything the model was trained on (distance ${score.toFixed(1)} from its training images, more than the ${features.threshold.toFixed(1)} that 95% of them stay within).`,
+      `It is unlike anything the model was trained on (distance ${score.toFixed(1)} from its training images, more than the limit of ${features.threshold.toFixed(1)}, within which about 95% of images like them fall).`,
     );
   }
   const method = score !== null ? 'feature-distance' : manifest.scope?.input ? 'input-checks' : 'none';
