@@ -24,7 +24,7 @@ import { providerLabels, providerNames, type ProviderName } from '../electron/co
 import { decodeSlots, threadPoolEnv } from '../electron/core/threads.js';
 import { makeFixtures, type FixtureKind } from './fixtures.js';
 import { measureDecodeOnly } from './measure/decode-only.js';
-import type { EndToEndRequest } from './measure/end-to-end-child.js';
+import { runEndToEnd, type EndToEnd } from './measure/end-to-end.js';
 import {
   cropBatchSizes,
   fieldBatchOf,
@@ -184,20 +184,6 @@ interface FieldRow {
   maxBatch: number | null;
 }
 
-interface EndToEnd {
-  rate: number;
-  rateIncludingFill: number;
-  latencies: number[];
-  peakRssMb: number;
-  engineThreadBusy: number;
-  cpuMsPerCapture: number;
-  failed: number;
-  ranOn: string[];
-  cellsPerCapture: number[];
-  classifierCalls: number[];
-  detectors: string[];
-  maxBatch: number | null;
-}
 
 async function flushToDisk(file: string): Promise<void> {
   const handle = await open(file, 'r+'); // Windows flushes only what it may write
@@ -208,21 +194,6 @@ async function flushToDisk(file: string): Promise<void> {
   }
 }
 
-function endToEnd(request: EndToEndRequest): EndToEnd {
-  const child = path.join(benchDir, 'measure', 'end-to-end-child.ts');
-  // It inherits this process's thread pool size, the app's (below).
-  const run = spawnSync(process.execPath, ['--import', 'tsx', child, JSON.stringify(request)], {
-    encoding: 'utf8',
-    cwd: root,
-    timeout: 20 * 60_000,
-  });
-  const last = run.stdout.trim().split('\n').at(-1);
-  if (run.status !== 0 || !last) {
-    const lines = run.stderr.trim().split('\n');
-    throw new Error(`end-to-end run failed: ${lines.find((l) => /^\w*Error\b/.test(l)) ?? lines.slice(-3).join(' ')}`);
-  }
-  return JSON.parse(last);
-}
 
 async function main(): Promise<void> {
   const wanted = option('models', 'default,resnet50,efficientnet-b0').split(',');
@@ -271,7 +242,7 @@ async function main(): Promise<void> {
             decodeOnly = Math.max(decodeOnly, await measureDecodeOnly(folder, files));
             const measured = await measureModelOnlyAt(folder, setting, quick ? 1 : 2, provider);
             if (measured.rate > modelOnly.rate) modelOnly = measured;
-            runs.push(endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, `throughput-${i}`) }));
+            runs.push(runEndToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, `throughput-${i}`) }));
           }
           const ideal = 1 / (1 / modelOnly.rate + 1 / decodeOnly);
           const throughput = runs.reduce((best, run) => (run.rate > best.rate ? run : best));
@@ -279,7 +250,7 @@ async function main(): Promise<void> {
           let latencyP95: number | null = null;
           if (model === 'default') {
             log(`${label}: latency, one capture at a time…`);
-            const single = endToEnd({ ...base, mode: 'latency', files: files.slice(0, quick ? 6 : 20), workDir: path.join(runDir, 'latency') });
+            const single = runEndToEnd({ ...base, mode: 'latency', files: files.slice(0, quick ? 6 : 20), workDir: path.join(runDir, 'latency') });
             latencyP50 = percentile(single.latencies, 50);
             latencyP95 = percentile(single.latencies, 95);
           }
@@ -422,11 +393,11 @@ async function measureFields(work: string, detectorFolder: string, providers: Pr
     const runs: EndToEnd[] = [];
     for (let i = 0; i < tries; i++) {
       log(`${name}: end to end (${i + 1} of ${tries})…`);
-      runs.push(endToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, `throughput-${i}`) }));
+      runs.push(runEndToEnd({ ...base, mode: 'throughput', files, workDir: path.join(runDir, `throughput-${i}`) }));
     }
     const best = runs.reduce((a, b) => (b.rate > a.rate ? b : a));
     log(`${name}: settled → stored, one field at a time…`);
-    const single = endToEnd({ ...base, mode: 'latency', files: files.slice(0, quick ? 4 : 8), workDir: path.join(runDir, 'latency') });
+    const single = runEndToEnd({ ...base, mode: 'latency', files: files.slice(0, quick ? 4 : 8), workDir: path.join(runDir, 'latency') });
     const failed = Math.max(...runs.map((r) => r.failed), single.failed);
     if (failed > 0) log(`${name}: ${failed} field(s) failed end to end.`);
     const calls = single.classifierCalls;

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { discField, writeDetectorFolder } from '../../electron/core/cells/testin
 import { Classifier } from '../../electron/core/model/classifier.js';
 import { makeFixtures } from '../fixtures.js';
 import type { EndToEndRequest } from './end-to-end-child.js';
+import { runEndToEnd } from './end-to-end.js';
 import { cropBatchSizes, fieldBatchOf, idealFieldsPerSecond, listFields, measureDetectorModel, measureFieldStages } from './fields.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,12 +113,7 @@ describe('whole-field measures with a stand-in detector', () => {
       batchSize: 8,
       decodeConcurrency: 2,
     };
-    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'end-to-end-child.ts'), JSON.stringify(request)], {
-      encoding: 'utf8',
-      cwd: root,
-    });
-    expect(run.status, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    const result = runEndToEnd(request);
     expect(result).toMatchObject({ failed: 0, ranOn: ['cpu'], cellsPerCapture: [3, 3], classifierCalls: [3, 3] });
     expect(result.latencies).toHaveLength(2);
     // The results name the cell finder that found their cells.

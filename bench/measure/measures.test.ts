@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixtures } from '../fixtures.js';
 import type { EndToEndRequest } from './end-to-end-child.js';
+import { runEndToEnd } from './end-to-end.js';
 import { decodeSlots } from '../../electron/core/threads.js';
 import { writeModelFolder } from '../../electron/core/model/testing/model-folder.js';
 import { measureModelOnly, measureModelOnlyAt, threadCounts } from './model-only.js';
@@ -69,12 +70,7 @@ describe('end-to-end run', () => {
       batchSize: 8,
       decodeConcurrency: 2,
     };
-    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'end-to-end-child.ts'), JSON.stringify(request)], {
-      encoding: 'utf8',
-      cwd: root,
-    });
-    expect(run.status, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    const result = runEndToEnd(request);
     expect(result).toMatchObject({ failed: 0, ranOn: ['cpu'] });
     expect(result.latencies).toHaveLength(files.length);
     expect(result.rate).toBeGreaterThan(0);

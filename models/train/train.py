@@ -14,9 +14,7 @@ shared data folder; it writes scope.json beside the model. See models/train/READ
 """
 
 import argparse
-import json
 import math
-import re
 import shutil
 import sys
 import time
@@ -30,6 +28,7 @@ from PIL import Image
 
 import scope
 from backbone import FILES, LAYERS, PACKAGE, PretrainedNet, fetch, sha256
+from reporting import log, rounded, write_json
 
 # Folder name -> class index; index 1 is the sigmoid output, p(HT1080).
 CLASS_FOLDERS = ("HEK293A", "HT1080")
@@ -47,8 +46,6 @@ SIZE = 224
 OPSET = 17
 
 
-def log(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,24 +354,8 @@ def manifest(onnx_sha256, scope_section):
     }
 
 
-def write_json(path, value):
-    """Indented JSON with short lists of numbers or names on one line, as Prettier formats it."""
-    text = json.dumps(value, indent=2)
-    text = re.sub(
-        r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + ", ".join(re.split(r",\s+", m.group(1))) + "]", text
-    )
-    path.write_text(text + "\n")
 
 
-def rounded(value):
-    """Four decimals: the intervals are far wider than that."""
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [rounded(v) for v in value]
-    return value
 
 
 # ---------------------------------------------------------------------------------------------

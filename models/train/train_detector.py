@@ -14,11 +14,9 @@ model.onnx, model.json, metrics.json and MODEL_CARD.md. See models/train/README.
 
 import argparse
 import copy
-import hashlib
 import json
 import math
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +32,9 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage
 
+from backbone import sha256
+from reporting import log, rounded, write_json
+
 MODEL_ID = "phase-contrast-cells"
 VERSION = "1.1.0"
 OPSET = 17
@@ -48,8 +49,6 @@ FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
 NEIGHBOURS = ((-1, 0), (0, -1), (0, 1), (1, 0))
 
 
-def log(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -508,9 +507,6 @@ def export_onnx(model, path):
     return sorted({n.op_type for n in m.graph.node})
 
 
-def sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
 
 def manifest(onnx_sha256, decoder):
     return {
@@ -550,23 +546,8 @@ def manifest(onnx_sha256, decoder):
     }
 
 
-def write_json(path, value):
-    """Indented JSON with short lists of numbers or names on one line, as Prettier formats it."""
-    text = json.dumps(value, indent=2)
-    text = re.sub(
-        r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + ", ".join(re.split(r",\s+", m.group(1))) + "]", text
-    )
-    path.write_text(text + "\n")
 
 
-def rounded(value, digits=4):
-    if isinstance(value, float):
-        return round(value, digits)
-    if isinstance(value, dict):
-        return {k: rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, list):
-        return [rounded(v, digits) for v in value]
-    return value
 
 
 def measure_latency(out_dir):
