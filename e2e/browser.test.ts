@@ -466,7 +466,7 @@ function outOfScope() {
     const out = page.locator('a.card', { hasText: files.outOfScope.name });
     await expect.poll(() => out.getAttribute('class'), arrival).toContain('out-of-scope');
     await expect.poll(() => out.textContent()).toContain('Out of scope');
-    expect(await out.textContent()).toMatch(/the cells look brighter than the background/);
+    expect(await out.textContent()).toMatch(/The cells look brighter than the background/);
     // Never coloured as a class: no class name with its swatch, no probability bar.
     await expect(out.locator('.class-name, .swatch, [role=meter]').count()).resolves.toBe(0);
     // Runs in the page; the tests compile without the DOM's types.
@@ -489,7 +489,7 @@ function outOfScope() {
     await page.locator('a.card', { hasText: files.outOfScope.name }).click();
     await page.getByRole('heading', { name: files.outOfScope.name }).waitFor();
     const callout = page.getByRole('status').filter({ hasText: 'MetaScope cannot judge this capture:' });
-    await callout.getByText(/the cells look brighter than the background/).waitFor();
+    await callout.getByText(/The cells look brighter than the background/).waitFor();
     await callout
       .getByText(/^Checked by: distance to the training images \(score 4\.5, limit 3\.0\)\.$/)
       .waitFor();
@@ -515,7 +515,7 @@ function outOfScope() {
     await page.getByText('3 results match the filter.').waitFor();
     const outRow = page.locator('[role=row]', { hasText: files.outOfScope.name });
     await expect.poll(() => outRow.getAttribute('class')).toContain('out-of-scope');
-    await outRow.getByText(/the cells look brighter than the background/).waitFor();
+    await outRow.getByText(/The cells look brighter than the background/).waitFor();
     await expect(outRow.locator('.class-name, [role=meter]').count()).resolves.toBe(0);
     await page.getByText('Out-of-scope results are left out of these charts').waitFor();
 

@@ -119,7 +119,7 @@ describe.skipIf(!existsSync(sharedData))('default model scope on real images', (
     );
     for (const scope of inverted) {
       expect(scope.inScope).toBe(false);
-      expect(scope.reason).toMatch(/the cells look brighter than the background/);
+      expect(scope.reason).toMatch(/The cells look brighter than the background/);
     }
   });
 });

@@ -40,7 +40,7 @@ describe('scope', () => {
     expect(far.capture.scope).toMatchObject({ inScope: false, method: 'feature-distance' });
     expect(far.results[0]!.scope.reason).toMatch(/unlike anything the model was trained on/);
     const spots = await app.call('captures.get', { sha256: shas.fluorescence });
-    expect(spots.capture.scope?.reason).toMatch(/the cells look brighter than the background/);
+    expect(spots.capture.scope?.reason).toMatch(/The cells look brighter than the background/);
   });
 
   it('leaves out-of-scope results out of the counts unless asked for', async () => {
@@ -63,6 +63,6 @@ describe('scope', () => {
     const { csv } = await app.call('history.exportCsv', { filter: {} });
     const header = csv.split('\n')[0]!.split(',');
     expect(header).toEqual(expect.arrayContaining(['in_scope', 'scope_score', 'scope_threshold', 'scope_method', 'scope_reason', 'uncertain']));
-    expect(csv).toMatch(/the cells look brighter than the background/);
+    expect(csv).toMatch(/The cells look brighter than the background/);
   });
 });

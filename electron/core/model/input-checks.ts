@@ -78,7 +78,7 @@ export function inputProblems(scope: InputScope, image: CheckedImage): string[] 
     if (value >= range.min && value <= range.max) continue;
     problems.push(
       name === 'tailRatio' && value > range.max
-        ? `Its bright detail outweighs its dark detail (${name} ${Number.isFinite(value) ? value.toFixed(2) : 'unbounded: no dark detail at all'}, trained ${range.min}–${range.max}): the cells look brighter than the background, as in fluorescence, dark field or an image with its contrast inverted; the model was trained on ${trainedOn}.`
+        ? `The cells look brighter than the background, as in fluorescence, dark field or an image with its contrast inverted; the model was trained on ${trainedOn} (its bright detail outweighs its dark detail: ${name} ${Number.isFinite(value) ? value.toFixed(2) : 'unbounded, no dark detail at all'}, trained ${range.min}–${range.max}).`
         : `Its brightness is spread unlike the ${trainedOn} images the model was trained on (${name} ${Number.isFinite(value) ? value.toFixed(2) : 'undefined: a flat image'}, trained ${range.min}–${range.max}).`,
     );
   }

@@ -115,7 +115,7 @@ describe('scope check', () => {
       ),
     );
     expect(fluorescence.scope.reason).toMatch(
-      /the cells look brighter than the background, as in fluorescence, dark field or an image with its contrast inverted; the model was trained on brightfield\./,
+      /^The cells look brighter than the background, as in fluorescence, dark field or an image with its contrast inverted; the model was trained on brightfield \(its bright detail outweighs its dark detail: tailRatio unbounded, no dark detail at all, trained 0\.5–2\)\./,
     );
   });
 });
