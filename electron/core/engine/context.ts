@@ -1,0 +1,56 @@
+import { ContractError } from '../../contract/messages.js';
+import type { AppStatus, CaptureRow, HistoryFilter as ContractFilter } from '../../contract/types.js';
+import type { FailureFilter } from '../store/failures.js';
+import type { HistoryFilter } from '../store/history-query.js';
+import type { Store } from '../store/store.js';
+import type { Classification } from './classification.js';
+import type { Emitter } from './events.js';
+import { cellOf, rowOfCapture, rowOfResult } from './rows.js';
+import type { SettingsFile } from './settings.js';
+
+/** What every group of requests shares: the store, the settings, the model at work, the events. */
+export interface EngineContext {
+  store: Store;
+  settings: SettingsFile;
+  classification: Classification;
+  emit: Emitter;
+  inbox: string;
+  /** What the app shows in its status bar: versions, folders, the model at work, progress. */
+  status(): AppStatus;
+}
+
+/** Folder ids by path, read once for a whole page of rows. */
+export function folderIds(store: Store): (folderPath: string | null) => number | null {
+  const byPath = new Map(store.folders.list().map((f) => [f.path, f.id]));
+  return (folderPath) => (folderPath === null ? null : (byPath.get(folderPath) ?? null));
+}
+
+/** A capture as a row: its latest result, or its state while it has none. */
+export function captureRow(store: Store, sha256: string): CaptureRow {
+  const latest = store.history.forCapture(sha256)[0];
+  if (latest) return rowOfResult(latest, folderIds(store));
+  const capture = store.captures.get(sha256);
+  if (!capture)
+    throw new ContractError('not-found', 'This capture is not in the database (it may have been removed).');
+  return rowOfCapture(capture, store.reviews.latest(sha256));
+}
+
+/** A result's cells as the contract shows them, each with its latest review. */
+export function cellsOfResult(store: Store, resultId: number) {
+  const reviews = store.reviews.latestOfCells(resultId);
+  return store.cells.ofResult(resultId).map((cell) => cellOf(cell, reviews.get(cell.id)));
+}
+
+export function storeFilter(filter: ContractFilter): HistoryFilter {
+  return {
+    ...filter,
+    from: filter.from === undefined ? undefined : Date.parse(filter.from),
+    to: filter.to === undefined ? undefined : Date.parse(filter.to),
+  };
+}
+
+/** The filters that apply to a capture that could not be classified. */
+export function failureFilter(filter: ContractFilter): FailureFilter {
+  const { from, to, folderId, search } = storeFilter(filter);
+  return { from, to, folderId, search };
+}

@@ -1,0 +1,33 @@
+import type { EngineHandlers } from '../../../contract/api.js';
+import { ContractError } from '../../../contract/messages.js';
+import { captureRow, cellsOfResult, type EngineContext } from '../context.js';
+import { fromBytes, fromPath, importIntoInbox } from '../inbox.js';
+import { resultDetailOf, reviewOf } from '../rows.js';
+
+/** Single captures: the latest ones, one in full, and files dropped onto the window. */
+export function captureRequests({ store, inbox }: EngineContext) {
+  return {
+    'captures.recent': ({ limit }) =>
+      store.captures.recent(limit).map((capture) => captureRow(store, capture.sha256)),
+    'captures.get': ({ sha256 }) => {
+      const capture = store.captures.get(sha256);
+      if (!capture) throw new ContractError('not-found', 'This capture is not in the database.');
+      const names = new Map(store.models.list().map((m) => [m.sha256, m.name]));
+      const results = store.history.forCapture(sha256);
+      return {
+        capture: captureRow(store, sha256),
+        format: capture.info.format,
+        channels: capture.info.channels,
+        results: results.map((row) => resultDetailOf(row, names.get(row.model.sha256) ?? null)),
+        reviews: store.reviews.history(sha256).map(reviewOf),
+        cells: results[0] ? cellsOfResult(store, results[0].resultId) : [],
+      };
+    },
+    'captures.import': ({ files }) =>
+      importIntoInbox(
+        inbox,
+        files.map((f) => fromBytes(f.name, f.dataBase64)),
+      ),
+    'captures.importPaths': ({ paths }) => importIntoInbox(inbox, paths.map(fromPath)),
+  } satisfies Partial<EngineHandlers>;
+}

@@ -1,0 +1,37 @@
+import type { EngineHandlers } from '../../../contract/api.js';
+import { ContractError } from '../../../contract/messages.js';
+import { captureRow, folderIds, type EngineContext } from '../context.js';
+import { reviewOf, rowOfResult } from '../rows.js';
+
+/** A person's labels, for a whole capture or one of its cells, and the queue of what to review. */
+export function reviewRequests({ store, emit }: EngineContext) {
+  return {
+    'reviews.add': ({ sha256, cellId, label, note }) => {
+      const reviewed = store.captures.get(sha256);
+      if (!reviewed) throw new ContractError('not-found', 'This capture is not in the database.');
+      const latest = store.history.forCapture(sha256)[0];
+      if (reviewed.state === 'failed' && !latest)
+        throw new ContractError(
+          'invalid-request',
+          'This file could not be classified, so there is nothing to review: see why on its page.',
+        );
+      if (cellId !== undefined) {
+        const cell = store.cells.get(cellId);
+        if (!latest || !cell || cell.resultId !== latest.resultId) {
+          throw new ContractError(
+            'not-found',
+            'That cell is not one of this capture’s cells (the capture may have been classified again).',
+          );
+        }
+      }
+      const review = reviewOf(store.reviews.add({ sha256, cellId, label, note }));
+      emit('capture.updated', captureRow(store, sha256));
+      return review;
+    },
+    'reviews.queue': ({ offset, limit }) => {
+      const page = store.history.reviewQueue({}, { offset, limit });
+      const folderIdOf = folderIds(store);
+      return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
+    },
+  } satisfies Partial<EngineHandlers>;
+}
