@@ -22,6 +22,7 @@ export function syntheticRow(i: number): CaptureRow {
     bitDepth: 16,
     pages: 1,
     class: name,
+    finalLabel: name,
     probability,
     probabilities: { [name]: probability, [classes[(i + 1) % 2] as string]: 1 - probability },
     provider: 'cpu',

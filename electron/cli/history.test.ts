@@ -135,7 +135,9 @@ describe('metascope history', () => {
   });
 
   it('filters by class and by time', async () => {
-    expect(jsonLines(await history({ class: 'dim' })).map((r) => r.sha256)).toEqual([sha(2)]);
+    // The class is the final label: b.tif was classified dim, then reviewed bright.
+    expect(jsonLines(await history({ class: 'bright' })).map((r) => r.sha256)).toEqual([sha(1), sha(2)]);
+    expect(await history({ class: 'dim' })).toBe('');
     expect(jsonLines(await history({ since: t0 + 1 })).map((r) => r.sha256)).toEqual([sha(2)]);
     expect(await history({ class: 'nothing' })).toBe('');
   });

@@ -156,7 +156,7 @@ program
   .command('history')
   .description('Print the stored results (or with --status the captures that could not be classified), oldest first.')
   .addOption(databaseOption())
-  .option('--class <name>', 'only results of this class')
+  .option('--class <name>', 'only results with this final label (the latest review, else the model’s class)')
   .option('--since <time>', 'only results classified (or captures failed) at or after this time (ISO 8601)', isoTime)
   .addOption(
     new Option(

@@ -84,7 +84,14 @@ export const requests = {
       cellId: z.number().int().optional(),
       label: z.string().min(1).max(200),
       note: z.string().max(5000).default(''),
+      /** The name the person gave once; stored with the review and exported. */
+      reviewer: z.string().trim().min(1).max(200).optional(),
     }),
+    t.review,
+  ),
+  /** Undo: takes a review back, so the capture's label is again the one before it. */
+  'reviews.withdraw': call(
+    z.object({ id: z.number().int(), reviewer: z.string().trim().min(1).max(200).optional() }),
     t.review,
   ),
   'reviews.queue': call(

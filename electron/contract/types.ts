@@ -11,9 +11,14 @@ export const providerPreference = z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml'
 export const modelRef = z.object({ id: z.string(), version: z.string(), sha256: z.string() });
 
 export const review = z.object({
+  id: z.number().int(),
   label: z.string(),
   note: z.string(),
+  /** Who decided, as they named themselves; null for reviews from before names were asked. */
+  reviewer: z.string().nullable(),
   createdAt: isoTime,
+  /** When it was undone; an undone review no longer counts. */
+  withdrawnAt: isoTime.nullable(),
 });
 
 export const captureState = z.enum(['discovered', 'queued', 'processing', 'done', 'failed']);
@@ -76,7 +81,10 @@ export const captureRow = z.object({
   height: z.number().int().nullable(),
   bitDepth: z.number().int().nullable(),
   pages: z.number().int().nullable(),
+  /** What the model said. */
   class: z.string().nullable(),
+  /** What the lab counts: the standing review's label, else the model's class. */
+  finalLabel: z.string().nullable(),
   probability: z.number().nullable(),
   probabilities: z.record(z.string(), z.number()).nullable(),
   provider: z.string().nullable(),
@@ -179,7 +187,10 @@ export const appStatus = z.object({
 /** 'fraction' sorts fields by the share of their cells in the filter's `fractionClass`. */
 export const sortKey = z.enum(['time', 'probability', 'fileName', 'class', 'fraction']);
 export const historyFilter = z.object({
+  /** The final label (a person's standing review, else the model's class). */
   className: z.string().optional(),
+  /** What the model said, whatever a person decided since. */
+  modelClass: z.string().optional(),
   folderId: z.number().int().optional(),
   modelId: z.string().optional(),
   from: isoTime.optional(),

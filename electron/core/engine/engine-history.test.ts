@@ -10,7 +10,11 @@ let world: EngineWorld;
 let app: Driven;
 let otherFolderId: number;
 /** Brightness of each capture → its file name, SHA-256 and the confidence of its decided class. */
-const captures = new Map<number, { name: string; sha256: string; class: string; probability: number }>();
+/** `label` is the final label: the model's class, or what a person said since. */
+const captures = new Map<
+  number,
+  { name: string; sha256: string; class: string; label: string; probability: number }
+>();
 
 const inboxValues = [20, 70, 115, 150, 190, 245];
 const otherValue = 100;
@@ -28,10 +32,12 @@ beforeAll(async () => {
   for (const { value, name, folder } of drops) {
     const sha256 = await world.drop(name, value, folder);
     const p = brightness(value);
+    const modelClass = p >= 0.5 ? 'bright' : 'dim';
     captures.set(value, {
       name,
       sha256,
-      class: p >= 0.5 ? 'bright' : 'dim',
+      class: modelClass,
+      label: modelClass,
       probability: Math.max(p, 1 - p),
     });
   }
@@ -43,6 +49,7 @@ beforeAll(async () => {
     label: 'dim',
     note: 'edge, "borderline"',
   });
+  captures.get(150)!.label = 'dim';
 });
 afterAll(async () => {
   await world.cleanup();
@@ -79,8 +86,9 @@ describe('history.query', () => {
         .map((c) => c.name)
         .sort();
 
-    expect(await query({ className: 'bright' })).toEqual(expected((c) => c.class === 'bright'));
-    expect(await query({ className: 'dim' })).toEqual(expected((c) => c.class === 'dim'));
+    expect(await query({ className: 'bright' })).toEqual(expected((c) => c.label === 'bright'));
+    expect(await query({ className: 'dim' })).toEqual(expected((c) => c.label === 'dim'));
+    expect(await query({ modelClass: 'bright' })).toEqual(expected((c) => c.class === 'bright'));
     expect(await query({ minProbability: 0.8 })).toEqual(expected((c) => c.probability >= 0.8));
     expect(await query({ maxProbability: 0.7 })).toEqual(expected((c) => c.probability <= 0.7));
     expect(await query({ minProbability: 0.6, maxProbability: 0.8 })).toEqual(
@@ -122,9 +130,9 @@ describe('history.query', () => {
     const fileNames = all().map((c) => c.name);
     expect(names(await sorted('fileName', 'asc'))).toEqual([...fileNames].sort());
     expect(names(await sorted('fileName', 'desc'))).toEqual([...fileNames].sort().reverse());
-    expect((await sorted('class', 'asc')).map((r) => r.class)).toEqual(
+    expect((await sorted('class', 'asc')).map((r) => r.finalLabel)).toEqual(
       all()
-        .map((c) => c.class)
+        .map((c) => c.label)
         .sort(),
     );
     const oldestFirst = (await sorted('time', 'asc')).map((r) => Date.parse(r.classifiedAt!));
@@ -182,7 +190,7 @@ describe('history.stats', () => {
       const rows = (await app.call('history.query', {})).rows;
       const expected = new Map<string, number>();
       for (const row of rows) {
-        const key = `${localDay(row.classifiedAt!)} ${row.class}`;
+        const key = `${localDay(row.classifiedAt!)} ${row.finalLabel}`;
         expected.set(key, (expected.get(key) ?? 0) + 1);
       }
       const stats = await app.call('history.stats', {});
@@ -206,7 +214,7 @@ describe('history.stats', () => {
   it('applies the filter', async () => {
     const stats = await app.call('history.stats', { filter: { className: 'dim' } });
     expect(stats.classes).toEqual(['dim']);
-    const dim = all().filter((c) => c.class === 'dim').length;
+    const dim = all().filter((c) => c.label === 'dim').length;
     expect(stats.classCounts.reduce((sum, c) => sum + c.count, 0)).toBe(dim);
     expect(stats.histogram.reduce((sum, b) => sum + b.count, 0)).toBe(dim);
     const none = await app.call('history.stats', { filter: { folderId: 9999 } });

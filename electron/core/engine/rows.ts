@@ -17,9 +17,12 @@ import type { Review } from '../store/reviews.js';
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export const reviewOf = (review: Review): ContractReview => ({
+  id: review.id,
   label: review.label,
   note: review.note,
+  reviewer: review.reviewer,
   createdAt: new Date(review.createdAt).toISOString(),
+  withdrawnAt: iso(review.withdrawnAt),
 });
 
 export function rowOfResult(
@@ -39,6 +42,7 @@ export function rowOfResult(
     pages: row.info.pages,
     // A field without cells has no class.
     class: row.className || null,
+    finalLabel: row.finalLabel || null,
     probability: row.probability,
     probabilities: row.probabilities,
     provider: row.provider,
@@ -67,6 +71,7 @@ export function rowOfCapture(capture: Capture, review: Review | undefined): Capt
     bitDepth: capture.info.bitDepth,
     pages: capture.info.pages,
     class: null,
+    finalLabel: review?.label ?? null,
     probability: null,
     probabilities: null,
     provider: null,

@@ -194,15 +194,14 @@ export function createCaptures(db: Database.Database) {
     'UPDATE captures SET state = @state, failure_reason = @reason, updated_at = @now WHERE sha256 = @sha256',
   );
   // A re-run with the same model file replaces its result. Reviews live in their own table and
-  // stay; `reviewed` is only set here for a capture reviewed before its first result.
+  // stay; triggers (migration 0005) give the result its final label and `reviewed` from them.
   const saveResult = db
     .prepare<[Record<string, unknown>], number>(
       `INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
-                          probability, provider, preprocessing, app_version, duration_ms, classified_at, reviewed,
+                          probability, provider, preprocessing, app_version, duration_ms, classified_at,
                           analysis, detector, cell_count, summary, in_scope, scope, uncertain)
      VALUES (@captureId, @modelId, @modelVersion, @modelSha256, @probabilities, @className,
              @probability, @provider, @preprocessing, @appVersion, @durationMs, @classifiedAt,
-             EXISTS (SELECT 1 FROM reviews WHERE capture_id = @captureId AND cell_id IS NULL),
              @analysis, @detector, @cellCount, @summary, @inScope, @scope, @uncertain)
      ON CONFLICT (capture_id, model_sha256) DO UPDATE SET
        model_id = excluded.model_id, model_version = excluded.model_version,

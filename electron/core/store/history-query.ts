@@ -3,7 +3,10 @@ export interface HistoryFilter {
   /** Classification time, ms since 1970: `from` inclusive, `to` exclusive. */
   from?: number;
   to?: number;
+  /** The final label: the standing review, else the model's class. */
   className?: string;
+  /** The class the model gave, whatever a person said since. */
+  modelClass?: string;
   folderId?: number;
   modelId?: string;
   /** Probability of the decided class, both ends inclusive. */
@@ -66,7 +69,8 @@ export function filterSql(
   };
   if (f.from !== undefined) add('from', 'r.classified_at', '>= @from', f.from);
   if (f.to !== undefined) add('to', 'r.classified_at', '< @to', f.to);
-  if (f.className !== undefined) add('className', 'r.class_name', '= @className', f.className);
+  if (f.className !== undefined) add('className', 'r.final_label', '= @className', f.className);
+  if (f.modelClass !== undefined) add('modelClass', 'r.class_name', '= @modelClass', f.modelClass);
   if (f.modelId !== undefined) add('modelId', 'r.model_id', '= @modelId', f.modelId);
   if (f.minProbability !== undefined)
     add('minProbability', 'r.probability', '>= @minProbability', f.minProbability);
@@ -113,11 +117,11 @@ export function filterSql(
 }
 
 // Ties are broken by the result id so pages never overlap. A class sort lists newest-or-oldest
-// within a class, which the (class_name, classified_at) index serves directly.
+// within a label, which the (final_label, classified_at) index serves directly.
 const sortColumns: Record<HistorySortKey, string[]> = {
   time: ['r.classified_at', 'r.id'],
   probability: ['r.probability', 'r.id'],
-  class: ['r.class_name', 'r.classified_at', 'r.id'],
+  class: ['r.final_label', 'r.classified_at', 'r.id'],
   fileName: ['c.name', 'r.id'],
   fraction: ['share.fraction', 'r.id'],
   // The review queue: what the model could not judge first, then the least confident.

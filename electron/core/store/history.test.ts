@@ -92,6 +92,7 @@ describe('history page', () => {
       model: modelA,
       probabilities: { healthy: 0.49, infected: 0.51 },
       className: 'infected',
+      finalLabel: 'infected',
       probability: 0.51,
       provider: 'cpu',
       preprocessing: { resize: 'stretch', intensity: { mode: 'bit-depth' } },

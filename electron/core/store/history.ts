@@ -20,7 +20,10 @@ export interface HistoryRow extends ResultInput {
   /** Watched folder of the first path that is in one. */
   folderPath: string | null;
   info: CaptureInfo;
+  /** The standing review of the whole capture, if any. */
   review: Review | null;
+  /** The standing review's label, else the model's class: what the lab counts. */
+  finalLabel: string;
 }
 
 export interface HistoryPage {
@@ -67,6 +70,7 @@ interface DetailRow extends Pick<
   model_sha256: string;
   probabilities: string;
   class_name: string;
+  final_label: string;
   probability: number;
   provider: string;
   preprocessing: string;
@@ -92,7 +96,7 @@ SELECT r.*, c.sha256, c.name, c.size, c.width, c.height, c.bit_depth, c.channels
     WHERE f.capture_id = c.id ORDER BY f.id LIMIT 1) AS folder_path,
   (SELECT json_object('id', v.id, 'sha256', c.sha256, 'label', v.label, 'note', v.note,
                       'reviewer', v.reviewer, 'created_at', v.created_at)
-    FROM reviews v WHERE v.capture_id = c.id AND v.cell_id IS NULL ORDER BY v.id DESC LIMIT 1) AS review
+    FROM standing_reviews v WHERE v.capture_id = c.id AND v.cell_id IS NULL ORDER BY v.id DESC LIMIT 1) AS review
 FROM results r JOIN captures c ON c.id = r.capture_id
 WHERE r.id IN (SELECT value FROM json_each(?))`;
 
@@ -106,6 +110,7 @@ const toRow = (r: DetailRow): HistoryRow => ({
   model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 },
   probabilities: JSON.parse(r.probabilities) as Record<string, number>,
   className: r.class_name,
+  finalLabel: r.final_label,
   probability: r.probability,
   provider: r.provider,
   preprocessing: JSON.parse(r.preprocessing) as Record<string, unknown>,
@@ -164,11 +169,11 @@ export function createHistory(db: Database.Database) {
     /** Unreviewed results: out of the model's scope first, then least confident (lowest probability of the decided class). */
     reviewQueue: (filter: HistoryFilter, request: PageRequest): HistoryPage =>
       page({ ...filter, reviewed: false }, { key: 'review', direction: 'asc' }, request),
-    /** How many results of each class per day or hour; `utcOffsetMinutes` places the day's start. */
+    /** How many results of each final label per day or hour; `utcOffsetMinutes` places the day's start. */
     classCounts(filter: HistoryFilter, bucket: 'day' | 'hour', utcOffsetMinutes: number): ClassCount[] {
       const { where, params } = filterSql(filter);
       return prepare(
-        `SELECT CAST((r.classified_at + @shift) / @size AS INTEGER) * @size - @shift AS start, r.class_name AS className,
+        `SELECT CAST((r.classified_at + @shift) / @size AS INTEGER) * @size - @shift AS start, r.final_label AS className,
                 count(*) AS count
          FROM results r WHERE ${where} GROUP BY start, className ORDER BY start, className`,
       ).all({ ...params, shift: utcOffsetMinutes * 60_000, size: bucketMs[bucket] }) as ClassCount[];
@@ -188,7 +193,7 @@ export function createHistory(db: Database.Database) {
       const { where, params } = filterSql({ folderId, modelId });
       return (
         prepare(
-          `SELECT c.name AS fileName, r.class_name AS className, r.summary AS summary
+          `SELECT c.name AS fileName, r.final_label AS className, r.summary AS summary
            FROM results r JOIN captures c ON c.id = r.capture_id WHERE ${where}`,
         ).all(params) as { fileName: string; className: string; summary: string | null }[]
       ).map((r) => ({ ...r, summary: r.summary === null ? null : (JSON.parse(r.summary) as SummaryInput) }));

@@ -84,4 +84,57 @@ describe('reviews', () => {
     expect(store.history.reviewQueue({}, { limit: 10, offset: 0 }).total).toBe(0);
     store.close();
   });
+
+  it('counts, filters and sorts by the final label: the standing review, else the model’s class', () => {
+    const { store } = reviewedStore();
+    addFile(store, '/in/b.tif', sha(2));
+    store.captures.claimNext(1);
+    store.captures.saveOutcomes([resultFor(sha(2), { className: 'infected', probability: 0.9 })], []);
+    const counts = () =>
+      Object.fromEntries(store.history.classCounts({}, 'day', 0).map((c) => [c.className, c.count]));
+    const labelled = (className: string) =>
+      store.history.page({ className }, { key: 'class', direction: 'asc' }, { limit: 10, offset: 0 });
+    expect(counts()).toEqual({ infected: 2 });
+    store.reviews.add({ sha256: sha(1), label: 'healthy', reviewer: 'ana' });
+    expect(counts()).toEqual({ healthy: 1, infected: 1 });
+    expect(labelled('healthy').rows.map((r) => [r.sha256, r.finalLabel, r.className])).toEqual([
+      [sha(1), 'healthy', 'infected'],
+    ]);
+    // What the model said is still there to filter by.
+    expect(
+      store.history.page({ modelClass: 'infected' }, { key: 'time', direction: 'asc' }, { limit: 10, offset: 0 })
+        .total,
+    ).toBe(2);
+    // A later result of the same capture starts from the person's label, not the model's.
+    const modelB = { ...modelA, id: 'nuclei', sha256: 'b'.repeat(64) };
+    registerModel(store, modelB);
+    store.captures.saveOutcomes([resultFor(sha(1), { model: modelB, className: 'infected' })], []);
+    expect(labelled('healthy').total).toBe(2);
+    store.close();
+  });
+
+  it('undoes a decision by withdrawing it: the label before it stands again, and both stay on record', () => {
+    const { store, file } = reviewedStore();
+    const first = store.reviews.add({ sha256: sha(1), label: 'healthy', reviewer: 'ana' });
+    const second = store.reviews.add({ sha256: sha(1), label: 'other', reviewer: 'ana' });
+    const finalLabel = () => store.history.forCapture(sha(1))[0]?.finalLabel;
+    expect(finalLabel()).toBe('other');
+    const undone = store.reviews.withdraw(second.id, 'ana');
+    expect(undone).toMatchObject({ id: second.id, label: 'other', withdrawnAt: expect.any(Number) });
+    expect(finalLabel()).toBe('healthy');
+    expect(store.reviews.latest(sha(1))?.id).toBe(first.id);
+    expect(store.reviews.withdraw(second.id)).toBeUndefined();
+    store.reviews.withdraw(first.id);
+    expect(finalLabel()).toBe('infected');
+    // Nothing standing: back in the review queue.
+    expect(store.history.reviewQueue({}, { limit: 10, offset: 0 }).total).toBe(1);
+    expect(store.reviews.history(sha(1)).map((r) => [r.label, r.withdrawnAt !== null])).toEqual([
+      ['healthy', true],
+      ['other', true],
+    ]);
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM reviews').pluck().get()).toBe(4);
+    db.close();
+    store.close();
+  });
 });

@@ -16,6 +16,7 @@ export function captureDetail(sha256: string, paths: string[]): CaptureDetail {
       bitDepth: 8,
       pages: 1,
       class: null,
+      finalLabel: null,
       probability: null,
       probabilities: null,
       provider: null,

@@ -6,7 +6,7 @@ import { reviewOf, rowOfResult } from '../rows.js';
 /** A person's labels, for a whole capture or one of its cells, and the queue of what to review. */
 export function reviewRequests({ store, emit }: EngineContext) {
   return {
-    'reviews.add': ({ sha256, cellId, label, note }) => {
+    'reviews.add': ({ sha256, cellId, label, note, reviewer }) => {
       const reviewed = store.captures.get(sha256);
       if (!reviewed) throw new ContractError('not-found', 'This capture is not in the database.');
       const latest = store.history.forCapture(sha256)[0];
@@ -24,9 +24,16 @@ export function reviewRequests({ store, emit }: EngineContext) {
           );
         }
       }
-      const review = reviewOf(store.reviews.add({ sha256, cellId, label, note }));
+      const review = reviewOf(store.reviews.add({ sha256, cellId, label, note, reviewer }));
       emit('capture.updated', captureRow(store, sha256));
       return review;
+    },
+    'reviews.withdraw': ({ id, reviewer }) => {
+      const withdrawn = store.reviews.withdraw(id, reviewer);
+      if (!withdrawn)
+        throw new ContractError('not-found', 'That decision is not on record, or it was already undone.');
+      emit('capture.updated', captureRow(store, withdrawn.sha256));
+      return reviewOf(withdrawn);
     },
     'reviews.queue': ({ offset, limit }) => {
       const page = store.history.reviewQueue({}, { offset, limit });
