@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Analysis } from '../cells/analysis.js';
 import { localTime } from './copies.js';
 import { Intake, type NoticeAction } from './service.js';
+import { subfolderNames } from './unwatched.js';
 import { captureBytes, intakeWorld, waitFor, type IntakeWorld } from './testing/fixtures.js';
 
 let world: IntakeWorld;
@@ -59,6 +60,17 @@ describe('Notices about what arrives', () => {
 
     intake.updateFolder(folder.id, { recursive: true });
     await waitFor('the subfolder’s captures classified', () => counts().done === 3);
+  });
+
+  it('says it in one notice for several subfolders at once, naming a few', async () => {
+    intake.addFolder(world.inbox, false);
+    await moveInFolders(['run-1', 'run-2', 'run-3', 'run-4', 'run-5'].map((name, i) => [name, [20 + i]]));
+    await intake.rescan();
+    expect(saying(/arrived in/).map((n) => n.message)).toEqual([
+      `5 files arrived in run-1, run-2, run-3 and 2 other subfolders, which MetaScope does not watch: make ${world.inbox} recursive, so its subfolders are watched too?`,
+    ]);
+    expect(subfolderNames(['/a/day2', '/a/day3'])).toBe('day2 and day3');
+    expect(subfolderNames(['/a/day2', '/a/day3', '/a/day4', '/a/day5'])).toBe('day2, day3, day4 and 1 other subfolder');
   });
 
   it('says again when a subfolder removed and made anew receives files', async () => {
@@ -135,9 +147,13 @@ async function writeCapture(folder: string, name: string, n: number): Promise<st
 }
 
 /** A subfolder filled elsewhere and moved in whole, as a copied run folder lands. */
-async function moveInFolder(name: string, captures: number[]): Promise<void> {
-  const outside = path.join(world.dir, `${name}-filling`);
-  mkdirSync(outside);
-  for (const n of captures) await writeCapture(outside, `${name}-${n}.png`, n);
-  renameSync(outside, path.join(world.inbox, name));
+const moveInFolder = (name: string, captures: number[]) => moveInFolders([[name, captures]]);
+
+/** Subfolders filled elsewhere, then moved in at once: one check sees them all. */
+async function moveInFolders(folders: [name: string, captures: number[]][]): Promise<void> {
+  for (const [name, captures] of folders) {
+    mkdirSync(path.join(world.dir, `${name}-filling`));
+    for (const n of captures) await writeCapture(path.join(world.dir, `${name}-filling`), `${name}-${n}.png`, n);
+  }
+  for (const [name] of folders) renameSync(path.join(world.dir, `${name}-filling`), path.join(world.inbox, name));
 }

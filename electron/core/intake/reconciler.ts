@@ -262,9 +262,8 @@ export class Reconciler {
   }
 
   private async reportUnwatched(folder: WatchedFolder, subfolders: string[]): Promise<void> {
-    for (const { message, action } of await this.unwatched.check(folder, subfolders)) {
-      this.events.notice('warning', message, action);
-    }
+    const unwatched = await this.unwatched.check(folder, subfolders);
+    if (unwatched) this.events.notice('warning', unwatched.message, unwatched.action);
   }
 
   /** Says once when a subfolder cannot be read, and again when it can. */
