@@ -32,7 +32,7 @@ export async function measureIntakePass(captures: number): Promise<IntakePass> {
     await inParallel(names, 8, async (i) => writeFile(path.join(world.inbox, `capture-${i}.png`), await captureBytes(i)));
     const reconciler = new Reconciler(
       { store: world.store, settleMs: 0, maxAttempts: 3, readConcurrency: 4, recentReads: new RecentReads(0) },
-      { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: () => {} },
+      { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: () => {}, failed: () => {} },
     );
     // Sighting, then identifying: every capture known and hashed.
     while ((await reconciler.reconcile(folder.id)) !== null || world.store.files.settlingIn(folder.id).length > 0);

@@ -256,10 +256,18 @@ export const plateMap = z.object({
   unplaced: z.number().int(),
 });
 
+/** What a notice offers to do about what it says, as one button. */
+export const noticeAction = z.discriminatedUnion('kind', [
+  /** Watch the folder's subfolders too (files arrived in one it does not watch). */
+  z.object({ kind: z.literal('make-recursive'), folderId: z.number().int() }),
+]);
+
 export const engineNotice = z.object({
   level: z.enum(['info', 'warning', 'error']),
   message: z.string(),
   at: isoTime,
+  /** A notice with an action stays until it is acted on or dismissed. */
+  action: noticeAction.optional(),
 });
 
 export type CaptureRow = z.infer<typeof captureRow>;
@@ -280,3 +288,4 @@ export type HistoryQuery = z.input<typeof historyQuery>;
 export type HistoryPage = z.infer<typeof historyPage>;
 export type HistoryStats = z.infer<typeof historyStats>;
 export type EngineNotice = z.infer<typeof engineNotice>;
+export type NoticeAction = z.infer<typeof noticeAction>;

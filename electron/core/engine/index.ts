@@ -78,7 +78,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       captureChanged: (sha256) => emit('capture.updated', captureRow(store, sha256)),
       progress: progress.report,
       foldersChanged: () => emit('folders.changed', store.folders.list().map((f) => folderOf(f, inbox))),
-      notice: (level, message) => emit('notice', { level, message, at: new Date().toISOString() }),
+      notice: (level, message, action) => emit('notice', { level, message, at: new Date().toISOString(), action }),
     },
   });
   const status = (): AppStatus => ({

@@ -27,7 +27,7 @@ it('retries a locked file with growing waits, says so once, and never fails it',
   const notices: string[] = [];
   const reconciler = new Reconciler(
     { store: world.store, settleMs: 50, maxAttempts: 3, readConcurrency: 1, recentReads: new RecentReads(1 << 20) },
-    { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: (_l, m) => notices.push(m) },
+    { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: (_l, m) => notices.push(m), failed: () => {} },
   );
   const file = path.join(world.inbox, 'locked.png');
   writeFileSync(file, await captureBytes(1));

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noiseBytes } from '../capture/testing/images.js';
 import type { WatchedFolder } from '../store/folders.js';
 import { RecentReads } from './recent-reads.js';
+import type { NoticeAction } from './unwatched.js';
 import { Reconciler, type ReconcilerEvents } from './reconciler.js';
 import { captureBytes, intakeWorld, sleep, type IntakeWorld } from './testing/fixtures.js';
 
@@ -15,17 +16,28 @@ let world: IntakeWorld;
 let folder: WatchedFolder;
 let reconciler: Reconciler;
 let recentReads: RecentReads;
-let events: { changed: string[]; queued: number; availability: (string | null)[]; notices: string[] };
+let events: {
+  changed: string[];
+  queued: number;
+  availability: (string | null)[];
+  notices: string[];
+  actions: (NoticeAction | undefined)[];
+  failed: number;
+};
 
 beforeEach(() => {
   world = intakeWorld();
   folder = world.store.folders.add(world.inbox, { recursive: true });
-  events = { changed: [], queued: 0, availability: [], notices: [] };
+  events = { changed: [], queued: 0, availability: [], notices: [], actions: [], failed: 0 };
   const recorder: ReconcilerEvents = {
     captureChanged: (sha) => events.changed.push(sha),
     queued: () => events.queued++,
     availabilityChanged: (_folder, reason) => events.availability.push(reason),
-    notice: (level, message) => events.notices.push(`${level}: ${message}`),
+    notice: (level, message, action) => {
+      events.notices.push(`${level}: ${message}`);
+      events.actions.push(action);
+    },
+    failed: () => events.failed++,
   };
   recentReads = new RecentReads(1 << 20);
   reconciler = new Reconciler({ store: world.store, settleMs, maxAttempts: 3, readConcurrency: 2, recentReads }, recorder);
@@ -130,6 +142,8 @@ describe('Reconciler', () => {
     expect(capture).toMatchObject({ state: 'failed', paths: [file] });
     expect(capture.failureReason).toMatch(/not an image MetaScope knows/);
     expect(world.store.captures.counts()).toMatchObject({ queued: 1, failed: 1, discovered: 0 });
+    // Counted once, for the queue panel's failures.
+    expect(events.failed).toBe(1);
   });
 
   it('forgets a file that disappears, keeping its capture', async () => {
@@ -258,6 +272,16 @@ describe('Reconciler', () => {
     });
   });
 
+  it('offers to watch the subfolders when one it does not watch holds captures', async () => {
+    const flat = world.store.folders.update(folder.id, { recursive: false })!;
+    mkdirSync(path.join(world.inbox, 'plate-2'));
+    write('plate-2/A01.png', await captureBytes(40));
+    await reconciler.reconcile(flat.id);
+    expect(events.notices).toEqual([expect.stringMatching(/^warning: 1 file arrived in plate-2, which MetaScope does not watch/)]);
+    expect(events.actions).toEqual([{ kind: 'make-recursive', folderId: flat.id }]);
+    expect(world.store.captures.counts().discovered).toBe(0);
+  });
+
   it('leaves a nested watched folder to its own reconciliation', async () => {
     const nested = world.store.folders.add(path.join(world.inbox, 'nested'), { recursive: false });
     const inner = write('nested/inner.png', await captureBytes(13));
@@ -303,7 +327,7 @@ describe('Reconciler', () => {
   it('identifies a file over the whole-read size (256 bytes here) by a streamed hash and its header alone, keeping none of it', async () => {
     const streamed = new Reconciler(
       { store: world.store, settleMs, maxAttempts: 2, readConcurrency: 2, recentReads, wholeReadBytes: 256 },
-      { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: () => {} },
+      { captureChanged: () => {}, queued: () => {}, availabilityChanged: () => {}, notice: () => {}, failed: () => {} },
     );
     const field = await captureBytes(3, 'tiff', 64);
     expect(field.length).toBeGreaterThan(256);

@@ -2,6 +2,7 @@ import type { CaptureInfo } from '../store/captures.js';
 import type { FileRecord } from '../store/files.js';
 import type { WatchedFolder } from '../store/folders.js';
 import type { Store } from '../store/store.js';
+import { copyNotice } from './copies.js';
 import { checkReadiness, type ReadinessLimits } from './readiness.js';
 import type { CaptureRead, RecentReads } from './recent-reads.js';
 import {
@@ -14,6 +15,7 @@ import {
   type FolderListing,
   type ScanOptions,
 } from './scan.js';
+import { UnwatchedSubfolders, type NoticeAction } from './unwatched.js';
 
 export interface ReconcilerOptions extends ReadinessLimits {
   store: Store;
@@ -34,7 +36,9 @@ export interface ReconcilerEvents {
   queued(): void;
   /** The folder could not be listed (`reason`), or can again (null). */
   availabilityChanged(folder: WatchedFolder, reason: string | null): void;
-  notice(level: 'info' | 'warning' | 'error', message: string): void;
+  notice(level: 'info' | 'warning' | 'error', message: string, action?: NoticeAction): void;
+  /** A file was failed here, before reaching the model. */
+  failed(): void;
 }
 
 interface Attempt {
@@ -60,6 +64,7 @@ export class Reconciler {
   private readonly attempts = new Map<string, Attempt>();
   /** Subfolders of watched folders that could not be read at the last full listing: said once. */
   private readonly unreadableFolders = new Set<string>();
+  private readonly unwatched = new UnwatchedSubfolders();
 
   constructor(
     private readonly options: ReconcilerOptions,
@@ -92,7 +97,10 @@ export class Reconciler {
       return null;
     }
     if (folder.state === 'unavailable') this.setAvailability(folder, null);
-    if (full) this.reportUnreadable(folder, listing.unreadable);
+    if (full) {
+      this.reportUnreadable(folder, listing.unreadable);
+      await this.reportUnwatched(folder, listing.unwatched);
+    }
 
     const now = Date.now();
     this.forgetVanished(known, listing);
@@ -152,6 +160,7 @@ export class Reconciler {
   forgetUnder(folderPath: string): void {
     for (const file of this.attempts.keys()) if (isWithin(folderPath, file)) this.attempts.delete(file);
     for (const place of this.unreadableFolders) if (isWithin(folderPath, place)) this.unreadableFolders.delete(place);
+    this.unwatched.forgetUnder(folderPath);
   }
 
   private nestedIn(folder: WatchedFolder): Set<string> {
@@ -223,7 +232,10 @@ export class Reconciler {
     const { captures } = this.options.store;
     this.attempts.delete(file);
     // Known content (the same broken file under another name) only gains the path.
-    if (captures.attachFile(file, outcome.sha256, outcome.info).created) captures.markFailed(outcome.sha256, outcome.reason);
+    if (captures.attachFile(file, outcome.sha256, outcome.info).created) {
+      captures.markFailed(outcome.sha256, outcome.reason);
+      this.events.failed();
+    }
     this.events.captureChanged(outcome.sha256);
   }
 
@@ -234,6 +246,9 @@ export class Reconciler {
     if (created || store.captures.retry(sha256)) {
       if (read) this.options.recentReads.keep(sha256, read);
       this.events.queued();
+    } else {
+      const copy = copyNotice(store, file, sha256);
+      if (copy) this.events.notice('info', copy);
     }
     this.events.captureChanged(sha256);
   }
@@ -244,6 +259,11 @@ export class Reconciler {
     const attempt = { size: record.size, mtimeMs: record.mtimeMs, count, nextAt: Date.now() + delay };
     this.attempts.set(record.path, attempt);
     return attempt;
+  }
+
+  private async reportUnwatched(folder: WatchedFolder, subfolders: string[]): Promise<void> {
+    const unwatched = await this.unwatched.check(folder, subfolders);
+    if (unwatched) this.events.notice('warning', unwatched.message, unwatched.action);
   }
 
   /** Says once when a subfolder cannot be read, and again when it can. */

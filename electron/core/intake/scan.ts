@@ -13,6 +13,8 @@ export interface FolderListing {
   files: Map<string, FileStat>;
   /** Subfolders and files that exist but could not be read: what is known under them is kept. */
   unreadable: string[];
+  /** Subfolders of a folder watched without its subfolders: captures saved there are not classified. */
+  unwatched: string[];
 }
 
 export interface ScanOptions {
@@ -47,7 +49,7 @@ export function folderProblem(error: unknown): string {
  * folder and one stat per capture, so a periodic rescan stays cheap.
  */
 export async function scanFolder(root: string, options: ScanOptions): Promise<FolderListing> {
-  const listing: FolderListing = { files: new Map(), unreadable: [] };
+  const listing: FolderListing = { files: new Map(), unreadable: [], unwatched: [] };
   let entries: Dirent[];
   try {
     entries = await readdir(root, { withFileTypes: true });
@@ -73,7 +75,7 @@ export async function checkFolder(root: string): Promise<void> {
  * one that cannot be read is kept as it was known. For passes that know which files changed.
  */
 export async function statFiles(files: Iterable<string>): Promise<FolderListing> {
-  const listing: FolderListing = { files: new Map(), unreadable: [] };
+  const listing: FolderListing = { files: new Map(), unreadable: [], unwatched: [] };
   await Promise.all([...files].map((file) => statInto(file, listing)));
   return listing;
 }
@@ -108,7 +110,7 @@ async function walk(folder: string, entries: Dirent[], options: ScanOptions, lis
   for (const entry of entries) {
     const full = path.join(folder, entry.name);
     if (entry.isDirectory()) {
-      if (options.recursive && !entry.name.startsWith('.') && !options.skip.has(full)) subfolders.push(full);
+      if (!entry.name.startsWith('.') && !options.skip.has(full)) (options.recursive ? subfolders : listing.unwatched).push(full);
     } else if ((entry.isFile() || entry.isSymbolicLink()) && isCaptureFileName(entry.name)) {
       candidates.push(full);
     }
@@ -124,6 +126,12 @@ async function walk(folder: string, entries: Dirent[], options: ScanOptions, lis
     }
     await walk(sub, children, options, listing);
   }
+}
+
+/** How many capture files lie directly in `folder` (none where it cannot be read). */
+export async function countCaptures(folder: string): Promise<number> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => !entry.isDirectory() && isCaptureFileName(entry.name)).length;
 }
 
 /** Whether `file` is `place` or lies under it. */

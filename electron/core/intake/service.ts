@@ -10,7 +10,10 @@ import { PassScheduler } from './passes.js';
 import { Reconciler } from './reconciler.js';
 import { RecentReads } from './recent-reads.js';
 import { folderProblem } from './scan.js';
+import type { NoticeAction } from './unwatched.js';
 import { FolderWatcher } from './watcher.js';
+
+export type { NoticeAction } from './unwatched.js';
 
 export interface IntakeOptions {
   store: Store;
@@ -34,8 +37,9 @@ export interface IntakeOptions {
 export interface IntakeListener {
   captureChanged?(sha256: string): void;
   progress?(p: PipelineProgress): void;
+  /** A folder was added, changed, or checked (its last check time moved). */
   foldersChanged?(): void;
-  notice?(level: 'info' | 'warning' | 'error', message: string): void;
+  notice?(level: 'info' | 'warning' | 'error', message: string, action?: NoticeAction): void;
 }
 
 const recentReadsBytes = 128 * 1024 * 1024;
@@ -64,6 +68,8 @@ export class Intake {
   /** Folders whose checks fail: said once, and again when a check works. */
   private readonly failingChecks = new Set<number>();
   private stopped = false;
+  /** Files failed before reaching the model (not images, too large), counted with the model's failures. */
+  private failedAtIntake = 0;
 
   constructor(
     options: IntakeOptions,
@@ -74,7 +80,8 @@ export class Intake {
     const decodeConcurrency = options.decodeConcurrency ?? decodeSlots();
     // A burst of new captures waits here between being identified and being classified.
     const recentReads = new RecentReads(recentReadsBytes);
-    const notice = (level: 'info' | 'warning' | 'error', message: string) => listener.notice?.(level, message);
+    const notice = (level: 'info' | 'warning' | 'error', message: string, action?: NoticeAction) =>
+      listener.notice?.(level, message, action);
     this.feed = new Feed(options.analysis, {
       store: options.store,
       appVersion: options.appVersion,
@@ -83,7 +90,7 @@ export class Intake {
       recentReads,
       maxPixels: options.maxPixels,
       onCapture: (sha256) => listener.captureChanged?.(sha256),
-      onProgress: () => listener.progress?.(this.feed.progress()),
+      onProgress: () => listener.progress?.(this.progress()),
       notice,
       saveRetryMs: options.saveRetryMs ?? 20_000,
     });
@@ -106,11 +113,17 @@ export class Intake {
           listener.foldersChanged?.();
         },
         notice,
+        failed: () => {
+          this.failedAtIntake++;
+          listener.progress?.(this.progress());
+        },
       },
     );
     this.passes = new PassScheduler(async (folderId, changed, stopping) => {
       try {
         const wakeAt = await this.reconciler.reconcile(folderId, stopping, changed);
+        // "Last checked" on Live moves with every pass.
+        listener.foldersChanged?.();
         if (this.failingChecks.delete(folderId)) this.checksWorkAgain(folderId);
         return wakeAt;
       } catch (error) {
@@ -210,7 +223,8 @@ export class Intake {
   }
 
   progress(): PipelineProgress {
-    return this.feed.progress();
+    const fed = this.feed.progress();
+    return { ...fed, failed: fed.failed + this.failedAtIntake };
   }
 
   /** The files the failed checks were about were not looked at: a full pass catches up with them. */

@@ -28,7 +28,7 @@ class AppState {
     });
     engine.api.on('progress', (progress) => (this.progress = progress));
     engine.api.on('folders.changed', (folders) => (this.folders = folders));
-    engine.api.on('notice', (notice) => notices.add(notice.level, notice.message));
+    engine.api.on('notice', (notice) => notices.add(notice.level, notice.message, notice.action));
     engine.api.on('capture.updated', (row) => this.#captureUpdated(row));
     // After a lost connection everything may have changed meanwhile: fetch it all again.
     let lost = false;

@@ -42,3 +42,13 @@ export const rate = (perSecond: number): string =>
 export const shortSha = (sha: string): string => sha.slice(0, 12);
 
 export const count = (n: number): string => n.toLocaleString();
+
+/** "just now", "12 s ago", "4 min ago", then the time itself: how long ago, against `now`. */
+export function ago(iso: string | null | undefined, now: number): string {
+  if (!iso) return '–';
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 5) return 'just now';
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  return when(iso);
+}
