@@ -1,6 +1,7 @@
 import type { CaptureDetail, CellRow } from '$contract/types.js';
 import { ask } from './ask.svelte.js';
 import { engine } from './engine.js';
+import { reviewer } from './reviewer.svelte.js';
 
 export type CellOrder = 'number' | 'uncertain' | 'class';
 
@@ -62,7 +63,14 @@ export class CaptureView {
   /** A person's word on one cell: a class, or "not a cell". */
   async reviewCell(cell: CellRow, label: string): Promise<boolean> {
     this.saving = true;
-    const review = await ask('reviews.add', { sha256: this.sha256, cellId: cell.id, label, note: '' });
+    const name = await reviewer.ensure();
+    const review = await ask('reviews.add', {
+      sha256: this.sha256,
+      cellId: cell.id,
+      label,
+      note: '',
+      reviewer: name,
+    });
     this.saving = false;
     if (!review) return false;
     // Shown at once; the reload brings the engine's view (and anything else that changed).
