@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, greyImage } from '../electron/core/capture/testing/images.js';
 import { writeModelFolder } from '../electron/core/model/testing/model-folder.js';
 import { chromiumPath, collectProblems, hasChromium, launch, screenshot } from './support/browser.js';
+import { fieldCapture } from './support/captures.js';
 import { ensureRendererBuilt } from './support/renderer.js';
 import { serveWatching, type ServeProcess } from './support/serve.js';
 
@@ -107,6 +108,7 @@ describe.skipIf(!hasChromium || !hasEngine)(`the review queue, against the real 
     const dialog = page.getByRole('dialog', { name: 'Who is reviewing?' });
     await dialog.waitFor();
     await dialog.getByLabel('Your name').fill('Ana Ruiz');
+    await screenshot(page, 'review-name-dialog');
     await page.keyboard.press('Enter');
     await toGo(4);
     await expect(dialog.isVisible()).resolves.toBe(false);
@@ -215,14 +217,19 @@ describe.skipIf(!hasChromium || !hasEngine)(`the review queue, against the real 
     await review.getByRole('button', { name: 'Undo' }).click();
     await review.getByText(/undone at /).waitFor();
     await expect(review.getByRole('button', { name: 'Undo' }).count()).resolves.toBe(0);
+    await screenshot(page, 'review-capture-undone');
   });
 
   it('keeps the name: changeable in Settings, never asked again, exported in the CSV', async () => {
     await page.goto(`${serve.url}#/settings`);
     const name = page.getByLabel('Your name, saved with each review and undo');
     await expect.poll(() => name.inputValue()).toBe('Ana Ruiz');
+    await name.scrollIntoViewIfNeeded();
     await screenshot(page, 'review-settings');
-    // A new session (a reload) decides without asking again.
+    await name.fill('A. Ruiz');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByRole('button', { name: 'Saved ✓' }).waitFor();
+    // A new session (a reload) keeps the new name and decides without asking again.
     await page.goto(`${serve.url}#/review`);
     await page.reload();
     await toGo(4);
@@ -240,8 +247,29 @@ describe.skipIf(!hasChromium || !hasEngine)(`the review queue, against the real 
     const [header, ...lines] = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
     expect(header).toContain(',review_label,review_note,reviewer,reviewed_at,');
     expect(lines).toHaveLength(2);
-    for (const line of lines) expect(line).toContain(',Ana Ruiz,');
+    expect(lines.find((line) => line.includes('inbox-90.png'))).toContain(',Not a cell / other,,Ana Ruiz,');
+    expect(lines.find((line) => line.includes('well-120.png'))).toContain(',dim,,A. Ruiz,');
   });
+
+  it('takes a cell’s review back in its panel, naming who decided', async () => {
+    const field = await fieldCapture();
+    await page.goto(`${serve.url}#/live`);
+    await writeFile(path.join(watch, field.name), field.bytes);
+    const card = page.locator('a.card', { hasText: field.name });
+    await expect.poll(() => card.textContent(), arrival).toMatch(/\d+ cells?/);
+    await card.click();
+    const shapes = page.locator('svg.overlay polygon.cell');
+    await expect.poll(() => shapes.count()).toBeGreaterThan(0);
+    await shapes.first().click();
+    const panel = page.locator('.cell-panel');
+    await panel.getByRole('button', { name: 'Not a cell' }).click();
+    await panel.locator('.pill', { hasText: 'Not a cell' }).waitFor();
+    await panel.getByText(/A\. Ruiz, /).waitFor();
+    await screenshot(page, 'review-cell');
+    await panel.getByRole('button', { name: 'Undo' }).click();
+    await panel.getByText('Not reviewed. What is it?').waitFor();
+    await expect(page.locator('svg.overlay polygon.cell.not-cell').count()).resolves.toBe(0);
+  }, 180_000);
 
   it('produced no console errors, script errors or CSP violations', () => {
     expect(problems).toEqual([]);

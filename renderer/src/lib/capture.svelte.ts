@@ -1,6 +1,7 @@
 import type { CaptureDetail, CellRow } from '$contract/types.js';
 import { ask } from './ask.svelte.js';
 import { engine } from './engine.js';
+import { undoReview } from './review-session.svelte.js';
 import { reviewer } from './reviewer.svelte.js';
 
 export type CellOrder = 'number' | 'uncertain' | 'class';
@@ -82,6 +83,15 @@ export class CaptureView {
     }
     await this.load();
     return true;
+  }
+
+  /** Takes back the cell's standing review: the one before it, if any, stands again. */
+  async undoCell(cell: CellRow): Promise<void> {
+    if (!cell.review) return;
+    this.saving = true;
+    const undone = await undoReview(cell.review);
+    this.saving = false;
+    if (undone) await this.load();
   }
 }
 
