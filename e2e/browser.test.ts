@@ -194,6 +194,9 @@ function againstTheEngine() {
     await page.getByRole('radio', { name: other }).check({ force: true });
     await page.getByLabel('Note (optional)').fill('e2e: looked again, it is the other line');
     await page.getByRole('button', { name: /Save correction/ }).click();
+    // The first review asks who is reviewing (e2e/review-queue.test.ts tests that dialog).
+    await page.getByRole('dialog').getByLabel('Your name').fill('e2e');
+    await page.keyboard.press('Enter');
     await page.getByText(`✎ Corrected: ${other}`).first().waitFor();
     await page.getByText('e2e: looked again').waitFor();
     await screenshot(page, 'capture');
@@ -547,6 +550,8 @@ function outOfScope() {
     await page.getByLabel('Keyboard shortcuts').getByText('Not a cell / other (saves)').waitFor();
     await screenshot(page, 'review-scope');
     await page.keyboard.press('0');
+    await page.getByRole('dialog').getByLabel('Your name').fill('e2e');
+    await page.keyboard.press('Enter');
     await page.getByText('2 to go.').waitFor();
     await expect(page.locator('.queue li').first().textContent()).resolves.not.toContain(
       files.outOfScope.name,

@@ -59,7 +59,7 @@ export function syntheticHistoryHost(total: number): EngineHost & { pagesAsked: 
     'app.status': () => status,
     'folders.list': () => [],
     'captures.recent': () => [],
-    'settings.get': () => ({ threshold: null, provider: 'auto', batchSize: 8 }),
+    'settings.get': () => ({ threshold: null, provider: 'auto', batchSize: 8, reviewerName: null }),
     'reviews.queue': () => ({ rows: [], total: 0 }),
     'models.list': () => [],
     'history.stats': () => ({ classCounts: [], histogram: [], classes, fractions: [] }),

@@ -98,6 +98,10 @@ export const requests = {
     z.object({
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(1).max(500).default(50),
+      /** Only the captures of one watched folder. */
+      folderId: z.number().int().optional(),
+      /** Only the captures the model put in this class. */
+      modelClass: z.string().min(1).max(200).optional(),
     }),
     t.historyPage,
   ),

@@ -167,6 +167,8 @@ export const settings = z.object({
   threshold: z.number().gt(0).lt(1).nullable(),
   provider: providerPreference,
   batchSize: z.number().int().min(1).max(64),
+  /** Who reviews at this workstation, asked once; sent with each review and each undo. */
+  reviewerName: z.string().trim().min(1).max(200).nullable(),
 });
 
 export const appStatus = z.object({

@@ -271,9 +271,10 @@ describe('history.exportCsv', () => {
         'app_version',
       ]),
     );
-    expect(header.slice(-6)).toEqual([
+    expect(header.slice(-7)).toEqual([
       'review_label',
       'review_note',
+      'reviewer',
       'reviewed_at',
       'status',
       'failed_at',

@@ -139,12 +139,18 @@ describe('a model damaged after import', () => {
 describe('settings', () => {
   it('are saved, returned and applied: threshold, provider and batch size', async () => {
     const app = await world.open();
-    expect(await app.call('settings.get', {})).toEqual({ threshold: null, provider: 'auto', batchSize: 8 });
+    expect(await app.call('settings.get', {})).toEqual({
+      threshold: null,
+      provider: 'auto',
+      batchSize: 8,
+      reviewerName: null,
+    });
 
     expect(await app.call('settings.update', { threshold: 0.9 })).toEqual({
       threshold: 0.9,
       provider: 'auto',
       batchSize: 8,
+      reviewerName: null,
     });
     await app.event('app.status');
     // p(bright) of 200 is 0.76: bright at the model's 0.5, dim at 0.9.
@@ -160,6 +166,7 @@ describe('settings', () => {
       threshold: 0.9,
       provider: 'cpu',
       batchSize: 8,
+      reviewerName: null,
     });
     // A provider chosen by name is the only one tried.
     expect(await app.call('app.status', {})).toMatchObject({ provider: 'cpu', skippedProviders: [] });
@@ -168,19 +175,31 @@ describe('settings', () => {
       threshold: 0.9,
       provider: 'cpu',
       batchSize: 4,
+      reviewerName: null,
     });
-    expect(await app.call('settings.get', {})).toEqual({ threshold: 0.9, provider: 'cpu', batchSize: 4 });
+    expect(await app.call('settings.get', {})).toEqual({
+      threshold: 0.9,
+      provider: 'cpu',
+      batchSize: 4,
+      reviewerName: null,
+    });
     expect(savedSettings()).toMatchObject({ threshold: 0.9, provider: 'cpu', batchSize: 4 });
 
     await app.close();
     const again = await world.open();
-    expect(await again.call('settings.get', {})).toEqual({ threshold: 0.9, provider: 'cpu', batchSize: 4 });
+    expect(await again.call('settings.get', {})).toEqual({
+      threshold: 0.9,
+      provider: 'cpu',
+      batchSize: 4,
+      reviewerName: null,
+    });
     expect(await again.call('app.status', {})).toMatchObject({ provider: 'cpu', skippedProviders: [] });
     // null gives the decision back to the model's own threshold.
     expect(await again.call('settings.update', { threshold: null })).toEqual({
       threshold: null,
       provider: 'cpu',
       batchSize: 4,
+      reviewerName: null,
     });
     const next = await world.drop('c201.png', 201);
     expect((await again.event('capture.updated', done(next))).class).toBe('bright');
@@ -203,7 +222,12 @@ describe('settings', () => {
       expect(response).toMatchObject({ ok: false, error: { code: 'bad-request' } });
       expect(!response.ok && response.error.message).toMatch(/^Invalid settings\.update request \(.+\)\.$/);
     }
-    expect(await app.call('settings.get', {})).toEqual({ threshold: null, provider: 'auto', batchSize: 2 });
+    expect(await app.call('settings.get', {})).toEqual({
+      threshold: null,
+      provider: 'auto',
+      batchSize: 2,
+      reviewerName: null,
+    });
     expect(savedSettings()).toMatchObject({ threshold: null, provider: 'auto', batchSize: 2 });
     // The engine keeps working.
     const sha = await world.drop('still.png', 30);
@@ -268,7 +292,12 @@ describe('the pipeline', () => {
         error: { code: 'no-model', message: status.modelProblem },
       });
     }
-    expect(await app.call('settings.get', {})).toEqual({ threshold: null, provider: 'auto', batchSize: 8 });
+    expect(await app.call('settings.get', {})).toEqual({
+      threshold: null,
+      provider: 'auto',
+      batchSize: 8,
+      reviewerName: null,
+    });
     expect(await app.call('models.list', {})).toEqual([]);
 
     const sha = await world.drop('early.png', 240);

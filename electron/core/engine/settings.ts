@@ -11,6 +11,8 @@ const savedSettings = z.object({
   activeModel: z.object({ id: z.string(), version: z.string() }).nullable().default(null),
   /** The inbox is added once; if the lab removes it later, it stays removed. */
   inboxAdded: z.boolean().default(false),
+  /** Who reviews here: asked the first time someone reviews, changeable in Settings. */
+  reviewerName: z.string().trim().max(200).nullable().default(null),
 });
 
 export type SavedSettings = z.infer<typeof savedSettings>;

@@ -48,6 +48,7 @@ function resultsColumns(classes: string[]): string[] {
     'size_bytes',
     'review_label',
     'review_note',
+    'reviewer',
     'reviewed_at',
     'status',
     'failed_at',
@@ -93,6 +94,7 @@ export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
     row.info.size,
     row.review?.label,
     row.review?.note,
+    row.review?.reviewer,
     iso(row.review?.createdAt),
     'ok',
     null,
@@ -150,6 +152,7 @@ export function cellsCsvHeader(classes: string[]): string {
     'classified_at',
     'review_label',
     'review_note',
+    'reviewer',
     'reviewed_at',
   ]);
 }
@@ -179,6 +182,7 @@ export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: stri
     iso(row.classifiedAt),
     found.review?.label,
     found.review?.note,
+    found.review?.reviewer,
     iso(found.review?.createdAt),
   ]);
 }

@@ -1,6 +1,8 @@
 import type { CaptureDetail, CellRow } from '$contract/types.js';
 import { ask } from './ask.svelte.js';
 import { engine } from './engine.js';
+import { undoReview } from './review-session.svelte.js';
+import { reviewer } from './reviewer.svelte.js';
 
 export type CellOrder = 'number' | 'uncertain' | 'class';
 
@@ -62,7 +64,14 @@ export class CaptureView {
   /** A person's word on one cell: a class, or "not a cell". */
   async reviewCell(cell: CellRow, label: string): Promise<boolean> {
     this.saving = true;
-    const review = await ask('reviews.add', { sha256: this.sha256, cellId: cell.id, label, note: '' });
+    const name = await reviewer.ensure();
+    const review = await ask('reviews.add', {
+      sha256: this.sha256,
+      cellId: cell.id,
+      label,
+      note: '',
+      reviewer: name,
+    });
     this.saving = false;
     if (!review) return false;
     // Shown at once; the reload brings the engine's view (and anything else that changed).
@@ -74,6 +83,15 @@ export class CaptureView {
     }
     await this.load();
     return true;
+  }
+
+  /** Takes back the cell's standing review: the one before it, if any, stands again. */
+  async undoCell(cell: CellRow): Promise<void> {
+    if (!cell.review) return;
+    this.saving = true;
+    const undone = await undoReview(cell.review);
+    this.saving = false;
+    if (undone) await this.load();
   }
 }
 

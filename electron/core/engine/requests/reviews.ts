@@ -35,8 +35,8 @@ export function reviewRequests({ store, emit }: EngineContext) {
       emit('capture.updated', captureRow(store, withdrawn.sha256));
       return reviewOf(withdrawn);
     },
-    'reviews.queue': ({ offset, limit }) => {
-      const page = store.history.reviewQueue({}, { offset, limit });
+    'reviews.queue': ({ offset, limit, folderId, modelClass }) => {
+      const page = store.history.reviewQueue({ folderId, modelClass }, { offset, limit });
       const folderIdOf = folderIds(store);
       return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
     },

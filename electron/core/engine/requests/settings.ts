@@ -2,7 +2,7 @@ import type { EngineHandlers } from '../../../contract/api.js';
 import type { EngineContext } from '../context.js';
 import type { SettingsFile } from '../settings.js';
 
-/** The app's state and the choices made in Settings: threshold, processor, batch size. */
+/** The app's state and the choices made in Settings: threshold, processor, batch size, reviewer. */
 export function settingsRequests({ settings, classification, emit, status }: EngineContext) {
   return {
     'app.status': () => status(),
@@ -31,6 +31,6 @@ export function settingsRequests({ settings, classification, emit, status }: Eng
 }
 
 function publicSettings(settings: SettingsFile) {
-  const { threshold, provider, batchSize } = settings.get();
-  return { threshold, provider, batchSize };
+  const { threshold, provider, batchSize, reviewerName } = settings.get();
+  return { threshold, provider, batchSize, reviewerName };
 }
