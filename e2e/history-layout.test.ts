@@ -193,6 +193,12 @@ describe.skipIf(!hasChromium || !hasEngine)(
       await first.waitFor();
       await expect(first.locator('.end').textContent()).resolves.toMatch(/_field\d{3}\.tif$/);
       await expect(first.locator('.probability').textContent()).resolves.toMatch(/^\d+ %$/);
+      // The picture itself, not the dark square it loads into.
+      await expect
+        .poll(() =>
+          first.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+        )
+        .toBeGreaterThan(0);
       await screenshot(page, 'history-thumbnails-1440x900');
       await page.setViewportSize({ width: 1280, height: 720 });
       await page.getByRole('button', { name: 'Filters', exact: true }).click();
