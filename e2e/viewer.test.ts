@@ -155,6 +155,12 @@ describe.skipIf(!hasChromium || !hasEngine)(
       const picture = (await page.locator('.viewport img').boundingBox())!;
       expect(barWidth).toBeCloseTo((microns / 0.65) * (picture.width / 96), 0);
       await page.getByText('0.65 µm per pixel').waitFor();
+      // The place under the cursor in micrometres too: the centre of pixel (10, 20) is 6.8, 13.3 µm in.
+      const box = (await page.locator('.viewport img').boundingBox())!;
+      await page.mouse.move(box.x + (10.5 / 96) * box.width, box.y + (20.5 / 96) * box.height);
+      await expect
+        .poll(() => page.getByTestId('pixel-readout').textContent())
+        .toMatch(/x 10, y 20\s*\(6\.8, 13\.3 µm\):\s*40/);
       await screenshot(page, 'capture-scale-bar-1440x900');
       await page.setViewportSize({ width: 1280, height: 720 });
       await screenshot(page, 'capture-scale-bar-1280x720');
