@@ -7,6 +7,7 @@ import * as t from './types.js';
  * renderer's client are all derived from these two tables.
  */
 const none = z.object({}).strict();
+const sha256Input = z.string().regex(/^[0-9a-f]{64}$/);
 const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
 
 export const requests = {
@@ -62,6 +63,28 @@ export const requests = {
       refused: z.array(z.object({ name: z.string(), reason: z.string() })),
     }),
   ),
+
+  /** The raw values of one page (16-bit stays 16-bit), for the histogram under the contrast sliders. */
+  'captures.histogram': call(
+    z.object({
+      sha256: sha256Input,
+      page: z.number().int().min(0).default(0),
+      bins: z.number().int().min(2).max(4096).default(256),
+    }),
+    t.intensityHistogram,
+  ),
+  /** The raw value under the cursor, in the capture's own pixels. */
+  'captures.pixel': call(
+    z.object({
+      sha256: sha256Input,
+      page: z.number().int().min(0).default(0),
+      x: z.number().int(),
+      y: z.number().int(),
+    }),
+    t.pixelValue,
+  ),
+  /** The pixel size the capture's file states; null when it states none (no scale bar then). */
+  'captures.pixelSize': call(z.object({ sha256: sha256Input }), t.pixelSize.nullable()),
 
   'history.query': call(t.historyQuery, t.historyPage),
   'history.stats': call(z.object({ filter: t.historyFilter.default({}) }), t.historyStats),

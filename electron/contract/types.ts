@@ -127,6 +127,28 @@ export const captureDetail = z.object({
   cells: z.array(cellRow),
 });
 
+/** A page's raw values binned over the span they use: bin i holds min + i·binWidth … + binWidth − 1. */
+export const intensityHistogram = z.object({
+  counts: z.array(z.number().int()),
+  min: z.number().int(),
+  max: z.number().int(),
+  binWidth: z.number().int(),
+  bitDepth: z.number().int(),
+});
+
+/** The raw samples of one pixel (one for grey, three for RGB), at its place in the capture. */
+export const pixelValue = z.object({
+  x: z.number().int(),
+  y: z.number().int(),
+  values: z.array(z.number()),
+});
+
+/** The size of a capture's pixels as its file states it. */
+export const pixelSize = z.object({
+  umPerPixel: z.number().positive(),
+  source: z.string(),
+});
+
 export const folderState = z.enum(['available', 'unavailable']);
 export const watchedFolder = z.object({
   id: z.number().int(),
@@ -278,6 +300,9 @@ export type FieldSummary = z.infer<typeof fieldSummary>;
 export type ScopeVerdict = z.infer<typeof scopeVerdict>;
 export type PlateMap = z.infer<typeof plateMap>;
 export type CaptureDetail = z.infer<typeof captureDetail>;
+export type IntensityHistogram = z.infer<typeof intensityHistogram>;
+export type PixelValue = z.infer<typeof pixelValue>;
+export type PixelSize = z.infer<typeof pixelSize>;
 export type ResultDetail = z.infer<typeof resultDetail>;
 export type Review = z.infer<typeof review>;
 export type WatchedFolder = z.infer<typeof watchedFolder>;

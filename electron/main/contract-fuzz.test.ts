@@ -104,6 +104,9 @@ const examples: Partial<Record<RequestName, unknown[]>> = {
   'models.import': [{ folder: '/lab/models/resnet' }],
   'captures.import': [{ files: [{ name: 'cell.png', dataBase64: 'iVBORw0KGgo=' }] }],
   'captures.get': [{ sha256: 'a'.repeat(64) }],
+  'captures.histogram': [{ sha256: 'a'.repeat(64) }, { sha256: 'd'.repeat(64), page: 1, bins: 64 }],
+  'captures.pixel': [{ sha256: 'a'.repeat(64), x: 12, y: 7 }],
+  'captures.pixelSize': [{ sha256: 'e'.repeat(64) }],
   'reviews.add': [
     { sha256: 'b'.repeat(64), label: 'mitosis' },
     { sha256: 'c'.repeat(64), label: 'x', note: 'seen twice' },

@@ -8,6 +8,7 @@ export type CaptureErrorCode =
   | 'corrupt'
   | 'too-large'
   | 'no-such-page'
+  | 'no-such-pixel'
   | 'wrong-channels'
   | 'no-detector';
 

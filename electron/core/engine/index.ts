@@ -16,6 +16,7 @@ import { captureRequests } from './requests/captures.js';
 import { folderRequests } from './requests/folders.js';
 import { historyRequests } from './requests/history.js';
 import { modelRequests } from './requests/models.js';
+import { pixelRequests } from './requests/pixels.js';
 import { reviewRequests } from './requests/reviews.js';
 import { settingsRequests } from './requests/settings.js';
 import { folderOf } from './rows.js';
@@ -99,6 +100,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...settingsRequests(context),
     ...folderRequests(context),
     ...captureRequests(context),
+    ...pixelRequests(context),
     ...historyRequests(context),
     ...reviewRequests(context),
     ...modelRequests(context),

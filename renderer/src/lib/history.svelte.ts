@@ -51,6 +51,14 @@ class HistoryView {
     return this.#pages.get(Math.floor(index / pageSize))?.[index % pageSize];
   }
 
+  /** Characters in the longest model version of the rows fetched, which the Model column makes room for. */
+  get longestModelVersion(): number {
+    let longest = 0;
+    for (const rows of this.#pages.values())
+      for (const row of rows) longest = Math.max(longest, row.model?.version.length ?? 0);
+    return longest;
+  }
+
   get stale(): boolean {
     return app.changes !== this.loadedAt;
   }
