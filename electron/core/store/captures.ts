@@ -193,8 +193,10 @@ export function createCaptures(db: Database.Database) {
   const setState = db.prepare(
     'UPDATE captures SET state = @state, failure_reason = @reason, updated_at = @now WHERE sha256 = @sha256',
   );
-  // A re-run with the same model file replaces its result. Reviews live in their own table and
-  // stay; `reviewed` is only set here for a capture reviewed before its first result.
+  // A re-run with the same model (id, version and file) replaces its result. A result of the same
+  // file under another version is left as it is, never re-attributed: it keeps naming what made it.
+  // Reviews live in their own table and stay; `reviewed` is only set here for a capture reviewed
+  // before its first result.
   const saveResult = db
     .prepare<[Record<string, unknown>], number>(
       `INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
@@ -205,7 +207,6 @@ export function createCaptures(db: Database.Database) {
              EXISTS (SELECT 1 FROM reviews WHERE capture_id = @captureId AND cell_id IS NULL),
              @analysis, @detector, @cellCount, @summary, @inScope, @scope, @uncertain)
      ON CONFLICT (capture_id, model_sha256) DO UPDATE SET
-       model_id = excluded.model_id, model_version = excluded.model_version,
        probabilities = excluded.probabilities, class_name = excluded.class_name,
        probability = excluded.probability, provider = excluded.provider,
        preprocessing = excluded.preprocessing, app_version = excluded.app_version,
@@ -213,6 +214,7 @@ export function createCaptures(db: Database.Database) {
        analysis = excluded.analysis, detector = excluded.detector,
        cell_count = excluded.cell_count, summary = excluded.summary,
        in_scope = excluded.in_scope, scope = excluded.scope, uncertain = excluded.uncertain
+     WHERE results.model_id = excluded.model_id AND results.model_version = excluded.model_version
      RETURNING id`,
     )
     .pluck();
@@ -267,8 +269,8 @@ export function createCaptures(db: Database.Database) {
       inScope: Number(result.scope.inScope),
       scope: JSON.stringify(result.scope),
       uncertain: Number(result.uncertain),
-    })!;
-    cells.replace(resultId, result.cells ?? [], result.summary);
+    });
+    if (resultId !== undefined) cells.replace(resultId, result.cells ?? [], result.summary);
     setStateOf(result.sha256, 'done', null);
   };
   const outcomes = db.transaction((results: ResultInput[], failures: CaptureFailure[]) => {
