@@ -16,6 +16,7 @@ import { captureRequests } from './requests/captures.js';
 import { folderRequests } from './requests/folders.js';
 import { historyRequests } from './requests/history.js';
 import { modelRequests } from './requests/models.js';
+import { rerunRequests } from './requests/rerun.js';
 import { reviewRequests } from './requests/reviews.js';
 import { settingsRequests } from './requests/settings.js';
 import { folderOf } from './rows.js';
@@ -95,6 +96,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   await classification.start();
 
   const context: EngineContext = { store, settings, classification, emit, inbox, status };
+  const reruns = rerunRequests(context);
   const handlers: EngineHandlers = {
     ...settingsRequests(context),
     ...folderRequests(context),
@@ -102,6 +104,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...historyRequests(context),
     ...reviewRequests(context),
     ...modelRequests(context),
+    ...reruns.handlers,
   };
   const images = new CaptureImages(store, classification, path.join(dataFolder, 'thumbnails'));
 
@@ -112,6 +115,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     allowedRoots: () => [...store.folders.list().map((f) => f.path), images.thumbnails],
     async close() {
       progress.close();
+      await reruns.close();
       await classification.close();
       store.close();
       lock.release();

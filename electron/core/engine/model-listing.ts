@@ -1,0 +1,62 @@
+import type { InstalledModel } from '../../contract/types.js';
+import { readModelCard } from '../model/model-card.js';
+import { readModelManifest } from '../model/manifest.js';
+import { modelKey, type ModelRecord } from '../store/models.js';
+import type { Store } from '../store/store.js';
+import { knownModels, summaryOf, isBuiltIn } from './models.js';
+
+/**
+ * What the Models screen lists: every installed model with its card and result count, then every
+ * model file results still name that is no longer installed, saying why it cannot classify now.
+ */
+export async function installedModels(
+  store: Store,
+  active: { id: string; version: string } | null,
+): Promise<InstalledModel[]> {
+  const counts = store.models.resultCounts();
+  const installed = await knownModels(store);
+  const listed = new Set(installed.map((m) => modelKey({ ...m.manifest, sha256: m.manifest.onnx.sha256 })));
+  const current = await Promise.all(
+    installed.map(async (model) => ({
+      ...summaryOf(model, active),
+      results: counts.get(modelKey({ ...model.manifest, sha256: model.manifest.onnx.sha256 })) ?? 0,
+      card: await readModelCard(model.folder),
+      available: true,
+      problem: null,
+    })),
+  );
+  const retired = await Promise.all(
+    store.models
+      .list()
+      .filter((record) => !listed.has(modelKey(record)))
+      .map((record) => retiredModel(record, counts.get(modelKey(record)) ?? 0)),
+  );
+  return [...current, ...retired];
+}
+
+async function retiredModel(record: ModelRecord, results: number): Promise<InstalledModel> {
+  const there = await readModelManifest(record.folder).catch(() => null);
+  const named =
+    results === 0
+      ? 'no result names it, so it can be removed'
+      : `${results} result${results === 1 ? '' : 's'} still name${results === 1 ? 's' : ''} it`;
+  const problem = there
+    ? `Its folder ${record.folder} now holds ${there.id} ${there.version}, so this version can no longer classify; ${named}.`
+    : `Its folder ${record.folder} is gone (moved or deleted), so it can no longer classify; ${named}.`;
+  return {
+    id: record.id,
+    version: record.version,
+    name: record.name,
+    description: '',
+    sha256: record.sha256,
+    classes: record.classes,
+    threshold: null,
+    folder: record.folder,
+    active: false,
+    builtIn: isBuiltIn(record.folder),
+    results,
+    card: null,
+    available: false,
+    problem,
+  };
+}
