@@ -29,12 +29,16 @@ export async function installedModels(
     store.models
       .list()
       .filter((record) => !listed.has(modelKey(record)))
-      .map((record) => retiredModel(record, counts.get(modelKey(record)) ?? 0)),
+      .map((record) => retiredModel(record, counts.get(modelKey(record)) ?? 0, active)),
   );
   return [...current, ...retired];
 }
 
-async function retiredModel(record: ModelRecord, results: number): Promise<InstalledModel> {
+async function retiredModel(
+  record: ModelRecord,
+  results: number,
+  active: { id: string; version: string } | null,
+): Promise<InstalledModel> {
   const there = await readModelManifest(record.folder).catch(() => null);
   const named =
     results === 0
@@ -52,7 +56,8 @@ async function retiredModel(record: ModelRecord, results: number): Promise<Insta
     classes: record.classes,
     threshold: null,
     folder: record.folder,
-    active: false,
+    // Still loaded until another model is chosen, though its folder has changed under it.
+    active: active?.id === record.id && active.version === record.version,
     builtIn: isBuiltIn(record.folder),
     results,
     card: null,

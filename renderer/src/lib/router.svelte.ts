@@ -6,9 +6,10 @@ export type Route =
   | { screen: 'plate'; folderId: number }
   | { screen: 'review' }
   | { screen: 'models' }
+  | { screen: 'compare' }
   | { screen: 'settings' };
 
-const simple = new Set(['live', 'history', 'review', 'models', 'settings']);
+const simple = new Set(['live', 'history', 'review', 'models', 'compare', 'settings']);
 
 function parse(hash: string): Route {
   const [screen = '', arg = ''] = hash.replace(/^#\/?/, '').split('/');
