@@ -16,24 +16,19 @@ import { watchCommand } from './watch.js';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`${name} must be a whole number of at least 1.`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1.`);
   return n;
 };
 
 const portNumber = (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('--port must be a whole number from 0 to 65535.');
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('--port must be a whole number from 0 to 65535.');
   return n;
 };
 
 const isoTime = (value: string) => {
   const ms = Date.parse(value);
-  if (Number.isNaN(ms))
-    throw new InvalidArgumentError(
-      '--since must be a date, or a date and time, such as 2025-03-01 or 2025-03-01T14:30.',
-    );
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('--since must be a date, or a date and time, such as 2025-03-01 or 2025-03-01T14:30.');
   return ms;
 };
 
@@ -45,27 +40,18 @@ const program = new Command()
   .exitOverride();
 
 /** Options several commands share, spelled once. */
-const databaseOption = () =>
-  new Option('--db <file>', 'database file (default: in the MetaScope data folder)');
-const formatOption = () =>
-  new Option('--format <format>', 'output format').choices(outputFormats).default('table');
+const databaseOption = () => new Option('--db <file>', 'database file (default: in the MetaScope data folder)');
+const formatOption = () => new Option('--format <format>', 'output format').choices(outputFormats).default('table');
 
 /** The options of the commands that run the model once over files (ModelRunOptions). */
 const withModelRun = (command: Command): Command =>
   command
     .option('--model <folder>', 'model folder with model.onnx and model.json (default: the built-in model)')
-    .addOption(
-      new Option('--provider <provider>', 'where the model runs')
-        .choices(['auto', ...providerNames])
-        .default('auto'),
-    )
+    .addOption(new Option('--provider <provider>', 'where the model runs').choices(['auto', ...providerNames]).default('auto'))
     .option('--batch <n>', 'captures per inference batch', positiveInt('--batch'), 8)
     .option('--threads <n>', 'CPU threads for the model (default: all cores)', positiveInt('--threads'))
     .addOption(
-      new Option(
-        '--analysis <mode>',
-        'one-cell: each capture is one cell; find-cells: find the cells of each capture first; auto: by size',
-      )
+      new Option('--analysis <mode>', 'one-cell: each capture is one cell; find-cells: find the cells of each capture first; auto: by size')
         .choices(analysisChoices)
         .default('auto'),
     )
@@ -169,16 +155,10 @@ program
 
 program
   .command('history')
-  .description(
-    'Print the stored results (or with --status the captures that could not be classified), oldest first.',
-  )
+  .description('Print the stored results (or with --status the captures that could not be classified), oldest first.')
   .addOption(databaseOption())
   .option('--class <name>', 'only results of this class')
-  .option(
-    '--since <time>',
-    'only results classified (or captures failed) at or after this time (ISO 8601)',
-    isoTime,
-  )
+  .option('--since <time>', 'only results classified (or captures failed) at or after this time (ISO 8601)', isoTime)
   .addOption(
     new Option(
       '--status <status>',
@@ -194,16 +174,9 @@ program
 
 program
   .command('compare')
-  .description(
-    "Print how far two models agree on the captures both classified (re-run one model on the other's captures in the app first).",
-  )
+  .description('Print how far two models agree on the captures both classified (re-run one model on the other\'s captures in the app first).')
   .addOption(databaseOption())
-  .requiredOption(
-    '--model <name>',
-    'a model as id or id@version; give it twice',
-    (value: string, previous: string[]) => [...previous, value],
-    [] as string[],
-  )
+  .requiredOption('--model <name>', 'a model as id or id@version; give it twice', (value: string, previous: string[]) => [...previous, value], [] as string[])
   .option('--folder <path>', 'only the captures of this watched folder')
   .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
   .action(async (options) => {
@@ -234,8 +207,7 @@ try {
 
 function exitCodeFor(error: unknown): number {
   const code = (error as { code?: string }).code;
-  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
-    return 0;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
   if (code?.startsWith('commander.')) return 2; // commander already printed the usage problem
   // The reader went away (`… | head`): what it wanted was printed.
   if (code === 'EPIPE') return process.exitCode === undefined ? 0 : Number(process.exitCode);
@@ -243,8 +215,6 @@ function exitCodeFor(error: unknown): number {
     say(`metascope: ${error.message}`);
     return 2;
   }
-  process.stderr.write(
-    `metascope: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  process.stderr.write(`metascope: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 3;
 }
