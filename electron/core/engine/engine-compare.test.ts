@@ -190,6 +190,20 @@ describe('re-running a second model', () => {
       ]);
   });
 
+  it('tells which capture could not be re-run and why, and leaves it as it was', async () => {
+    const app = await world.open();
+    const { dark } = await classifiedThree(app);
+    const eager = await eagerModel(app);
+    rmSync(path.join(world.inbox, 'dark.png'));
+    await app.call('models.rerun', { model: ref(eager), filter: {} });
+    const end = await app.event('rerun.progress', (p) => p.state === 'finished');
+    expect(end).toMatchObject({ total: 3, done: 2, failed: 1 });
+    expect(end.lastProblem).toMatch(/^dark\.png: The capture file is no longer where it was found \(moved or deleted\)/);
+    const detail = await app.call('captures.get', { sha256: dark });
+    expect(detail.capture.state).toBe('done');
+    expect(detail.results.map((r) => r.model.id)).toEqual(['test-linear-mean']);
+  });
+
   it('works through a folder only, stops when cancelled, and refuses a second run or the same file', async () => {
     const app = await world.open();
     await classifiedThree(app);

@@ -104,8 +104,8 @@ export class Rerun {
       if (outcome.status === 'ok') results.push(resultOf(outcome, outcome.sha256, analysis, appVersion()));
       else this.fail(`${path.basename(outcome.job.path)}: ${outcome.reason}`);
     }
-    // Never the first model's failure state: a capture that fails here keeps its results as they are.
-    store.captures.saveOutcomes(results, []);
+    // A capture that fails here keeps its state and its results as they are.
+    store.captures.addResults(results);
     this.done += results.length;
     results.forEach((r) => saved(r.sha256));
   }

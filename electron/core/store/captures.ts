@@ -248,7 +248,7 @@ export function createCaptures(db: Database.Database) {
     }
     return { created };
   });
-  const markDone = (result: ResultInput) => {
+  const saveOne = (result: ResultInput) => {
     const resultId = saveResult.get({
       captureId: idOf(result.sha256),
       modelId: result.model.id,
@@ -271,8 +271,12 @@ export function createCaptures(db: Database.Database) {
       uncertain: Number(result.uncertain),
     });
     if (resultId !== undefined) cells.replace(resultId, result.cells ?? [], result.summary);
+  };
+  const markDone = (result: ResultInput) => {
+    saveOne(result);
     setStateOf(result.sha256, 'done', null);
   };
+  const added = db.transaction((results: ResultInput[]) => results.forEach(saveOne));
   const outcomes = db.transaction((results: ResultInput[], failures: CaptureFailure[]) => {
     results.forEach(markDone);
     for (const { sha256, reason } of failures) setStateOf(sha256, 'failed', reason);
@@ -311,6 +315,11 @@ export function createCaptures(db: Database.Database) {
      */
     saveOutcomes: (results: ResultInput[], failures: CaptureFailure[]): void =>
       outcomes.immediate(results, failures),
+    /**
+     * Results of another model for captures classified already (a re-run), in one transaction: the
+     * captures' state and place in the intake are left as they are.
+     */
+    addResults: (results: ResultInput[]): void => added.immediate(results),
     /** `reason` is shown to the user as is: a plain sentence. */
     markFailed: (sha256: string, reason: string): boolean => setStateOf(sha256, 'failed', reason),
     /** A failed capture goes back to the queue (e.g. its file turned up again). Returns whether it had failed. */

@@ -139,6 +139,12 @@ describe('comparison', () => {
     expect(all.interval![0]).toBeLessThan(0.5);
     expect(all.interval![1]).toBeGreaterThan(0.5);
 
+    // A re-run's results leave the capture's state and its place in the intake alone.
+    const before = store.captures.get(sha(5))!;
+    store.captures.addResults([resultFor(sha(5), { model: modelB, probability: 0.3, className: 'healthy' })]);
+    expect(store.captures.get(sha(5))).toEqual(before);
+    expect(store.history.forCapture(sha(5)).map((r) => r.model.id).sort()).toEqual(['cells', 'other']);
+
     const inFolder = agreementOf(store.comparison.pairs(modelA, modelB, folder.id));
     expect(inFolder.total).toBe(3);
     expect(inFolder.disagreements.map((d) => d.fileName)).toEqual(['2.tif', '3.tif']);
