@@ -159,9 +159,17 @@ describe.skipIf(!hasChromium)(`models and their comparison in the browser${noChr
     const old = card('Test model (mean brightness) 1.0.0');
     await old.getByText('Not installed any more').waitFor();
     await expect(old.getByRole('note').textContent()).resolves.toBe(
-      `Its folder ${modelFolder} now holds test-linear-mean 2.0.0, so this version can no longer classify; 3 results still name it.`,
+      `Its folder ${modelFolder} now holds test-linear-mean 2.0.0: this version classifies new captures only until another model is chosen or MetaScope restarts; 3 results still name it.`,
     );
-    await card('Renamed model 2.0.0').waitFor();
+    await card('Renamed model 2.0.0').getByRole('button', { name: 'Use this model' }).click();
+    await page.getByText('Renamed model 2.0.0 is now classifying new captures.').waitFor();
+    await expect
+      .poll(() => old.getByRole('note').textContent())
+      .toBe(
+        `Its folder ${modelFolder} now holds test-linear-mean 2.0.0, so this version can no longer classify; 3 results still name it.`,
+      );
+    await old.scrollIntoViewIfNeeded();
+    await screenshot(page, 'models-old-version');
     await open('history');
     await page.getByText('6 results match the filter.').waitFor();
     await open('compare');

@@ -57,20 +57,25 @@ describe('provenance', () => {
       ['2.0.0', 'Renamed model', 0, true],
       ['1.0.0', 'Test model (mean brightness)', 1, false],
     ]);
+    // Still loaded: it classifies until another model is chosen.
     expect(listed[1]!.problem).toBe(
-      `Its folder ${world.model} now holds test-linear-mean 2.0.0, so this version can no longer classify; 1 result still names it.`,
+      `Its folder ${world.model} now holds test-linear-mean 2.0.0: this version classifies new captures only until another model is chosen or MetaScope restarts; 1 result still names it.`,
     );
+    await app.call('models.activate', { id: 'test-linear-mean', version: '2.0.0' });
+    const retired = async () => (await app.call('models.list', {})).find((m) => m.version === '1.0.0')!;
+    expect(await retired()).toMatchObject({
+      active: false,
+      available: false,
+      results: 1,
+      problem: `Its folder ${world.model} now holds test-linear-mean 2.0.0, so this version can no longer classify; 1 result still names it.`,
+    });
     rmSync(world.model, { recursive: true });
-    expect((await app.call('models.list', {})).map((m) => [m.version, m.problem])).toEqual([
-      [
-        '1.0.0',
-        `Its folder ${world.model} is gone (moved or deleted), so it can no longer classify; 1 result still names it.`,
-      ],
-      [
-        '2.0.0',
-        `Its folder ${world.model} is gone (moved or deleted), so it can no longer classify; no result names it, so it can be removed.`,
-      ],
-    ]);
+    expect((await retired()).problem).toBe(
+      `Its folder ${world.model} is gone (moved or deleted), so it can no longer classify; 1 result still names it.`,
+    );
+    expect((await app.call('captures.get', { sha256: before })).results.map((r) => r.model)).toEqual(
+      detail.results.map((r) => r.model),
+    );
   });
 
   it('refuses a different file under an id and version already installed, in a sentence', async () => {
@@ -198,7 +203,9 @@ describe('re-running a second model', () => {
     await app.call('models.rerun', { model: ref(eager), filter: {} });
     const end = await app.event('rerun.progress', (p) => p.state === 'finished');
     expect(end).toMatchObject({ total: 3, done: 2, failed: 1 });
-    expect(end.lastProblem).toMatch(/^dark\.png: The capture file is no longer where it was found \(moved or deleted\)/);
+    expect(end.lastProblem).toMatch(
+      /^dark\.png: The capture file is no longer where it was found \(moved or deleted\)/,
+    );
     const detail = await app.call('captures.get', { sha256: dark });
     expect(detail.capture.state).toBe('done');
     expect(detail.results.map((r) => r.model.id)).toEqual(['test-linear-mean']);

@@ -44,9 +44,12 @@ async function retiredModel(
     results === 0
       ? 'no result names it, so it can be removed'
       : `${results} result${results === 1 ? '' : 's'} still name${results === 1 ? 's' : ''} it`;
-  const problem = there
-    ? `Its folder ${record.folder} now holds ${there.id} ${there.version}, so this version can no longer classify; ${named}.`
-    : `Its folder ${record.folder} is gone (moved or deleted), so it can no longer classify; ${named}.`;
+  // Still loaded until another model is chosen, though its folder has changed under it.
+  const isActive = active?.id === record.id && active.version === record.version;
+  const change = there ? `now holds ${there.id} ${there.version}` : 'is gone (moved or deleted)';
+  const problem = isActive
+    ? `Its folder ${record.folder} ${change}: this version classifies new captures only until another model is chosen or MetaScope restarts; ${named}.`
+    : `Its folder ${record.folder} ${change}, so ${there ? 'this version' : 'it'} can no longer classify; ${named}.`;
   return {
     id: record.id,
     version: record.version,
@@ -56,8 +59,7 @@ async function retiredModel(
     classes: record.classes,
     threshold: null,
     folder: record.folder,
-    // Still loaded until another model is chosen, though its folder has changed under it.
-    active: active?.id === record.id && active.version === record.version,
+    active: isActive,
     builtIn: isBuiltIn(record.folder),
     results,
     card: null,

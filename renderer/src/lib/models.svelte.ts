@@ -28,10 +28,11 @@ class ModelsState {
 
   async load(): Promise<void> {
     this.list = (await ask('models.list', {})) ?? this.list;
-    // By default the active model against another that has results.
-    const active = this.list.find((m) => m.active);
-    this.compareA ??= active ? keyOf(active) : null;
-    const other = this.list.find((m) => m.results > 0 && keyOf(m) !== this.compareA);
+    // By default the active model (when it has results) against another model that has results.
+    const withResults = this.list.filter((m) => m.results > 0);
+    const first = withResults.find((m) => m.active) ?? withResults[0];
+    this.compareA ??= first ? keyOf(first) : null;
+    const other = withResults.find((m) => keyOf(m) !== this.compareA);
     this.compareB ??= other ? keyOf(other) : null;
   }
 
