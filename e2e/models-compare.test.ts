@@ -145,6 +145,11 @@ describe.skipIf(!hasChromium)(`models and their comparison in the browser${noChr
     await rows.first().getByRole('link', { name: 'middle.png' }).click();
     const results = page.getByRole('region', { name: "Every model's result" }).getByTestId('model-result');
     await expect.poll(() => results.count()).toBe(2);
+    await page.getByRole('region', { name: "Every model's result" }).scrollIntoViewIfNeeded();
+    for (const size of sizes) {
+      await page.setViewportSize(size);
+      await screenshot(page, `capture-two-models-${size.width}x${size.height}`);
+    }
     const texts = (await results.allTextContents()).join('\n');
     expect(texts).toMatch(/Eager model\s*test-eager, version 1\.0\.0/);
     expect(texts).toMatch(/Test model \(mean brightness\)\s*test-linear-mean, version 1\.0\.0/);
