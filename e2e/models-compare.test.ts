@@ -145,9 +145,9 @@ describe.skipIf(!hasChromium)(`models and their comparison in the browser${noChr
     await rows.first().getByRole('link', { name: 'middle.png' }).click();
     const results = page.getByRole('region', { name: "Every model's result" }).getByTestId('model-result');
     await expect.poll(() => results.count()).toBe(2);
-    await page.getByRole('region', { name: "Every model's result" }).scrollIntoViewIfNeeded();
     for (const size of sizes) {
       await page.setViewportSize(size);
+      await page.getByRole('region', { name: "Every model's result" }).scrollIntoViewIfNeeded();
       await screenshot(page, `capture-two-models-${size.width}x${size.height}`);
     }
     const texts = (await results.allTextContents()).join('\n');
