@@ -109,6 +109,7 @@ const examples: Partial<Record<RequestName, unknown[]>> = {
     { sha256: 'c'.repeat(64), label: 'x', note: 'seen twice' },
   ],
   'models.activate': [{ id: 'default', version: '1.0.0' }],
+  'models.remove': [{ id: 'second', version: '1.0.0', sha256: 'd'.repeat(64) }],
   'models.rerun': [{ model: { id: 'second', version: '1.0.0', sha256: 'd'.repeat(64) }, filter: { folderId: 1 } }],
   'models.compare': [
     {
