@@ -211,6 +211,22 @@ describe('re-running a second model', () => {
     expect(detail.results.map((r) => r.model.id)).toEqual(['test-linear-mean']);
   });
 
+  it('a capture copied in during a re-run is classified by the active model, and is not part of the re-run', async () => {
+    const app = await world.open();
+    await classifiedThree(app);
+    await app.call('settings.update', { batchSize: 1 });
+    const eager = await eagerModel(app);
+    await app.call('models.rerun', { model: ref(eager), filter: {} });
+    const late = await world.drop('late.png', 240);
+    const row = await app.event('capture.updated', done(late));
+    expect(row.model?.id).toBe('test-linear-mean');
+    await app.event('rerun.progress', (p) => p.state === 'finished');
+    // The late capture was not in the re-run's choice: it has the active model's result only.
+    expect((await app.call('captures.get', { sha256: late })).results.map((r) => r.model.id)).toEqual([
+      'test-linear-mean',
+    ]);
+  });
+
   it('works through a folder only, stops when cancelled, and refuses a second run or the same file', async () => {
     const app = await world.open();
     await classifiedThree(app);
