@@ -4,6 +4,7 @@ import { ModelError } from '../core/model/errors.js';
 import { providerNames } from '../core/model/providers.js';
 import { appVersion } from '../core/paths.js';
 import { classifyCommand } from './classify.js';
+import { compareCommand } from './compare.js';
 import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
 import { historyCommand, historyStatuses } from './history.js';
@@ -169,6 +170,17 @@ program
   .addOption(formatOption())
   .action(async (options) => {
     process.exitCode = await historyCommand(options);
+  });
+
+program
+  .command('compare')
+  .description('Print how far two models agree on the captures both classified (re-run one model on the other\'s captures in the app first).')
+  .addOption(databaseOption())
+  .requiredOption('--model <name>', 'a model as id or id@version; give it twice', (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .option('--folder <path>', 'only the captures of this watched folder')
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+  .action(async (options) => {
+    process.exitCode = await compareCommand(options);
   });
 
 program

@@ -129,9 +129,23 @@ export const requests = {
     t.historyPage,
   ),
 
-  'models.list': call(none, z.array(t.modelSummary)),
+  'models.list': call(none, z.array(t.installedModel)),
   'models.import': call(z.object({ folder: z.string().min(1).max(4096) }), t.modelSummary),
   'models.activate': call(z.object({ id: z.string(), version: z.string() }), t.appStatus),
+  /** Takes a model off the list (its files stay); refused while results name it, for a built-in or the active one. */
+  'models.remove': call(t.modelRef, z.object({ removed: z.boolean() })),
+  /**
+   * Classifies again, with another installed model, the captures that have a result matching the
+   * filter (e.g. a folder). Results are added beside the others; progress comes as 'rerun.progress'.
+   */
+  'models.rerun': call(z.object({ model: t.modelRef, filter: t.historyFilter.default({}) }), t.rerunProgress),
+  /** Stops the re-run after the captures at the model; what was saved stays. */
+  'models.cancelRerun': call(none, z.object({ cancelled: z.boolean() })),
+  /** Where two models differ on the captures both classified (in a folder, when given). */
+  'models.compare': call(
+    z.object({ a: t.modelRef, b: t.modelRef, folderId: z.number().int().optional() }),
+    t.comparison,
+  ),
 
   'settings.get': call(none, t.settings),
   'settings.update': call(t.settings.partial(), t.settings),
@@ -143,6 +157,7 @@ export const events = {
   'folders.changed': z.array(t.watchedFolder),
   'app.status': t.appStatus,
   notice: t.engineNotice,
+  'rerun.progress': t.rerunProgress,
 } as const;
 
 export type RequestName = keyof typeof requests;

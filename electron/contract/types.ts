@@ -9,6 +9,7 @@ export const providerName = z.enum(['cpu', 'cuda', 'dml', 'coreml', 'webgpu']);
 export const providerPreference = z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']);
 
 export const modelRef = z.object({ id: z.string(), version: z.string(), sha256: z.string() });
+export type ModelRef = z.infer<typeof modelRef>;
 
 export const review = z.object({
   id: z.number().int(),
@@ -185,6 +186,83 @@ export const modelSummary = z.object({
   builtIn: z.boolean(),
 });
 
+/** A run of text in a model card: no HTML ever comes from a model folder. */
+export const cardSpan = z.object({ text: z.string(), strong: z.boolean(), code: z.boolean() });
+export const cardBlock = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('heading'), level: z.number().int(), text: z.string() }),
+  z.object({ kind: z.literal('paragraph'), spans: z.array(cardSpan) }),
+  z.object({ kind: z.literal('list'), items: z.array(z.array(cardSpan)) }),
+  z.object({
+    kind: z.literal('table'),
+    header: z.array(z.array(cardSpan)),
+    rows: z.array(z.array(z.array(cardSpan))),
+  }),
+  z.object({ kind: z.literal('code'), text: z.string() }),
+]);
+/** MODEL_CARD.md as blocks, and the numbers of metrics.json with their 95% intervals. */
+export const modelCard = z.object({
+  blocks: z.array(cardBlock),
+  measured: z.array(
+    z.object({
+      name: z.string(),
+      value: z.number(),
+      low: z.number().nullable(),
+      high: z.number().nullable(),
+    }),
+  ),
+});
+
+/**
+ * A model as the Models screen lists it: installed, or no longer installed but still named by
+ * results (its folder gone, or now holding another version), which keep their provenance.
+ */
+export const installedModel = modelSummary.extend({
+  /** Null for a model no longer installed: only its folder's manifest said it. */
+  threshold: z.number().nullable(),
+  /** Results this exact file (id, version, SHA-256) made. */
+  results: z.number().int(),
+  card: modelCard.nullable(),
+  /** Whether its folder still holds this file: only then can it classify. */
+  available: z.boolean(),
+  /** Why it cannot classify any more, in plain words; null when available. */
+  problem: z.string().nullable(),
+});
+
+/** A re-run of a model on captures classified already: its results are added beside the others. */
+export const rerunProgress = z.object({
+  model: modelRef,
+  state: z.enum(['running', 'finished', 'cancelled']),
+  total: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  /** Why the last capture that could not be re-run failed, in plain words. */
+  lastProblem: z.string().nullable(),
+});
+
+/** Two models on the same captures: the agreement table and where they differ, most first. */
+export const comparison = z.object({
+  a: modelRef,
+  b: modelRef,
+  labelsA: z.array(z.string()),
+  labelsB: z.array(z.string()),
+  counts: z.array(z.array(z.number().int())),
+  total: z.number().int(),
+  agreed: z.number().int(),
+  fraction: z.number().nullable(),
+  interval: z.tuple([z.number(), z.number()]).nullable(),
+  disagreements: z.array(
+    z.object({
+      sha256,
+      fileName: z.string(),
+      classA: z.string(),
+      classB: z.string(),
+      probabilityA: z.number(),
+      probabilityB: z.number(),
+      difference: z.number(),
+    }),
+  ),
+});
+
 export const settings = z.object({
   threshold: z.number().gt(0).lt(1).nullable(),
   provider: providerPreference,
@@ -308,6 +386,11 @@ export type Review = z.infer<typeof review>;
 export type WatchedFolder = z.infer<typeof watchedFolder>;
 export type Progress = z.infer<typeof progress>;
 export type ModelSummary = z.infer<typeof modelSummary>;
+export type InstalledModel = z.infer<typeof installedModel>;
+export type ModelCard = z.infer<typeof modelCard>;
+export type CardSpan = z.infer<typeof cardSpan>;
+export type RerunProgress = z.infer<typeof rerunProgress>;
+export type Comparison = z.infer<typeof comparison>;
 export type Settings = z.infer<typeof settings>;
 export type AppStatus = z.infer<typeof appStatus>;
 export type HistoryFilter = z.infer<typeof historyFilter>;

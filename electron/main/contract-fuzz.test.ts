@@ -112,6 +112,14 @@ const examples: Partial<Record<RequestName, unknown[]>> = {
     { sha256: 'c'.repeat(64), label: 'x', note: 'seen twice' },
   ],
   'models.activate': [{ id: 'default', version: '1.0.0' }],
+  'models.remove': [{ id: 'second', version: '1.0.0', sha256: 'd'.repeat(64) }],
+  'models.rerun': [{ model: { id: 'second', version: '1.0.0', sha256: 'd'.repeat(64) }, filter: { folderId: 1 } }],
+  'models.compare': [
+    {
+      a: { id: 'default', version: '1.0.0', sha256: 'e'.repeat(64) },
+      b: { id: 'second', version: '1.0.0', sha256: 'd'.repeat(64) },
+    },
+  ],
   'history.query': [
     {},
     { filter: { minProbability: 0.5 }, sort: { key: 'time', direction: 'asc' }, offset: 0, limit: 10 },

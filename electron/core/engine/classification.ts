@@ -75,6 +75,11 @@ export class Classification {
     return this.intake;
   }
 
+  /** Another classifier with the engine's cell finder, e.g. a second model re-running captures. */
+  analysisWith(classifier: Classifier): Analysis {
+    return new Analysis(classifier, this.detector, this.detectorProblem);
+  }
+
   intakeIfRunning(): Intake | null {
     return this.intake;
   }

@@ -17,6 +17,7 @@ import { folderRequests } from './requests/folders.js';
 import { historyRequests } from './requests/history.js';
 import { modelRequests } from './requests/models.js';
 import { pixelRequests } from './requests/pixels.js';
+import { rerunRequests } from './requests/rerun.js';
 import { reviewRequests } from './requests/reviews.js';
 import { settingsRequests } from './requests/settings.js';
 import { folderOf } from './rows.js';
@@ -96,6 +97,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   await classification.start();
 
   const context: EngineContext = { store, settings, classification, emit, inbox, status };
+  const reruns = rerunRequests(context);
   const handlers: EngineHandlers = {
     ...settingsRequests(context),
     ...folderRequests(context),
@@ -104,6 +106,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...historyRequests(context),
     ...reviewRequests(context),
     ...modelRequests(context),
+    ...reruns.handlers,
   };
   const images = new CaptureImages(store, classification, path.join(dataFolder, 'thumbnails'));
 
@@ -114,6 +117,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     allowedRoots: () => [...store.folders.list().map((f) => f.path), images.thumbnails],
     async close() {
       progress.close();
+      await reruns.close();
       await classification.close();
       store.close();
       lock.release();

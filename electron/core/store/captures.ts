@@ -193,8 +193,10 @@ export function createCaptures(db: Database.Database) {
   const setState = db.prepare(
     'UPDATE captures SET state = @state, failure_reason = @reason, updated_at = @now WHERE sha256 = @sha256',
   );
-  // A re-run with the same model file replaces its result. Reviews live in their own table and
-  // stay; triggers (migration 0005) give the result its final label and `reviewed` from them.
+  // A re-run with the same model (id, version and file) replaces its result. A result of the same
+  // file under another version is left as it is, never re-attributed: it keeps naming what made it.
+  // Reviews live in their own table and stay; triggers (migration 0005) give the result its final
+  // label and `reviewed` from them.
   const saveResult = db
     .prepare<[Record<string, unknown>], number>(
       `INSERT INTO results (capture_id, model_id, model_version, model_sha256, probabilities, class_name,
@@ -204,7 +206,6 @@ export function createCaptures(db: Database.Database) {
              @probability, @provider, @preprocessing, @appVersion, @durationMs, @classifiedAt,
              @analysis, @detector, @cellCount, @summary, @inScope, @scope, @uncertain)
      ON CONFLICT (capture_id, model_sha256) DO UPDATE SET
-       model_id = excluded.model_id, model_version = excluded.model_version,
        probabilities = excluded.probabilities, class_name = excluded.class_name,
        probability = excluded.probability, provider = excluded.provider,
        preprocessing = excluded.preprocessing, app_version = excluded.app_version,
@@ -212,6 +213,7 @@ export function createCaptures(db: Database.Database) {
        analysis = excluded.analysis, detector = excluded.detector,
        cell_count = excluded.cell_count, summary = excluded.summary,
        in_scope = excluded.in_scope, scope = excluded.scope, uncertain = excluded.uncertain
+     WHERE results.model_id = excluded.model_id AND results.model_version = excluded.model_version
      RETURNING id`,
     )
     .pluck();
@@ -245,7 +247,7 @@ export function createCaptures(db: Database.Database) {
     }
     return { created };
   });
-  const markDone = (result: ResultInput) => {
+  const saveOne = (result: ResultInput) => {
     const resultId = saveResult.get({
       captureId: idOf(result.sha256),
       modelId: result.model.id,
@@ -266,10 +268,14 @@ export function createCaptures(db: Database.Database) {
       inScope: Number(result.scope.inScope),
       scope: JSON.stringify(result.scope),
       uncertain: Number(result.uncertain),
-    })!;
-    cells.replace(resultId, result.cells ?? [], result.summary);
+    });
+    if (resultId !== undefined) cells.replace(resultId, result.cells ?? [], result.summary);
+  };
+  const markDone = (result: ResultInput) => {
+    saveOne(result);
     setStateOf(result.sha256, 'done', null);
   };
+  const added = db.transaction((results: ResultInput[]) => results.forEach(saveOne));
   const outcomes = db.transaction((results: ResultInput[], failures: CaptureFailure[]) => {
     results.forEach(markDone);
     for (const { sha256, reason } of failures) setStateOf(sha256, 'failed', reason);
@@ -308,6 +314,11 @@ export function createCaptures(db: Database.Database) {
      */
     saveOutcomes: (results: ResultInput[], failures: CaptureFailure[]): void =>
       outcomes.immediate(results, failures),
+    /**
+     * Results of another model for captures classified already (a re-run), in one transaction: the
+     * captures' state and place in the intake are left as they are.
+     */
+    addResults: (results: ResultInput[]): void => added.immediate(results),
     /** `reason` is shown to the user as is: a plain sentence. */
     markFailed: (sha256: string, reason: string): boolean => setStateOf(sha256, 'failed', reason),
     /** A failed capture goes back to the queue (e.g. its file turned up again). Returns whether it had failed. */

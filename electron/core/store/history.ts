@@ -166,6 +166,16 @@ export function createHistory(db: Database.Database) {
     page,
     /** Every result of one capture (one per model file that classified it), newest first. */
     forCapture: (sha256: string): HistoryRow[] => rowsFor(ofCapture.all(sha256)),
+    /** The distinct captures that have a result matching `filter`, oldest first: what a re-run works through. */
+    capturesMatching(filter: HistoryFilter): string[] {
+      const { where, params } = filterSql(filter);
+      return prepare(
+        `SELECT c.sha256 FROM captures c WHERE c.id IN (SELECT r.capture_id FROM results r WHERE ${where})
+         ORDER BY c.first_seen_at, c.id`,
+      )
+        .pluck()
+        .all(params) as string[];
+    },
     /** Unreviewed results: out of the model's scope first, then least confident (lowest probability of the decided class). */
     reviewQueue: (filter: HistoryFilter, request: PageRequest): HistoryPage =>
       page({ ...filter, reviewed: false }, { key: 'review', direction: 'asc' }, request),

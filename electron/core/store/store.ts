@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createCaptures } from './captures.js';
 import { createCells } from './cells.js';
+import { createComparison } from './comparison.js';
 import { closeDatabase, openDatabase, type DatabaseOptions } from './db.js';
 import { guard, toStoreError } from './errors.js';
 import { createFailures } from './failures.js';
@@ -31,6 +32,7 @@ export function storeOn(db: Database.Database, file: string) {
     reviews: guarded(createReviews(db), file),
     history: guarded(createHistory(db), file),
     failures: guarded(createFailures(db), file),
+    comparison: guarded(createComparison(db), file),
     /** Checkpoints the WAL into the database file and closes it. */
     close: () => closeDatabase(db),
   };

@@ -6,10 +6,11 @@ export type Route =
   | { screen: 'plate'; folderId: number }
   | { screen: 'review' }
   | { screen: 'models' }
+  | { screen: 'compare' }
   | { screen: 'settings' }
   | { screen: 'notices' };
 
-const simple = new Set(['live', 'history', 'review', 'models', 'settings', 'notices']);
+const simple = new Set(['live', 'history', 'review', 'models', 'compare', 'settings', 'notices']);
 
 function parse(hash: string): Route {
   const [screen = '', arg = ''] = hash.replace(/^#\/?/, '').split('/');

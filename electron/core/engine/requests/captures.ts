@@ -1,5 +1,6 @@
 import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
+import { modelKey } from '../../store/models.js';
 import { captureRow, cellsOfResult, type EngineContext } from '../context.js';
 import { fromBytes, fromPath, importIntoInbox } from '../inbox.js';
 import { resultDetailOf, reviewOf } from '../rows.js';
@@ -12,13 +13,14 @@ export function captureRequests({ store, inbox }: EngineContext) {
     'captures.get': ({ sha256 }) => {
       const capture = store.captures.get(sha256);
       if (!capture) throw new ContractError('not-found', 'This capture is not in the database.');
-      const names = new Map(store.models.list().map((m) => [m.sha256, m.name]));
+      // By id, version and file: two versions may share one file and differ in name.
+      const names = new Map(store.models.list().map((m) => [modelKey(m), m.name]));
       const results = store.history.forCapture(sha256);
       return {
         capture: captureRow(store, sha256),
         format: capture.info.format,
         channels: capture.info.channels,
-        results: results.map((row) => resultDetailOf(row, names.get(row.model.sha256) ?? null)),
+        results: results.map((row) => resultDetailOf(row, names.get(modelKey(row.model)) ?? null)),
         reviews: store.reviews.history(sha256).map(reviewOf),
         cells: results[0] ? cellsOfResult(store, results[0].resultId) : [],
       };
