@@ -238,6 +238,8 @@ describe.skipIf(!hasChromium || !hasEngine)(`the review queue, against the real 
     await expect(page.getByRole('dialog').isVisible()).resolves.toBe(false);
 
     await page.goto(`${serve.url}#/history`);
+    // At 720 pixels high the filters start folded away.
+    await page.getByRole('button', { name: 'Filters', exact: true }).click();
     await page.getByLabel('Reviewed').selectOption('yes');
     await page.getByText('2 results match the filter.').waitFor();
     const [download] = await Promise.all([
