@@ -5,6 +5,7 @@ import { closeDatabase, openDatabase, type DatabaseOptions } from './db.js';
 import { guard, toStoreError } from './errors.js';
 import { createFailures } from './failures.js';
 import { createFiles } from './files.js';
+import { createFigures } from './figures.js';
 import { createFolders } from './folders.js';
 import { createHistory } from './history.js';
 import { createModels } from './models.js';
@@ -31,6 +32,7 @@ export function storeOn(db: Database.Database, file: string) {
     reviews: guarded(createReviews(db), file),
     history: guarded(createHistory(db), file),
     failures: guarded(createFailures(db), file),
+    figures: guarded(createFigures(db), file),
     /** Checkpoints the WAL into the database file and closes it. */
     close: () => closeDatabase(db),
   };
