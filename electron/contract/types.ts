@@ -311,4 +311,5 @@ export type HistoryFilter = z.infer<typeof historyFilter>;
 export type HistoryQuery = z.input<typeof historyQuery>;
 export type HistoryPage = z.infer<typeof historyPage>;
 export type HistoryStats = z.infer<typeof historyStats>;
+export type HistoryAgreement = z.infer<typeof historyAgreement>;
 export type EngineNotice = z.infer<typeof engineNotice>;

@@ -225,6 +225,20 @@ describe('history.stats', () => {
     for (const s of inbox) expect(s.low).toBeLessThanOrEqual(s.fraction);
   });
 
+  it('compares reviewers with the model, per class the model gave and per folder', async () => {
+    // One review: the capture of brightness 150, which the model called bright, was labelled dim.
+    const agreement = await app.call('history.agreement', {});
+    expect(agreement.byClass).toEqual([
+      { class: 'bright', reviewed: 1, agreed: 0, fraction: 0, low: 0, high: expect.closeTo(0.7935, 3) },
+    ]);
+    expect(agreement.byFolder).toHaveLength(1);
+    expect(agreement.byFolder[0]).toMatchObject({ reviewed: 1, agreed: 0 });
+    expect(await app.call('history.agreement', { filter: { folderId: otherFolderId } })).toEqual({
+      byClass: [],
+      byFolder: [],
+    });
+  });
+
   it('bins the probability of the decided class in 20 equal bins from 0 to 1', async () => {
     const { histogram } = await app.call('history.stats', {});
     expect(histogram).toHaveLength(20);
