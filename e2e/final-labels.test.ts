@@ -48,6 +48,16 @@ describe.skipIf(!hasChromium || !hasEngine)(`final labels in History, against th
     await rm(folder, { recursive: true, force: true });
   }, 60_000);
 
+  /** The screen as it is now, at a laptop's size and at a desktop's, back at the desktop's after. */
+  const screens = async (name: string) => {
+    for (const [width, height] of [
+      [1280, 720],
+      [1440, 900],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      await screenshot(page, `${name}-${width}x${height}`);
+    }
+  };
   const results = (n: number) => page.getByText(`${n} result${n === 1 ? '' : 's'} match the filter.`);
   const chip = (name: string) => page.getByRole('button', { name, exact: true });
 
@@ -65,6 +75,10 @@ describe.skipIf(!hasChromium || !hasEngine)(`final labels in History, against th
     await page.getByRole('radio', { name: 'dim' }).check({ force: true });
     await page.getByRole('button', { name: /Save correction/ }).click();
     await page.getByText('model said bright').first().waitFor();
+    await screens('capture-final-label');
+    await page.goto(`${serve.url}#/live`);
+    await page.locator('a.card', { hasText: corrected }).getByText('model said bright').waitFor();
+    await screens('live-final-label');
 
     // History keeps its filter and rows while a capture is looked at, and offers what changed.
     await page.goto(`${serve.url}#/history`);
@@ -91,13 +105,14 @@ describe.skipIf(!hasChromium || !hasEngine)(`final labels in History, against th
     await figure.getByText('bright', { exact: true }).waitFor();
     // One reviewed, none kept: 0 %, and a 95 % interval up to 79 %.
     await expect.poll(() => figure.textContent()).toMatch(/By the class the model gave\s*bright\s*0 %\s*0 %–79 % · 0\/1/);
-    for (const [width, height] of [
-      [1280, 720],
-      [1440, 900],
-    ] as const) {
-      await page.setViewportSize({ width, height });
-      await screenshot(page, `history-final-labels-${width}x${height}`);
-    }
+    await screens('history-final-labels');
+    await page.getByRole('button', { name: 'Thumbnails' }).click();
+    // Said beside the label, cut where the thumbnail is narrow (whole on hover).
+    await expect
+      .poll(() => page.locator('a', { has: page.getByAltText(corrected) }).textContent())
+      .toContain('model said bright');
+    await screens('history-thumbnails-final-labels');
+    await page.getByRole('button', { name: 'Table' }).click();
   });
 
   it('exports the final label and what the model said, in the order shown, at local time', async () => {
