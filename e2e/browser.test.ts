@@ -225,7 +225,7 @@ function againstTheEngine() {
     const csv = await readFile((await download.path())!, 'utf8');
     const lines = csv.trim().split(/\r?\n/);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toContain('review_label');
+    expect(lines[0]).toContain('final_label');
     expect(lines[1]).toContain(captures[0]!.name);
     expect(lines[1]).toContain('e2e: looked again');
     await page.getByRole('button', { name: 'Thumbnails' }).click();

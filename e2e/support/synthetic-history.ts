@@ -62,7 +62,8 @@ export function syntheticHistoryHost(total: number): EngineHost & { pagesAsked: 
     'settings.get': () => ({ threshold: null, provider: 'auto', batchSize: 8, reviewerName: null }),
     'reviews.queue': () => ({ rows: [], total: 0 }),
     'models.list': () => [],
-    'history.stats': () => ({ classCounts: [], histogram: [], classes, fractions: [] }),
+    'history.stats': () => ({ classCounts: [], histogram: [], classes, fractions: [], folderShares: [] }),
+    'history.agreement': () => ({ byClass: [], byFolder: [] }),
     'history.query': ({ offset, limit }) => {
       host.pagesAsked++;
       const rows = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, k) =>

@@ -4,7 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { csvLines, type CsvEntry, type ReviewedCell } from '../core/export/results-csv.js';
+import { csvLines, machineTimeZone, type CsvEntry, type ReviewedCell } from '../core/export/results-csv.js';
 import { reviewedCells } from '../core/export/reviewed-cells.js';
 import { defaultDatabase } from '../core/paths.js';
 import { openDatabaseFile } from './database.js';
@@ -32,7 +32,8 @@ export async function writeResultsCsv(
   cellsOf?: (resultId: number) => ReviewedCell[],
 ): Promise<number> {
   let count = -1;
-  for (const line of csvLines(rows, models, cellsOf)) {
+  // The command line's viewer sits at this machine: its clock's zone.
+  for (const line of csvLines(rows, models, { cellsOf, timeZone: machineTimeZone() })) {
     await drained(out);
     out.write(line + '\n');
     count++;

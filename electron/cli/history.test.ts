@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../core/capture/testing/images.js';
 import { wholeCapture, type ResultInput } from '../core/store/captures.js';
 import { openStore } from '../core/store/store.js';
-import { resultsCsv } from '../core/export/results-csv.js';
+import { machineTimeZone, resultsCsv } from '../core/export/results-csv.js';
 import { exportCommand } from './export.js';
 import { historyCommand, type HistoryOptions } from './history.js';
 import { closeDatabase, openDatabase } from '../core/store/db.js';
@@ -107,6 +107,7 @@ describe('metascope history', () => {
       'paths',
       'classifiedAt',
       'review',
+      'finalLabel',
     ]);
     expect(a).toMatchObject({
       file: '/lab/a.tif',
@@ -124,6 +125,8 @@ describe('metascope history', () => {
     });
     expect(b).toMatchObject({
       file: '/lab/b.tif',
+      class: 'dim',
+      finalLabel: 'bright',
       review: { label: 'bright', note: 'out of focus, "bright" after all', reviewer: null, createdAt: expect.any(String) },
     });
   });
@@ -144,8 +147,9 @@ describe('metascope history', () => {
 
   it('prints a table, and as CSV the same file export writes', async () => {
     const table = (await history({ format: 'table' })).split('\n');
-    expect(table[0]).toMatch(/^file\s+class\s+probability\s+classified\s+model\s+provider\s+review$/);
-    expect(table[3]).toMatch(/b\.tif\s+dim\s+30\.0%\s+2025-03-01T10:00:00\.000Z\s+cells 1\.2\.0\s+cpu\s+bright/);
+    expect(table[0]).toMatch(/^file\s+label\s+model said\s+probability\s+classified\s+model\s+provider\s+reviewed by$/);
+    // b.tif was classified dim and reviewed bright (by someone who gave no name).
+    expect(table[3]).toMatch(/b\.tif\s+bright\s+dim\s+30\.0%\s+2025-03-01T10:00:00\.000Z\s+cells 1\.2\.0\s+cpu\s+someone/);
 
     const out = path.join(temp.dir, 'results.csv');
     expect(await exportCommand({ db: database, out })).toBe(0);
@@ -159,13 +163,15 @@ describe('metascope export', () => {
     await exportCommand({ db: database, out });
     const [header, first, second, ...rest] = readFileSync(out, 'utf8').split('\n');
     expect(rest).toEqual(['']);
-    for (const column of ['paths', 'sha256', 'class', 'probability', 'p(dim)', 'p(bright)', 'model_id', 'model_version',
-      'model_sha256', 'provider', 'preprocessing', 'app_version', 'duration_ms', 'classified_at', 'review_label',
-      'review_note', 'reviewed_at']) {
+    for (const column of ['folder', 'paths', 'sha256', 'final_label', 'model_class', 'probability', 'threshold', 'p(dim)',
+      'p(bright)', 'model_id', 'model_version', 'model_sha256', 'provider', 'preprocessing', 'app_version', 'duration_ms',
+      'classified_at', 'reviewer', 'review_note', 'reviewed_at', 'state']) {
       expect(header!.split(',')).toContain(column);
     }
     expect(first).toContain('/lab/copies/a, again.tif');
-    expect(first).toContain(`${sha(1)},bright,0.8,`);
+    expect(first).toContain(`${sha(1)},bright,bright,0.8,`);
+    // Classified dim, reviewed bright: the final label leads, what the model said beside it.
+    expect(second).toContain(`${sha(2)},bright,dim,0.3,`);
     expect(first).toContain(`cells,1.2.0,${'c'.repeat(64)},cpu,`);
     expect(second).toContain('"out of focus, ""bright"" after all"');
     expect(existsSync(`${out}.partial`)).toBe(false);
@@ -191,14 +197,16 @@ describe('text a spreadsheet would run as a formula', () => {
       [],
     );
     store.reviews.add({ sha256: sha(7), label: '@SUM(1+1)*cmd', note: '-2+3' });
-    const app = resultsCsv(store.history.export({}), store.models.list()).csv;
+    const app = resultsCsv(store.history.export({}), store.models.list(), { timeZone: machineTimeZone() }).csv;
     store.close();
 
     const out = path.join(temp.dir, 'formulas.csv');
     expect(await exportCommand({ db, out })).toBe(0);
     const csv = readFileSync(out, 'utf8');
     expect(csv).toContain(`"'=HYPERLINK(""evil.example"",""open"").tif"`);
-    expect(csv).toContain(`"'@SUM(1+1)*cmd","'-2+3"`);
+    // The review is the final label; its note stays text too.
+    expect(csv).toContain(`"'@SUM(1+1)*cmd",bright,`);
+    expect(csv).toContain(`,"'-2+3",`);
     // No cell starts a formula; the one starting with a minus is a number.
     expect(csv).not.toMatch(/(^|,)([=+@]|-(?!\d))/m);
     // The scope score is a number: negative, and written as one.

@@ -160,6 +160,8 @@ export interface StoredReport extends CaptureReport {
   paths: string[];
   classifiedAt: string | null;
   review: { label: string; note: string; reviewer: string | null; createdAt: string } | null;
+  /** What the lab counts: the standing review's label, else the model's class. */
+  finalLabel: string | null;
   /** When a capture that could not be classified failed. */
   failedAt?: string;
 }
@@ -193,6 +195,7 @@ export function storedReportOf(row: HistoryRow): StoredReport {
       reviewer: review.reviewer,
       createdAt: iso(review.createdAt),
     },
+    finalLabel: row.finalLabel || null,
   };
 }
 
@@ -219,6 +222,7 @@ export function failedCaptureReport(capture: Capture, model: ModelIdentity | nul
     paths: capture.paths,
     classifiedAt: null,
     review: null,
+    finalLabel: null,
     failedAt: iso(capture.updatedAt),
   };
 }
@@ -228,15 +232,23 @@ const modelColumn: Column<StoredReport> = {
   value: (r) => r.model && `${r.model.id} ${r.model.version}`,
   width: 24,
 };
+// A person's label counts even out of scope; the model's class only where it could judge.
+const labelColumn: Column<StoredReport> = {
+  header: 'label',
+  value: (r) => (r.review || judged(r) ? r.finalLabel : null),
+  width: 14,
+};
+const modelSaidColumn: Column<StoredReport> = { ...classColumn, header: 'model said' };
 const reviewColumn: Column<StoredReport> = {
-  header: 'review',
-  value: (r) => r.review?.label ?? null,
+  header: 'reviewed by',
+  value: (r) => r.review && (r.review.reviewer ?? 'someone'),
   width: 14,
 };
 
 export const historyColumns: Column<StoredReport>[] = [
   fileColumn,
-  classColumn,
+  labelColumn,
+  modelSaidColumn,
   probabilityColumn,
   { header: 'classified', value: (r) => r.classifiedAt, width: 24 },
   modelColumn,
@@ -248,7 +260,8 @@ export const historyColumns: Column<StoredReport>[] = [
 export const historyStatusColumns: Column<StoredReport>[] = [
   fileColumn,
   { header: 'status', value: (r) => r.status, width: 6 },
-  classColumn,
+  labelColumn,
+  modelSaidColumn,
   probabilityColumn,
   { header: 'when', value: (r) => r.classifiedAt ?? r.failedAt ?? null, width: 24 },
   modelColumn,

@@ -82,10 +82,10 @@ it('keeps a capture that could not be classified, and history lists it with its 
   const failed = await runCli(['history', '--db', database, '--status', 'failed']);
   expect(failed.code).toBe(0);
   const lines = failed.stdout.trim().split('\n');
-  expect(lines[0]).toMatch(/^file\s+status\s+class\s+probability\s+when\s+model\s+provider\s+review\s+error$/);
+  expect(lines[0]).toMatch(/^file\s+status\s+label\s+model said\s+probability\s+when\s+model\s+provider\s+reviewed by\s+error$/);
   expect(lines).toHaveLength(3);
   // The sentence keeps its start; the table cuts its end.
-  expect(lines[2]).toMatch(/notes\.png\s+failed\s+–\s+–\s+\S+Z\s+–\s+–\s+–\s+This file is not an image MetaScope knows .*…$/);
+  expect(lines[2]).toMatch(/notes\.png\s+failed\s+–\s+–\s+–\s+\S+Z\s+–\s+–\s+–\s+This file is not an image MetaScope knows .*…$/);
 
   const json = await runCli(['history', '--db', database, '--status', 'all', '--format', 'json']);
   const rows = jsonLines(json.stdout);
@@ -101,8 +101,8 @@ it('keeps a capture that could not be classified, and history lists it with its 
   });
 
   const csv = (await runCli(['history', '--db', database, '--status', 'failed', '--format', 'csv'])).stdout.split('\n');
-  expect(csv[0]).toMatch(/,status,failed_at,failure_reason$/);
-  expect(csv[1]).toMatch(/^notes\.png,.*,failed,\S+Z,"This file is not an image MetaScope knows/);
+  expect(csv[0]).toMatch(/,state,failed_at,failure_reason$/);
+  expect(csv[1]).toMatch(/^notes\.png,.*,failed,\S+[+-]\d\d:\d\d,"This file is not an image MetaScope knows/);
   expect(csv).toHaveLength(3);
 }, 120_000);
 

@@ -87,11 +87,24 @@ export const requests = {
   'captures.pixelSize': call(z.object({ sha256: sha256Input }), t.pixelSize.nullable()),
 
   'history.query': call(t.historyQuery, t.historyPage),
-  'history.stats': call(z.object({ filter: t.historyFilter.default({}) }), t.historyStats),
-  /** The filtered set as CSV, every column needed to reproduce a result. */
-  /** `cells`: one row per cell of each field instead of one per capture. */
+  /** Days are the viewer's: `timeZone` is theirs (the browser's), the engine's own when left out. */
+  'history.stats': call(
+    z.object({ filter: t.historyFilter.default({}), timeZone: t.timeZone.optional() }),
+    t.historyStats,
+  ),
+  /** How often reviewers kept the model's class, per class and per folder. */
+  'history.agreement': call(z.object({ filter: t.historyFilter.default({}) }), t.historyAgreement),
+  /**
+   * The filtered set as CSV, every column needed to reproduce a result, in `sort` order (as History
+   * shows it), times in the viewer's `timeZone`. `cells`: one row per cell of each field instead.
+   */
   'history.exportCsv': call(
-    z.object({ filter: t.historyFilter.default({}), cells: z.boolean().default(false) }),
+    z.object({
+      filter: t.historyFilter.default({}),
+      cells: z.boolean().default(false),
+      sort: t.historySort.default({ key: 'time', direction: 'asc' }),
+      timeZone: t.timeZone.optional(),
+    }),
     z.object({ csv: z.string(), rows: z.number().int() }),
   ),
   /** A folder's captures laid out on their plate by the well names in their file names. */

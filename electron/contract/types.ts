@@ -316,16 +316,36 @@ export const historyFilter = z.object({
   status: z.enum(['ok', 'failed']).optional(),
 });
 
+export const historySort = z.object({ key: sortKey, direction: z.enum(['asc', 'desc']) });
+
 export const historyQuery = z.object({
   filter: historyFilter.default({}),
-  sort: z
-    .object({ key: sortKey, direction: z.enum(['asc', 'desc']) })
-    .default({ key: 'time', direction: 'desc' }),
+  sort: historySort.default({ key: 'time', direction: 'desc' }),
   offset: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(1000).default(100),
 });
 
 export const historyPage = z.object({ rows: z.array(captureRow), total: z.number().int() });
+
+/** An IANA time zone name this machine knows, e.g. 'Europe/Berlin': days are counted in it. */
+export const timeZone = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine(
+    (name) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: name });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a time zone this computer knows (expected a name like Europe/Berlin)' },
+  );
+
+/** A share of a count with its 95 % Wilson interval. */
+const share = { fraction: z.number(), low: z.number(), high: z.number() };
 
 export const historyStats = z.object({
   /** Classified captures per class per day (ISO date). */
@@ -337,6 +357,18 @@ export const historyStats = z.object({
   fractions: z.array(
     z.object({ day: z.string(), class: z.string(), fraction: z.number(), fields: z.number().int() }),
   ),
+  /** Per watched folder, the share of its results with each final label. */
+  folderShares: z.array(
+    z.object({ folderId: z.number().int(), class: z.string(), count: z.number().int(), total: z.number().int(), ...share }),
+  ),
+});
+
+/** Of the results a person reviewed, the share where they kept the model's class. */
+const agreementRow = { reviewed: z.number().int(), agreed: z.number().int(), ...share };
+export const historyAgreement = z.object({
+  /** Per class the model gave. */
+  byClass: z.array(z.object({ class: z.string(), ...agreementRow })),
+  byFolder: z.array(z.object({ folderId: z.number().int(), ...agreementRow })),
 });
 
 /** One well of a plate: its captures and cells, and the share of cells in the chosen class. */
@@ -397,5 +429,6 @@ export type HistoryFilter = z.infer<typeof historyFilter>;
 export type HistoryQuery = z.input<typeof historyQuery>;
 export type HistoryPage = z.infer<typeof historyPage>;
 export type HistoryStats = z.infer<typeof historyStats>;
+export type HistoryAgreement = z.infer<typeof historyAgreement>;
 export type EngineNotice = z.infer<typeof engineNotice>;
 export type NoticeAction = z.infer<typeof noticeAction>;

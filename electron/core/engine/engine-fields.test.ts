@@ -95,7 +95,7 @@ describe('a whole field', () => {
     expect(plate.wells).toEqual([{ well: 'B03', row: 1, column: 2, captures: 1, cells: 3, fraction: 2 / 3 }]);
     const { csv, rows } = await app.call('history.exportCsv', { filter: {}, cells: true });
     expect(rows).toBe(3);
-    expect(csv.split('\n')[0]).toMatch(/^file_name,sha256,cell,x,y,.*,review_label,review_note,reviewer,reviewed_at$/);
+    expect(csv.split('\n')[0]).toMatch(/^file_name,sha256,cell,x,y,.*,review_label,reviewer,review_note,reviewed_at$/);
     // The cell marked "not a cell" above carries that review in the export.
     expect(csv).toMatch(/,not a cell,,,\d{4}-/);
     const perCapture = await app.call('history.exportCsv', { filter: { analysis: 'find-cells' } });

@@ -199,6 +199,46 @@ describe('history.stats', () => {
     },
   );
 
+  // In browser mode the viewer's zone is not the server's: the request names it.
+  it('counts in the zone the viewer names, whatever the engine\'s own', async () => {
+    process.env.TZ = 'Asia/Tokyo';
+    const newYork = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' });
+    const rows = (await app.call('history.query', {})).rows;
+    const expected = new Map<string, number>();
+    for (const row of rows) {
+      const key = `${newYork.format(Date.parse(row.classifiedAt!))} ${row.finalLabel}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    const stats = await app.call('history.stats', { timeZone: 'America/New_York' });
+    expect(new Map(stats.classCounts.map((c) => [`${c.day} ${c.class}`, c.count]))).toEqual(expected);
+    await expect(app.call('history.stats', { timeZone: 'Mars/Olympus' })).rejects.toThrow(/time zone/);
+  });
+
+  it('shows the share of each final label per folder, with its 95 % interval', async () => {
+    const { folderShares } = await app.call('history.stats', {});
+    const other = folderShares.filter((s) => s.folderId === otherFolderId);
+    expect(other).toHaveLength(1);
+    expect(other[0]).toMatchObject({ count: 1, total: 1, fraction: 1, high: 1 });
+    expect(other[0]!.low).toBeCloseTo(0.2065, 3);
+    const inbox = folderShares.filter((s) => s.folderId !== otherFolderId);
+    expect(inbox.reduce((n, s) => n + s.count, 0)).toBe(inboxValues.length);
+    for (const s of inbox) expect(s.low).toBeLessThanOrEqual(s.fraction);
+  });
+
+  it('compares reviewers with the model, per class the model gave and per folder', async () => {
+    // One review: the capture of brightness 150, which the model called bright, was labelled dim.
+    const agreement = await app.call('history.agreement', {});
+    expect(agreement.byClass).toEqual([
+      { class: 'bright', reviewed: 1, agreed: 0, fraction: 0, low: 0, high: expect.closeTo(0.7935, 3) },
+    ]);
+    expect(agreement.byFolder).toHaveLength(1);
+    expect(agreement.byFolder[0]).toMatchObject({ reviewed: 1, agreed: 0 });
+    expect(await app.call('history.agreement', { filter: { folderId: otherFolderId } })).toEqual({
+      byClass: [],
+      byFolder: [],
+    });
+  });
+
   it('bins the probability of the decided class in 20 equal bins from 0 to 1', async () => {
     const { histogram } = await app.call('history.stats', {});
     expect(histogram).toHaveLength(20);
@@ -252,12 +292,15 @@ describe('history.exportCsv', () => {
     const lines = csv.trimEnd().split('\n');
     expect(lines).toHaveLength(captures.size + 1);
     const header = parseLine(lines[0]!);
-    expect(header.slice(0, 7)).toEqual([
+    expect(header.slice(0, 10)).toEqual([
       'file_name',
+      'folder',
       'paths',
       'sha256',
-      'class',
+      'final_label',
+      'model_class',
       'probability',
+      'threshold',
       'p(dim)',
       'p(bright)',
     ]);
@@ -271,12 +314,11 @@ describe('history.exportCsv', () => {
         'app_version',
       ]),
     );
-    expect(header.slice(-7)).toEqual([
-      'review_label',
-      'review_note',
+    expect(header.slice(-6)).toEqual([
       'reviewer',
+      'review_note',
       'reviewed_at',
-      'status',
+      'state',
       'failed_at',
       'failure_reason',
     ]);
@@ -293,22 +335,40 @@ describe('history.exportCsv', () => {
       const capture = all().find((c) => c.sha256 === record.sha256)!;
       expect(record).toMatchObject({
         file_name: capture.name,
-        class: capture.class,
+        final_label: capture.label,
+        model_class: capture.class,
+        threshold: '0.5',
+        state: 'done',
         model_id: 'test-linear-mean',
         provider: 'cpu',
       });
+      // The engine's own zone when the request names none, with the offset it had then.
+      expect(record.classified_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
       expect(Number(record.probability)).toBeCloseTo(capture.probability, 4);
       expect(Number(record['p(dim)']) + Number(record['p(bright)'])).toBeCloseTo(1, 5);
       expect(JSON.parse(record.preprocessing!)).toMatchObject({ resize: 'stretch' });
     }
     const reviewed = records.find((r) => r.file_name === 'well-150.png')!;
-    expect(reviewed).toMatchObject({ review_label: 'dim', review_note: 'edge, "borderline"' });
+    expect(reviewed).toMatchObject({ final_label: 'dim', model_class: 'bright', review_note: 'edge, "borderline"' });
     expect(Number.isNaN(Date.parse(reviewed.reviewed_at!))).toBe(false);
     expect(records.find((r) => r.file_name === 'well-20.png')).toMatchObject({
-      review_label: '',
+      final_label: 'dim',
+      reviewer: '',
       review_note: '',
       reviewed_at: '',
     });
+  });
+
+  it('writes rows in the order History shows and times in the viewer\'s zone', async () => {
+    const sort = { key: 'fileName', direction: 'desc' } as const;
+    const shown = (await app.call('history.query', { sort })).rows.map((r) => r.fileName);
+    const { csv } = await app.call('history.exportCsv', { sort, timeZone: 'Asia/Kolkata' });
+    const [header, ...records] = csv.trimEnd().split('\n').map(parseLine);
+    expect(records.map((r) => r[0])).toEqual(shown);
+    const at = records[0]![header!.indexOf('classified_at')]!;
+    expect(at).toMatch(/\+05:30$/);
+    const row = (await app.call('history.query', { sort, limit: 1 })).rows[0]!;
+    expect(Date.parse(at)).toBe(Math.floor(Date.parse(row.classifiedAt!) / 1000) * 1000);
   });
 
   it('exports only the filtered set', async () => {
@@ -363,7 +423,7 @@ describe('a file that could not be classified', () => {
     const { csv, rows } = await app.call('history.exportCsv', { filter: { status: 'failed' } });
     expect(rows).toBe(1);
     expect(csv.split('\n')[1]).toMatch(
-      /^notes\.png,.*,failed,\S+Z,"This file is not an image MetaScope knows/,
+      /^notes\.png,.*,failed,\S+[+-]\d\d:\d\d,"This file is not an image MetaScope knows/,
     );
   });
 

@@ -2,23 +2,33 @@ import type { StoredCell } from '../store/cells.js';
 import type { Review } from '../store/reviews.js';
 import type { FailedCapture } from '../store/failures.js';
 import type { HistoryRow } from '../store/history.js';
+import { localIsoTime } from '../time/zone.js';
 import { csvRow } from './csv.js';
 
-const iso = (ms: number | null | undefined): string =>
-  ms === null || ms === undefined ? '' : new Date(ms).toISOString();
+/** The zone a CSV's times are written in: the viewer's (the browser's), or this machine's. */
+export const machineTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** A time as the viewer's clock read it, with the offset then: '2026-12-02T09:15:03+01:00'. */
+const localTime = (ms: number | null | undefined, timeZone: string): string =>
+  ms === null || ms === undefined ? '' : localIsoTime(ms, timeZone);
 
 /**
  * Results as CSV with every column needed to reproduce each one: where the capture was, what it
  * was, which exact model ran where and how, and what a person said about it; for a capture that
- * could not be classified, when and why (`status`, `failed_at`, `failure_reason`).
+ * could not be classified, when and why (`state` failed, `failed_at`, `failure_reason`).
+ * `final_label` is what the lab counts (the standing review, else the model's class);
+ * `model_class` is what the model said.
  */
 function resultsColumns(classes: string[]): string[] {
   return [
     'file_name',
+    'folder',
     'paths',
     'sha256',
-    'class',
+    'final_label',
+    'model_class',
     'probability',
+    'threshold',
     ...classes.map((name) => `p(${name})`),
     'analysis',
     'cells',
@@ -46,11 +56,10 @@ function resultsColumns(classes: string[]): string[] {
     'pages',
     'format',
     'size_bytes',
-    'review_label',
-    'review_note',
     'reviewer',
+    'review_note',
     'reviewed_at',
-    'status',
+    'state',
     'failed_at',
     'failure_reason',
   ];
@@ -58,13 +67,18 @@ function resultsColumns(classes: string[]): string[] {
 
 export const resultsCsvHeader = (classes: string[]): string => csvRow(resultsColumns(classes));
 
-export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
+export function resultsCsvLine(row: HistoryRow, classes: string[], timeZone: string): string {
+  const { threshold } = row.preprocessing;
   return csvRow([
     row.fileName,
+    row.folderPath,
     row.paths.join(' | '),
     row.sha256,
+    row.finalLabel,
     row.className,
     row.probability,
+    // Stored with every result since the threshold became a setting: the one it was classified at.
+    typeof threshold === 'number' ? threshold : null,
     ...classes.map((name) => row.probabilities[name] ?? ''),
     row.analysis,
     row.summary?.cells,
@@ -84,7 +98,7 @@ export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
     row.preprocessing,
     row.appVersion,
     row.durationMs,
-    iso(row.classifiedAt),
+    localTime(row.classifiedAt, timeZone),
     row.info.width,
     row.info.height,
     row.info.bitDepth,
@@ -92,18 +106,17 @@ export function resultsCsvLine(row: HistoryRow, classes: string[]): string {
     row.info.pages,
     row.info.format,
     row.info.size,
-    row.review?.label,
-    row.review?.note,
     row.review?.reviewer,
-    iso(row.review?.createdAt),
-    'ok',
+    row.review?.note,
+    localTime(row.review?.createdAt, timeZone),
+    'done',
     null,
     null,
   ]);
 }
 
 /** A capture that could not be classified: what is known of its file, when it failed and why. */
-export function failureCsvLine(failure: FailedCapture, classes: string[]): string {
+export function failureCsvLine(failure: FailedCapture, classes: string[], timeZone: string): string {
   const { info } = failure;
   const known: Record<string, unknown> = {
     file_name: failure.name,
@@ -116,8 +129,8 @@ export function failureCsvLine(failure: FailedCapture, classes: string[]): strin
     pages: info.pages,
     format: info.format,
     size_bytes: info.size,
-    status: 'failed',
-    failed_at: iso(failure.updatedAt),
+    state: 'failed',
+    failed_at: localTime(failure.updatedAt, timeZone),
     failure_reason: failure.failureReason,
   };
   return csvRow(resultsColumns(classes).map((column) => known[column]));
@@ -151,13 +164,13 @@ export function cellsCsvHeader(classes: string[]): string {
     'detector',
     'classified_at',
     'review_label',
-    'review_note',
     'reviewer',
+    'review_note',
     'reviewed_at',
   ]);
 }
 
-export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: string[]): string {
+export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: string[], timeZone: string): string {
   return csvRow([
     row.fileName,
     row.sha256,
@@ -179,11 +192,11 @@ export function cellsCsvLine(row: HistoryRow, found: ReviewedCell, classes: stri
     row.model.id,
     row.model.version,
     row.detector && `${row.detector.id} ${row.detector.version}`,
-    iso(row.classifiedAt),
+    localTime(row.classifiedAt, timeZone),
     found.review?.label,
-    found.review?.note,
     found.review?.reviewer,
-    iso(found.review?.createdAt),
+    found.review?.note,
+    localTime(found.review?.createdAt, timeZone),
   ]);
 }
 
@@ -197,19 +210,26 @@ export type CsvEntry = HistoryRow | FailedCapture;
 
 const isFailure = (entry: CsvEntry): entry is FailedCapture => 'failureReason' in entry;
 
-/** The lines of a CSV: one per result or failure, or with `cellsOf` one per cell of each field (a failure has none). */
+export interface CsvOptions {
+  /** One line per cell of each field (a failure has none) instead of one per result. */
+  cellsOf?: (resultId: number) => ReviewedCell[];
+  /** The zone times are written in. */
+  timeZone: string;
+}
+
+/** The lines of a CSV: one per result or failure, or with `cellsOf` one per cell of each field. */
 export function* csvLines(
   rows: Iterable<CsvEntry>,
   models: { classes: string[] }[],
-  cellsOf?: (resultId: number) => ReviewedCell[],
+  { cellsOf, timeZone }: CsvOptions,
 ): Generator<string> {
   const classes = classesOf(models);
   yield cellsOf ? cellsCsvHeader(classes) : resultsCsvHeader(classes);
   for (const row of rows) {
     if (isFailure(row)) {
-      if (!cellsOf) yield failureCsvLine(row, classes);
-    } else if (!cellsOf) yield resultsCsvLine(row, classes);
-    else for (const found of cellsOf(row.resultId)) yield cellsCsvLine(row, found, classes);
+      if (!cellsOf) yield failureCsvLine(row, classes, timeZone);
+    } else if (!cellsOf) yield resultsCsvLine(row, classes, timeZone);
+    else for (const found of cellsOf(row.resultId)) yield cellsCsvLine(row, found, classes, timeZone);
   }
 }
 
@@ -217,8 +237,8 @@ export function* csvLines(
 export function resultsCsv(
   rows: Iterable<CsvEntry>,
   models: { classes: string[] }[],
-  cellsOf?: (resultId: number) => ReviewedCell[],
+  options: CsvOptions,
 ): { csv: string; rows: number } {
-  const lines = [...csvLines(rows, models, cellsOf)];
+  const lines = [...csvLines(rows, models, options)];
   return { csv: lines.join('\n') + '\n', rows: lines.length - 1 };
 }

@@ -175,7 +175,7 @@ describe('cells of a field', () => {
     save(1, 'A01.tif', fieldResult(1, [cellAt(1, 'infected'), cellAt(2, 'healthy')], day));
     save(2, 'A02.tif', fieldResult(2, [cellAt(1, 'infected')], day + 60_000));
     save(3, 'notes.tif', resultFor(sha(3)));
-    const infected = store.history.classFractions({}, 'day', 0).filter((f) => f.className === 'infected');
+    const infected = store.history.classFractions({}, 'day', 'UTC').filter((f) => f.className === 'infected');
     expect(infected).toEqual([
       { start: expect.any(Number), className: 'infected', fraction: 0.75, fields: 2 },
     ]);

@@ -126,9 +126,9 @@ describe(`history at ${size.toLocaleString('en')} results`, () => {
 
   it('prints chart, review-queue and export timings', () => {
     const report = {
-      'class counts per day': time(() => store.history.classCounts({}, 'day', 0), 5),
+      'class counts per day': time(() => store.history.classCounts({}, 'day', 'UTC'), 5),
       'class counts per hour, one class': time(
-        () => store.history.classCounts({ className: 'unclear' }, 'hour', 0),
+        () => store.history.classCounts({ className: 'unclear' }, 'hour', 'UTC'),
         5,
       ),
       'histogram, 20 bins': time(() => store.history.histogram({}), 5),

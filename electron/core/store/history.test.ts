@@ -192,16 +192,16 @@ describe('history page', () => {
 
 describe('history charts and queues', () => {
   it('counts classes per day, in the viewer time zone', () => {
-    expect(store.history.classCounts({}, 'day', 0)).toEqual([
+    expect(store.history.classCounts({}, 'day', 'UTC')).toEqual([
       { start: t0, className: 'healthy', count: 1 },
       { start: t0, className: 'infected', count: 1 },
       { start: t0 + day, className: 'infected', count: 1 },
       { start: t0 + 2 * day, className: 'healthy', count: 1 },
       { start: t0 + 2 * day, className: 'mitotic', count: 1 },
     ]);
-    // UTC+10: 15:00 UTC on day 0 is already day 1 there, 20:00 UTC on day 2 is day 3.
+    // Brisbane, UTC+10 all year: 15:00 UTC on day 0 is already day 1 there, 20:00 UTC on day 2 is day 3.
     const local = (d: number) => t0 + d * day - 10 * hour;
-    expect(store.history.classCounts({ modelId: 'cells' }, 'day', 600)).toEqual([
+    expect(store.history.classCounts({ modelId: 'cells' }, 'day', 'Australia/Brisbane')).toEqual([
       { start: local(0), className: 'infected', count: 1 },
       { start: local(1), className: 'healthy', count: 1 },
       { start: local(1), className: 'infected', count: 1 },
@@ -210,7 +210,7 @@ describe('history charts and queues', () => {
   });
 
   it('counts classes per hour for a filter', () => {
-    expect(store.history.classCounts({ className: 'infected' }, 'hour', 0)).toEqual([
+    expect(store.history.classCounts({ className: 'infected' }, 'hour', 'UTC')).toEqual([
       { start: t0 + 9 * hour, className: 'infected', count: 1 },
       { start: t0 + day + 10 * hour, className: 'infected', count: 1 },
     ]);
@@ -240,7 +240,7 @@ describe('history charts and queues', () => {
   });
 
   it('exports every matching row, oldest first, across chunks', () => {
-    const exported = [...store.history.export({}, 2)];
+    const exported = [...store.history.export({}, undefined, 2)];
     expect(exported.map(number)).toEqual([1, 2, 3, 4, 5]);
     const page = store.history.page({}, { key: 'time', direction: 'asc' }, all).rows;
     expect(exported).toEqual(page);
@@ -249,8 +249,16 @@ describe('history charts and queues', () => {
     ).toEqual([sha(1), sha(3)]);
   });
 
+  it('exports in the order History shows', () => {
+    const byName = { key: 'fileName', direction: 'desc' } as const;
+    expect([...store.history.export({}, byName, 2)].map((r) => r.fileName)).toEqual(
+      store.history.page({}, byName, all).rows.map((r) => r.fileName),
+    );
+    expect([...store.history.export({}, byName)].map(number)).not.toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('lets the engine write while an export is being read', () => {
-    const rows = store.history.export({}, 1);
+    const rows = store.history.export({}, undefined, 1);
     rows.next();
     store.reviews.add({ sha256: sha(5), label: 'healthy' });
     expect([...rows]).toHaveLength(4);

@@ -8,6 +8,7 @@ import {
   type SummaryInput,
 } from './captures.js';
 import { filterSql, pageSql, type HistoryFilter, type HistorySort } from './history-query.js';
+import { periodStarts } from '../time/zone.js';
 import { toReview, type Review, type ReviewRow } from './reviews.js';
 
 /** One result with its capture, its paths and its latest review: a history line or an export row. */
@@ -128,7 +129,10 @@ const toRow = (r: DetailRow): HistoryRow => ({
   review: r.review === null ? null : toReview(JSON.parse(r.review) as ReviewRow),
 });
 
-const bucketMs = { hour: 3_600_000, day: 86_400_000 };
+// Local days are not all 24 hours long: their starts are worked out in the zone (a few hundred for
+// a year of results) and each period is a range scan of the time index, the periods' list leading.
+const periodsSql = `WITH periods (start, next) AS MATERIALIZED (
+  SELECT value, coalesce(lead(value) OVER (ORDER BY key), 9e15) FROM json_each(@starts))`;
 
 export type History = ReturnType<typeof createHistory>;
 
@@ -141,6 +145,13 @@ export function createHistory(db: Database.Database) {
     return statement;
   };
   const details = prepare(detailSql);
+  const span = db.prepare<[], { first: number | null; last: number | null }>(
+    'SELECT min(classified_at) AS first, max(classified_at) AS last FROM results',
+  );
+  const starts = (bucket: 'day' | 'hour', timeZone: string): string => {
+    const { first, last } = span.get()!;
+    return JSON.stringify(first === null || last === null ? [] : periodStarts(first, last, timeZone, bucket));
+  };
   const ofCapture = db
     .prepare<[string], number>(
       'SELECT r.id FROM results r JOIN captures c ON c.id = r.capture_id WHERE c.sha256 = ? ORDER BY r.classified_at DESC, r.id DESC',
@@ -179,24 +190,24 @@ export function createHistory(db: Database.Database) {
     /** Unreviewed results: out of the model's scope first, then least confident (lowest probability of the decided class). */
     reviewQueue: (filter: HistoryFilter, request: PageRequest): HistoryPage =>
       page({ ...filter, reviewed: false }, { key: 'review', direction: 'asc' }, request),
-    /** How many results of each final label per day or hour; `utcOffsetMinutes` places the day's start. */
-    classCounts(filter: HistoryFilter, bucket: 'day' | 'hour', utcOffsetMinutes: number): ClassCount[] {
+    /** How many results of each final label per local day or hour of `timeZone`. */
+    classCounts(filter: HistoryFilter, bucket: 'day' | 'hour', timeZone: string): ClassCount[] {
       const { where, params } = filterSql(filter);
       return prepare(
-        `SELECT CAST((r.classified_at + @shift) / @size AS INTEGER) * @size - @shift AS start, r.final_label AS className,
-                count(*) AS count
-         FROM results r WHERE ${where} GROUP BY start, className ORDER BY start, className`,
-      ).all({ ...params, shift: utcOffsetMinutes * 60_000, size: bucketMs[bucket] }) as ClassCount[];
+        `${periodsSql} SELECT p.start, r.final_label AS className, count(*) AS count
+         FROM periods p CROSS JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
+         WHERE ${where} GROUP BY p.start, className ORDER BY p.start, className`,
+      ).all({ ...params, starts: starts(bucket, timeZone) }) as ClassCount[];
     },
-    /** The mean share of cells per class per day or hour, over the fields that match. */
-    classFractions(filter: HistoryFilter, bucket: 'day' | 'hour', utcOffsetMinutes: number): ClassFraction[] {
+    /** The mean share of cells per class per local day or hour of `timeZone`, over the fields that match. */
+    classFractions(filter: HistoryFilter, bucket: 'day' | 'hour', timeZone: string): ClassFraction[] {
       const { where, params } = filterSql(filter);
       return prepare(
-        `SELECT CAST((r.classified_at + @shift) / @size AS INTEGER) * @size - @shift AS start, f.class_name AS className,
-                avg(f.fraction) AS fraction, count(*) AS fields
-         FROM results r JOIN result_fractions f ON f.result_id = r.id
-         WHERE ${where} GROUP BY start, className ORDER BY start, className`,
-      ).all({ ...params, shift: utcOffsetMinutes * 60_000, size: bucketMs[bucket] }) as ClassFraction[];
+        `${periodsSql} SELECT p.start, f.class_name AS className, avg(f.fraction) AS fraction, count(*) AS fields
+         FROM periods p CROSS JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
+         JOIN result_fractions f ON f.result_id = r.id
+         WHERE ${where} GROUP BY p.start, className ORDER BY p.start, className`,
+      ).all({ ...params, starts: starts(bucket, timeZone) }) as ClassFraction[];
     },
     /** The file name, class and summary of every result of one model in a folder: what a plate map is drawn from. */
     placedResults(folderId: number, modelId: string): PlacedResult[] {
@@ -220,26 +231,20 @@ export function createHistory(db: Database.Database) {
       return counts;
     },
     /**
-     * Every matching row, oldest classification first, read in chunks so no statement stays open
-     * between rows: the engine may keep writing while an export is consumed.
+     * Every matching row in `sort` order (oldest classification first by default). The ids are read
+     * at once and the rows in chunks, so no statement stays open between rows: the engine may keep
+     * writing while an export is consumed, and the export shows the set as it was when it began.
      */
-    *export(filter: HistoryFilter, chunkSize = 500): Generator<HistoryRow> {
-      const { where, params } = filterSql(filter, 'time');
-      const next = prepare(
-        `SELECT r.id, r.classified_at FROM results r WHERE ${where} AND (r.classified_at, r.id) > (@time, @id)
-         ORDER BY r.classified_at, r.id LIMIT @limit`,
-      );
-      let after = { time: Number.MIN_SAFE_INTEGER, id: 0 };
-      for (;;) {
-        const keys = next.all({ ...params, ...after, limit: chunkSize }) as {
-          id: number;
-          classified_at: number;
-        }[];
-        if (keys.length === 0) return;
-        yield* rowsFor(keys.map((k) => k.id));
-        const last = keys.at(-1)!;
-        after = { time: last.classified_at, id: last.id };
-      }
+    *export(
+      filter: HistoryFilter,
+      sort: HistorySort = { key: 'time', direction: 'asc' },
+      chunkSize = 500,
+    ): Generator<HistoryRow> {
+      const sql = pageSql(filter, sort);
+      const ids = prepare(sql.ids)
+        .pluck()
+        .all({ ...sql.params, limit: -1, offset: 0 }) as number[];
+      for (let at = 0; at < ids.length; at += chunkSize) yield* rowsFor(ids.slice(at, at + chunkSize));
     },
   };
 }

@@ -91,7 +91,7 @@ describe('reviews', () => {
     store.captures.claimNext(1);
     store.captures.saveOutcomes([resultFor(sha(2), { className: 'infected', probability: 0.9 })], []);
     const counts = () =>
-      Object.fromEntries(store.history.classCounts({}, 'day', 0).map((c) => [c.className, c.count]));
+      Object.fromEntries(store.history.classCounts({}, 'day', 'UTC').map((c) => [c.className, c.count]));
     const labelled = (className: string) =>
       store.history.page({ className }, { key: 'class', direction: 'asc' }, { limit: 10, offset: 0 });
     expect(counts()).toEqual({ infected: 2 });

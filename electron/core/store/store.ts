@@ -6,6 +6,7 @@ import { closeDatabase, openDatabase, type DatabaseOptions } from './db.js';
 import { guard, toStoreError } from './errors.js';
 import { createFailures } from './failures.js';
 import { createFiles } from './files.js';
+import { createFigures } from './figures.js';
 import { createFolders } from './folders.js';
 import { createHistory } from './history.js';
 import { createModels } from './models.js';
@@ -33,6 +34,7 @@ export function storeOn(db: Database.Database, file: string) {
     history: guarded(createHistory(db), file),
     failures: guarded(createFailures(db), file),
     comparison: guarded(createComparison(db), file),
+    figures: guarded(createFigures(db), file),
     /** Checkpoints the WAL into the database file and closes it. */
     close: () => closeDatabase(db),
   };

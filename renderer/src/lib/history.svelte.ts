@@ -1,5 +1,5 @@
 import { SvelteMap } from 'svelte/reactivity';
-import type { CaptureRow, HistoryFilter, HistoryStats } from '$contract/types.js';
+import type { CaptureRow, HistoryAgreement, HistoryFilter, HistoryStats } from '$contract/types.js';
 import { app } from './app.svelte.js';
 import { ask } from './ask.svelte.js';
 
@@ -20,6 +20,9 @@ export function definedOf(filter: HistoryFilter): HistoryFilter {
   ) as HistoryFilter;
 }
 
+/** The viewer's own zone: days in the charts and times in the CSV are theirs, not the server's. */
+export const viewerTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
 const pageSize = 200;
 /** Pages kept around the view; farther ones are dropped and fetched again if scrolled back to. */
 const keptPages = 20;
@@ -35,6 +38,8 @@ class HistoryView {
   sort = $state<Sort>({ key: 'time', direction: 'desc' });
   total = $state<number | null>(null);
   stats = $state.raw<HistoryStats | null>(null);
+  /** How often reviewers kept the model's class, for the filtered results. */
+  agreement = $state.raw<HistoryAgreement | null>(null);
   layout = $state<'table' | 'grid'>('table');
   /** Where the person had scrolled to, kept while they look at a capture. */
   scrollTop = $state(0);
@@ -88,9 +93,14 @@ class HistoryView {
     void this.#loadStats();
   }
 
-  /** The filtered results as CSV; `cells`: one row per cell of each field. */
+  /** The filtered results as CSV, in the order shown; `cells`: one row per cell of each field. */
   async exportCsv(cells = false): Promise<{ csv: string; rows: number } | undefined> {
-    return ask('history.exportCsv', { filter: definedOf(this.filter), cells });
+    return ask('history.exportCsv', {
+      filter: definedOf(this.filter),
+      cells,
+      sort: this.sort,
+      timeZone: viewerTimeZone(),
+    });
   }
 
   /** Opens History on one folder's captures whose names contain `search` (a well, from the plate view). */
@@ -128,8 +138,14 @@ class HistoryView {
 
   async #loadStats(): Promise<void> {
     const generation = this.#generation;
-    const stats = await ask('history.stats', { filter: definedOf(this.filter) });
-    if (stats && generation === this.#generation) this.stats = stats;
+    const filter = definedOf(this.filter);
+    const [stats, agreement] = await Promise.all([
+      ask('history.stats', { filter, timeZone: viewerTimeZone() }),
+      ask('history.agreement', { filter }),
+    ]);
+    if (generation !== this.#generation) return;
+    if (stats) this.stats = stats;
+    if (agreement) this.agreement = agreement;
   }
 }
 

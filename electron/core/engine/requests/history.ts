@@ -1,10 +1,21 @@
 import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
 import { plateOf } from '../../cells/plate.js';
-import { resultsCsv } from '../../export/results-csv.js';
+import { wilsonInterval } from '../../evaluate/wilson.js';
+import { machineTimeZone, resultsCsv } from '../../export/results-csv.js';
+import { localDate } from '../../time/zone.js';
 import { reviewedCells } from '../../export/reviewed-cells.js';
 import { failureFilter, folderIds, storeFilter, type EngineContext } from '../context.js';
 import { rowOfFailure, rowOfResult } from '../rows.js';
+
+const fractionNeedsClass = () =>
+  new ContractError('invalid-request', 'Sorting by the share of a class needs that class (fractionClass) in the filter.');
+
+/** A share with its 95 % Wilson interval; a count of none is no share (0 of 0 never reaches here). */
+const share = (count: number, total: number) => {
+  const interval = wilsonInterval(count, total)!;
+  return { fraction: count / total, low: interval.low, high: interval.high };
+};
 
 /** Browsing past results: pages, charts, the CSV and the plate map. */
 export function historyRequests({ store, classification }: EngineContext) {
@@ -15,49 +26,61 @@ export function historyRequests({ store, classification }: EngineContext) {
         const folderIdOf = folderIds(store);
         return { rows: failed.rows.map((f) => rowOfFailure(f, folderIdOf)), total: failed.total };
       }
-      if (sort.key === 'fraction' && filter.fractionClass === undefined) {
-        throw new ContractError(
-          'invalid-request',
-          'Sorting by the share of a class needs that class (fractionClass) in the filter.',
-        );
-      }
+      if (sort.key === 'fraction' && filter.fractionClass === undefined) throw fractionNeedsClass();
       const page = store.history.page(storeFilter(filter), sort, { offset, limit });
       const folderIdOf = folderIds(store);
       return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
     },
-    'history.stats': ({ filter }) => {
+    'history.stats': ({ filter, timeZone = machineTimeZone() }) => {
       // A failure is counted in no class and has no probability: nothing to chart.
-      if (filter.status === 'failed') return { classCounts: [], histogram: [], classes: [], fractions: [] };
+      if (filter.status === 'failed')
+        return { classCounts: [], histogram: [], classes: [], fractions: [], folderShares: [] };
       // What the model could not judge is no class: left out of counts and charts unless asked for.
       const f = { ...storeFilter(filter), inScope: filter.inScope ?? true };
-      const utcOffsetMinutes = -new Date().getTimezoneOffset();
-      const counts = store.history.classCounts(f, 'day', utcOffsetMinutes);
+      const counts = store.history.classCounts(f, 'day', timeZone);
       const bins = store.history.histogram(f, 20);
-      // A local day starts at local midnight, which east of Greenwich is still the day before in UTC:
-      // the label is the local date, read from that instant shifted back by the same offset.
-      const localDate = (start: number) =>
-        new Date(start + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
-      const fractions = store.history.classFractions(f, 'day', utcOffsetMinutes);
+      const day = (start: number) => localDate(start, timeZone);
       return {
-        classCounts: counts.map((c) => ({ day: localDate(c.start), class: c.className, count: c.count })),
+        classCounts: counts.map((c) => ({ day: day(c.start), class: c.className, count: c.count })),
         histogram: bins.map((count, i) => ({ from: i / bins.length, to: (i + 1) / bins.length, count })),
         classes: [...new Set(counts.map((c) => c.className))].sort(),
-        fractions: fractions.map((c) => ({
-          day: localDate(c.start),
+        fractions: store.history.classFractions(f, 'day', timeZone).map((c) => ({
+          day: day(c.start),
           class: c.className,
           fraction: c.fraction,
           fields: c.fields,
         })),
+        folderShares: store.figures.folderShares(f).map(({ folderId, className, count, total }) => ({
+          folderId,
+          class: className,
+          count,
+          total,
+          ...share(count, total),
+        })),
       };
     },
-    'history.exportCsv': ({ filter, cells }) =>
-      resultsCsv(
+    'history.agreement': ({ filter }) => {
+      if (filter.status === 'failed') return { byClass: [], byFolder: [] };
+      const f = storeFilter(filter);
+      return {
+        byClass: store.figures
+          .agreementByClass(f)
+          .map(({ className, reviewed, agreed }) => ({ class: className, reviewed, agreed, ...share(agreed, reviewed) })),
+        byFolder: store.figures
+          .agreementByFolder(f)
+          .map(({ folderId, reviewed, agreed }) => ({ folderId, reviewed, agreed, ...share(agreed, reviewed) })),
+      };
+    },
+    'history.exportCsv': ({ filter, cells, sort, timeZone = machineTimeZone() }) => {
+      if (sort.key === 'fraction' && filter.fractionClass === undefined) throw fractionNeedsClass();
+      return resultsCsv(
         filter.status === 'failed'
           ? store.failures.export(failureFilter(filter))
-          : store.history.export(storeFilter(filter)),
+          : store.history.export(storeFilter(filter), sort),
         store.models.list(),
-        cells ? reviewedCells(store) : undefined,
-      ),
+        { cellsOf: cells ? reviewedCells(store) : undefined, timeZone },
+      );
+    },
     'history.plate': ({ folderId, className }) => {
       if (!store.folders.get(folderId))
         throw new ContractError('not-found', 'That folder is no longer watched.');
