@@ -100,16 +100,19 @@ export function filterSql(
   if (f.search && trigrams) {
     // A quoted phrase of the trigram index matches exactly that substring, in any case.
     const phrase = `"${f.search.replaceAll('"', '""')}"`;
+    // Where the capture is now, and where it was before a move (former_paths, 0006).
     const matches =
-      'SELECT f.capture_id FROM capture_paths JOIN capture_files f ON f.id = capture_paths.rowid';
-    add('search', 'r.capture_id', `IN (${matches} WHERE capture_paths MATCH @search)`, phrase);
+      'SELECT f.capture_id FROM capture_paths JOIN capture_files f ON f.id = capture_paths.rowid WHERE capture_paths MATCH @search';
+    const formerly =
+      'SELECT p.capture_id FROM former_path_search JOIN former_paths p ON p.id = former_path_search.rowid WHERE former_path_search MATCH @search';
+    add('search', 'r.capture_id', `IN (${matches} UNION ALL ${formerly})`, phrase);
   } else if (f.search) {
     // Too short for trigrams: read every path. The user's own % and _ are matched literally.
     const pattern = `%${f.search.replace(/[\\%_]/g, '\\$&')}%`;
     add(
       'search',
       'r.capture_id',
-      "IN (SELECT capture_id FROM capture_files WHERE path LIKE @search ESCAPE '\\')",
+      "IN (SELECT capture_id FROM capture_files WHERE path LIKE @search ESCAPE '\\' UNION ALL SELECT capture_id FROM former_paths WHERE path LIKE @search ESCAPE '\\')",
       pattern,
     );
   }

@@ -31,8 +31,8 @@ BEGIN
 END;
 `;
 
-export const migration0007: Migration = {
-  version: 7,
+export const migration0006: Migration = {
+  version: 6,
   name: 'former-paths',
   up(db) {
     db.exec(schema);

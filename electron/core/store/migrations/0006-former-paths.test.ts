@@ -4,13 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../migrate.js';
 import { sha, tempDirs } from '../testing/fixtures.js';
 import { migrations } from './index.js';
-import { migration0007 } from './0007-former-paths.js';
 
 const dirs = tempDirs();
 afterEach(dirs.cleanup);
 
-// 0006 belongs to another change; this step touches only capture_files, so it is tried on schema 5.
-describe('migration 0007 (former paths)', () => {
+describe('migration 0006 (former paths)', () => {
   it('keeps the path a capture had when its file is moved away or replaced, and finds it by any part', () => {
     const file = path.join(dirs.make(), 'metascope.db');
     const db = new Database(file);
@@ -21,7 +19,8 @@ describe('migration 0007 (former paths)', () => {
         ('${sha(1)}', 'A1.tif', 1, 'done', 0, 0), ('${sha(2)}', 'B1.tif', 1, 'done', 0, 0);
       INSERT INTO capture_files (path, capture_id, size, mtime_ms, seen_at) VALUES
         ('/lab/plate-07/A1.tif', 1, 1, 0, 0), ('/lab/plate-07/B1.tif', 2, 1, 0, 0), ('/lab/settling.tif', NULL, 1, 0, 0);`);
-    db.transaction(() => migration0007.up(db))();
+    migrate(db, file, migrations.slice(0, 6));
+    expect(db.pragma('user_version', { simple: true })).toBe(6);
 
     // Moved: the reconciler forgets the old sighting and records the new path.
     db.exec(`DELETE FROM capture_files WHERE path = '/lab/plate-07/A1.tif';
