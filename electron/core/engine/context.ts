@@ -2,6 +2,7 @@ import { ContractError } from '../../contract/messages.js';
 import type { AppStatus, CaptureRow, HistoryFilter as ContractFilter } from '../../contract/types.js';
 import type { FailureFilter } from '../store/failures.js';
 import type { HistoryFilter } from '../store/history-query.js';
+import type { HistoryRow } from '../store/history.js';
 import type { Store } from '../store/store.js';
 import type { Classification } from './classification.js';
 import type { Emitter } from './events.js';
@@ -25,10 +26,21 @@ export function folderIds(store: Store): (folderPath: string | null) => number |
   return (folderPath) => (folderPath === null ? null : (byPath.get(folderPath) ?? null));
 }
 
-/** A capture as a row: its latest result, or its state while it has none. */
-export function captureRow(store: Store, sha256: string): CaptureRow {
-  const latest = store.history.forCapture(sha256)[0];
-  if (latest) return rowOfResult(latest, folderIds(store));
+/**
+ * A capture's results, the one it is shown with first: the active model's, else the newest. A
+ * second model re-run on stored captures adds its results beside, never in front of, the first.
+ */
+export function resultsOf(store: Store, classification: Classification, sha256: string): HistoryRow[] {
+  const results = store.history.forCapture(sha256);
+  const active = classification.active?.identity.sha256;
+  const shown = results.findIndex((r) => r.model.sha256 === active);
+  return shown > 0 ? [results[shown]!, ...results.filter((_, i) => i !== shown)] : results;
+}
+
+/** A capture as a row: the result it is shown with, or its state while it has none. */
+export function captureRow(store: Store, classification: Classification, sha256: string): CaptureRow {
+  const [shown] = resultsOf(store, classification, sha256);
+  if (shown) return rowOfResult(shown, folderIds(store));
   const capture = store.captures.get(sha256);
   if (!capture)
     throw new ContractError('not-found', 'This capture is not in the database (it may have been removed).');

@@ -170,6 +170,14 @@ describe('re-running a second model', () => {
       ['test-eager', 'Eager model', 'bright'],
       ['test-linear-mean', 'Test model (mean brightness)', 'dim'],
     ]);
+    // The capture is still shown with the active model's result: the re-run sits beside it.
+    expect(detail.results[0]!.model.id).toBe('test-linear-mean');
+    expect(detail.capture).toMatchObject({ class: 'dim', model: { id: 'test-linear-mean' } });
+    expect((await app.call('captures.recent', { limit: 10 })).map((r) => r.model?.id)).toEqual([
+      'test-linear-mean',
+      'test-linear-mean',
+      'test-linear-mean',
+    ]);
     expect((await app.call('history.query', { filter: {} })).total).toBe(6);
     expect((await app.call('history.query', { filter: { modelId: 'test-eager' } })).total).toBe(3);
 

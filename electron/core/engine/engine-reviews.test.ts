@@ -119,7 +119,9 @@ describe('the reviewer’s name', () => {
     expect((await app.call('settings.get', {})).reviewerName).toBe('Ana Ruiz');
     const { csv } = await app.call('history.exportCsv', {});
     const [header, line] = csv.split('\n');
-    expect(header).toContain(',review_label,review_note,reviewer,reviewed_at,');
-    expect(line).toMatch(/,dim,,Ana Ruiz,\d{4}-/);
+    expect(header).toMatch(/^file_name,folder,paths,sha256,final_label,/);
+    expect(header).toContain(',reviewer,review_note,reviewed_at,');
+    expect(line).toMatch(/^named\.png,[^,]*,[^,]*,[0-9a-f]{64},dim,/);
+    expect(line).toMatch(/,Ana Ruiz,,\d{4}-/);
   });
 });

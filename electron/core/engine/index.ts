@@ -77,7 +77,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     detectorFolder: options.detectorFolder,
     settleMs: options.settleMs,
     listener: {
-      captureChanged: (sha256) => emit('capture.updated', captureRow(store, sha256)),
+      captureChanged: (sha256) => emit('capture.updated', captureRow(store, classification, sha256)),
       progress: progress.report,
       foldersChanged: () => emit('folders.changed', store.folders.list().map((f) => folderOf(f, inbox))),
       notice: (level, message, action) => emit('notice', { level, message, at: new Date().toISOString(), action }),

@@ -66,7 +66,7 @@ export function rerunRequests(context: EngineContext) {
         captures,
         batchSize: settings.get().batchSize,
         report: (progress) => emit('rerun.progress', progress),
-        saved: (sha256) => emit('capture.updated', captureRow(store, sha256)),
+        saved: (sha256) => emit('capture.updated', captureRow(store, classification, sha256)),
       });
       const finished = rerun
         .run()

@@ -1,15 +1,15 @@
 import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
-import { captureRow, folderIds, type EngineContext } from '../context.js';
+import { captureRow, folderIds, resultsOf, type EngineContext } from '../context.js';
 import { reviewOf, rowOfResult } from '../rows.js';
 
 /** A person's labels, for a whole capture or one of its cells, and the queue of what to review. */
-export function reviewRequests({ store, emit }: EngineContext) {
+export function reviewRequests({ store, classification, emit }: EngineContext) {
   return {
     'reviews.add': ({ sha256, cellId, label, note, reviewer }) => {
       const reviewed = store.captures.get(sha256);
       if (!reviewed) throw new ContractError('not-found', 'This capture is not in the database.');
-      const latest = store.history.forCapture(sha256)[0];
+      const [latest] = resultsOf(store, classification, sha256);
       if (reviewed.state === 'failed' && !latest)
         throw new ContractError(
           'invalid-request',
@@ -25,14 +25,14 @@ export function reviewRequests({ store, emit }: EngineContext) {
         }
       }
       const review = reviewOf(store.reviews.add({ sha256, cellId, label, note, reviewer }));
-      emit('capture.updated', captureRow(store, sha256));
+      emit('capture.updated', captureRow(store, classification, sha256));
       return review;
     },
     'reviews.withdraw': ({ id, reviewer }) => {
       const withdrawn = store.reviews.withdraw(id, reviewer);
       if (!withdrawn)
         throw new ContractError('not-found', 'That decision is not on record, or it was already undone.');
-      emit('capture.updated', captureRow(store, withdrawn.sha256));
+      emit('capture.updated', captureRow(store, classification, withdrawn.sha256));
       return reviewOf(withdrawn);
     },
     'reviews.queue': ({ offset, limit, folderId, modelClass }) => {
