@@ -74,6 +74,9 @@ describe.skipIf(!hasChromium || !hasEngine)(`final labels in History, against th
     await page.getByRole('heading', { name: corrected }).waitFor();
     await page.getByRole('radio', { name: 'dim' }).check({ force: true });
     await page.getByRole('button', { name: /Save correction/ }).click();
+    // The first review asks who is reviewing (e2e/review-queue.test.ts tests that dialog).
+    await page.getByRole('dialog').getByLabel('Your name').fill('e2e');
+    await page.keyboard.press('Enter');
     await page.getByText('model said bright').first().waitFor();
     await screens('capture-final-label');
     await page.goto(`${serve.url}#/live`);

@@ -247,10 +247,14 @@ describe.skipIf(!hasChromium || !hasEngine)(`the review queue, against the real 
       page.getByRole('button', { name: 'Export CSV' }).click(),
     ]);
     const [header, ...lines] = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
-    expect(header).toContain(',review_label,review_note,reviewer,reviewed_at,');
+    expect(header).toContain(',final_label,model_class,');
+    expect(header).toContain(',reviewer,review_note,reviewed_at,');
     expect(lines).toHaveLength(2);
-    expect(lines.find((line) => line.includes('inbox-90.png'))).toContain(',Not a cell / other,,Ana Ruiz,');
-    expect(lines.find((line) => line.includes('well-120.png'))).toContain(',dim,,A. Ruiz,');
+    const line = (name: string) => lines.find((l) => l.startsWith(`${name},`))!;
+    expect(line('inbox-90.png')).toContain(',Not a cell / other,');
+    expect(line('inbox-90.png')).toContain(',Ana Ruiz,,');
+    expect(line('well-120.png')).toContain(',dim,');
+    expect(line('well-120.png')).toContain(',A. Ruiz,,');
   });
 
   it('takes a cell’s review back in its panel, naming who decided', async () => {
