@@ -22,7 +22,9 @@ describe('the facility connection policy', () => {
     }
     expect(error).toBeInstanceOf(FacilityConnectionError);
     const message = (error as Error).message;
-    expect(message).toMatch(/must not contain a password, because every user of this computer can read a command line/);
+    expect(message).toMatch(
+      /must not contain a password, because every user of this computer can read a command line/,
+    );
     expect(message).toMatch(/METASCOPE_FACILITY_PASSWORD/);
     expect(message).not.toContain('p%40ss');
     expect(message).not.toContain(secret);
@@ -30,7 +32,9 @@ describe('the facility connection policy', () => {
 
   it('refuses what is not a PostgreSQL address without echoing it', () => {
     expect(() => facilityConnection('db.lab:5432', { env: {} })).toThrow(/must start with postgres:\/\//);
-    expect(() => facilityConnection('not a url :secret@', { env: {} })).toThrow(/^The facility address is not a PostgreSQL address/);
+    expect(() => facilityConnection('not a url :secret@', { env: {} })).toThrow(
+      /^The facility address is not a PostgreSQL address/,
+    );
     expect(() => facilityConnection('not a url :secret@', { env: {} })).not.toThrow(/secret/);
   });
 
@@ -42,8 +46,15 @@ describe('the facility connection policy', () => {
     const parsed = new URL(c.connectionString);
     expect(decodeURIComponent(parsed.password)).toBe(secret);
     expect(parsed.searchParams.get('sslmode')).toBe('require');
-    expect(c.redact(`auth failed for ${secret} and ${encodeURIComponent(secret)}`)).toBe('auth failed for ******** and ********');
-    expect(decodeURIComponent(new URL(facilityConnection('postgres://lab@db/m', { env: { PGPASSWORD: 'other' } }).connectionString).password)).toBe('other');
+    expect(c.redact(`auth failed for ${secret} and ${encodeURIComponent(secret)}`)).toBe(
+      'auth failed for ******** and ********',
+    );
+    expect(
+      decodeURIComponent(
+        new URL(facilityConnection('postgres://lab@db/m', { env: { PGPASSWORD: 'other' } }).connectionString)
+          .password,
+      ),
+    ).toBe('other');
   });
 
   it('without a password connects as the address says (e.g. trust or a client certificate)', () => {
@@ -62,8 +73,8 @@ describe('the facility connection policy', () => {
     chmodSync(file, 0o600);
     const c = facilityConnection('postgres://lab@db/m', { env: { METASCOPE_FACILITY_PASSWORD_FILE: file } });
     expect(decodeURIComponent(new URL(c.connectionString).password)).toBe(secret);
-    expect(() => facilityConnection('postgres://lab@db/m', { env: {}, passwordFile: path.join(dir, 'missing') })).toThrow(
-      /cannot be read: check the name/,
-    );
+    expect(() =>
+      facilityConnection('postgres://lab@db/m', { env: {}, passwordFile: path.join(dir, 'missing') }),
+    ).toThrow(/cannot be read: check the name/);
   });
 });

@@ -41,7 +41,9 @@ export function facilityConnection(address: string, sources: PasswordSources): F
     );
   }
   if (!protocols.has(url.protocol)) {
-    throw new FacilityConnectionError(`The facility address must start with postgres://, not ${url.protocol}//.`);
+    throw new FacilityConnectionError(
+      `The facility address must start with postgres://, not ${url.protocol}//.`,
+    );
   }
   if (url.password !== '') {
     throw new FacilityConnectionError(
@@ -74,7 +76,9 @@ export function readPasswordFile(file: string): string {
   try {
     mode = statSync(file).mode;
   } catch {
-    throw new FacilityConnectionError(`The password file ${file} cannot be read: check the name and that it exists.`);
+    throw new FacilityConnectionError(
+      `The password file ${file} cannot be read: check the name and that it exists.`,
+    );
   }
   if ((mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8);
@@ -83,6 +87,9 @@ export function readPasswordFile(file: string): string {
     );
   }
   const password = readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
-  if (password === '') throw new FacilityConnectionError(`The password file ${file} is empty: write the password on its first line.`);
+  if (password === '')
+    throw new FacilityConnectionError(
+      `The password file ${file} is empty: write the password on its first line.`,
+    );
   return password;
 }

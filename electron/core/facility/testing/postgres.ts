@@ -32,12 +32,16 @@ export function postgresBin(): string | null {
     candidates.push(...versions.map((v) => path.join(debian, v, 'bin')));
   }
   candidates.push(...(process.env.PATH ?? '').split(path.delimiter));
-  return candidates.find((dir) => dir && existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'pg_ctl'))) ?? null;
+  return (
+    candidates.find(
+      (dir) => dir && existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'pg_ctl')),
+    ) ?? null
+  );
 }
 
 /** The sentence a test prints when it skips for want of PostgreSQL. */
 export const noPostgresReason =
-  'PostgreSQL is not installed here (no initdb found in PG_BIN, /usr/lib/postgresql/*/bin or PATH): the facility tests are skipped. Install Debian\'s postgresql package to run them.';
+  "PostgreSQL is not installed here (no initdb found in PG_BIN, /usr/lib/postgresql/*/bin or PATH): the facility tests are skipped. Install Debian's postgresql package to run them.";
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -51,7 +55,11 @@ async function freePort(): Promise<number> {
  * initdb refuses to run as root, so as root every PostgreSQL program runs as the `postgres` user
  * (which Debian's package creates), in a folder that user owns.
  */
-async function asOwner(): Promise<{ uid: number; gid: number; wrap: (bin: string, args: string[]) => [string, string[]] } | null> {
+async function asOwner(): Promise<{
+  uid: number;
+  gid: number;
+  wrap: (bin: string, args: string[]) => [string, string[]];
+} | null> {
   if (process.getuid?.() !== 0) return null;
   const id = async (flag: string) => Number((await run('id', [flag, 'postgres'])).stdout.trim());
   const [uid, gid] = [await id('-u'), await id('-g')];
@@ -67,10 +75,23 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const owner = await asOwner();
   if (owner) chownSync(root, owner.uid, owner.gid);
   const exec = async (program: string, args: string[]) => {
-    const [command, argv] = owner ? owner.wrap(path.join(bin, program), args) : [path.join(bin, program), args];
+    const [command, argv] = owner
+      ? owner.wrap(path.join(bin, program), args)
+      : [path.join(bin, program), args];
     return run(command, argv, { cwd: root });
   };
-  await exec('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  await exec('initdb', [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
   const port = await freePort();
   // Durability settings off: a test cluster trades crash safety of the OS for speed, never of the
   // server (an immediate stop still recovers from its WAL).
@@ -83,7 +104,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     '-c full_page_writes=off',
     '-c max_connections=200',
   ].join(' ');
-  const start = () => exec('pg_ctl', ['-D', data, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', 'start']);
+  const start = () =>
+    exec('pg_ctl', ['-D', data, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', 'start']);
   const halt = () => exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
   await start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;

@@ -1,0 +1,77 @@
+import pg from 'pg';
+import PgBoss from 'pg-boss';
+import type { FacilityConnection } from './connection.js';
+import { facilitySchema } from './migrate.js';
+
+/** An open facility database: a connection pool for MetaScope's tables and pg-boss on the same pool. */
+export interface FacilityDatabase {
+  connection: FacilityConnection;
+  pool: pg.Pool;
+  boss: PgBoss;
+  /** Runs `work` in one transaction on one connection; `db` lets pg-boss calls join it. */
+  transaction<T>(work: (client: pg.PoolClient, db: PgBoss.Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Shown in pg_stat_activity, so operators see which MetaScope holds which connection. */
+  applicationName: string;
+  /** Expired jobs are only taken back by a pg-boss that supervises: workers do, producers do not. */
+  supervise: boolean;
+  /** Creates or updates pg-boss's own schema when started: only `facility init` does. */
+  migrate?: boolean;
+  /** Where errors of idle connections and pg-boss's maintenance go (already redacted). */
+  onError(message: string): void;
+  /** How often a supervising pg-boss looks for expired jobs. */
+  maintenanceIntervalSeconds?: number;
+}
+
+/**
+ * Opens the pool and a pg-boss that uses it. Nothing connects yet: a producer must be able to
+ * start while the database is down. Every connection starts in MetaScope's schema.
+ */
+export function openFacilityDatabase(connection: FacilityConnection, options: OpenOptions): FacilityDatabase {
+  const pool = new pg.Pool({
+    connectionString: connection.connectionString,
+    application_name: options.applicationName,
+    max: 4,
+    connectionTimeoutMillis: 5000,
+    options: `-c search_path=${facilitySchema},public`,
+  });
+  // A restarted server ends idle connections; without a listener that would end the process.
+  pool.on('error', (error) => options.onError(connection.redact(error.message)));
+  const db: PgBoss.Db = { executeSql: (text, values) => pool.query(text, values) };
+  const boss = new PgBoss({
+    db,
+    migrate: options.migrate ?? false,
+    schedule: false,
+    supervise: options.supervise,
+    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 10,
+  });
+  boss.on('error', (error) => options.onError(connection.redact(error.message)));
+  return {
+    connection,
+    pool,
+    boss,
+    async transaction(work) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client, { executeSql: (text, values) => client.query(text, values) });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw error;
+      } finally {
+        // A connection whose ROLLBACK failed is likely dead: it must not go back to the pool.
+        client.release(broken);
+      }
+    },
+    async close() {
+      await boss.stop({ graceful: false, close: false }).catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
