@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import os from 'node:os';
 import type PgBoss from 'pg-boss';
-import type { Analysis } from '../cells/analysis.js';
+import type { Analysis, AnalysisChoice } from '../cells/analysis.js';
 import { resultOf } from '../intake/provenance.js';
 import { Pipeline, type Outcome } from '../pipeline/pipeline.js';
 import type { ResultInput } from '../store/captures.js';
@@ -13,6 +13,8 @@ import { insertResult, markCaptureFailed, registerModel } from './results.js';
 export interface FacilityWorkerOptions {
   database: FacilityDatabase;
   analysis: Analysis;
+  /** One cell per capture, find the cells of each, or decide by size (default). */
+  analysisChoice?: AnalysisChoice;
   /** This worker's name in `facility status` and on each of its results. */
   name: string;
   pathRules: readonly PathRule[];
@@ -170,7 +172,7 @@ export class FacilityWorker {
       batchSize: this.options.batchSize,
       onOutcomes: (batch) => void outcomes.push(...batch),
     });
-    pipeline.push(...[...byPath.keys()].map((path) => ({ path })));
+    pipeline.push(...[...byPath.keys()].map((path) => ({ path, analysis: this.options.analysisChoice })));
     await pipeline.idle();
     for (const outcome of outcomes) {
       const job = byPath.get(outcome.job.path)!;
