@@ -1,4 +1,8 @@
-import { facilityConnection, FacilityConnectionError, type FacilityConnection } from '../core/facility/connection.js';
+import {
+  facilityConnection,
+  FacilityConnectionError,
+  type FacilityConnection,
+} from '../core/facility/connection.js';
 import { openFacilityDatabase, type FacilityDatabase } from '../core/facility/database.js';
 import { facilityHistory, type FacilityHistoryRow } from '../core/facility/history.js';
 import { initFacility } from '../core/facility/init.js';
@@ -42,11 +46,16 @@ async function withFacility<T>(
   options: { migrate: boolean; applicationName: string },
   work: (database: FacilityDatabase) => Promise<T>,
 ): Promise<T> {
-  const database = openFacilityDatabase(connection, { ...options, supervise: false, onError: facilityNotices('metascope') });
+  const database = openFacilityDatabase(connection, {
+    ...options,
+    supervise: false,
+    onError: facilityNotices('metascope'),
+  });
   try {
     return await work(database);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof FacilitySchemaError) throw new UsageError(error.message);
+    if (error instanceof UsageError || error instanceof FacilitySchemaError)
+      throw new UsageError(error.message);
     const code = (error as { code?: string }).code;
     // Connection refused, unknown host, wrong password, no such database: the server's own words, redacted.
     if (code && /^(E[A-Z]+|28|3D)/.test(code)) {
@@ -74,8 +83,10 @@ export async function facilityInitCommand(options: InitOptions): Promise<number>
     retryLimit: options.retries ?? defaultQueueSettings.retryLimit,
     retryDelaySeconds: options.retryDelay ?? defaultQueueSettings.retryDelaySeconds,
   };
-  const { schemaVersion } = await withFacility(connection, { migrate: true, applicationName: 'metascope facility init' }, (database) =>
-    initFacility(database, settings),
+  const { schemaVersion } = await withFacility(
+    connection,
+    { migrate: true, applicationName: 'metascope facility init' },
+    (database) => initFacility(database, settings),
   );
   say(
     `The facility database ${connection.label} is ready (schema ${schemaVersion}): a job held ${settings.jobTimeoutSeconds} s by a worker that went silent goes to another, a failing one is tried ${settings.retryLimit} more times, ${settings.retryDelaySeconds} s apart and doubling, then set aside with its reason.`,
@@ -86,17 +97,24 @@ export async function facilityInitCommand(options: InitOptions): Promise<number>
 /** `metascope facility status`: queue depth, workers alive, jobs per minute, dead letters with reasons. */
 export async function facilityStatusCommand(options: FacilityOptions & { json: boolean }): Promise<number> {
   const connection = connectionFrom(options);
-  const status = await withFacility(connection, { migrate: false, applicationName: 'metascope facility status' }, async (database) => {
-    const client = await database.pool.connect();
-    try {
-      const version = await facilitySchemaVersion(client);
-      if (version === 0) throw new UsageError(`The facility database ${connection.label} is not set up: run metascope facility init on it first.`);
-      if (version > (facilityMigrations.at(-1)?.version ?? 0)) throw new UsageError(`The facility database ${connection.label} was set up by a newer MetaScope (schema ${version}): update MetaScope on this computer.`);
-    } finally {
-      client.release();
-    }
-    return facilityStatus(database.pool);
-  });
+  const status = await withFacility(
+    connection,
+    { migrate: false, applicationName: 'metascope facility status' },
+    async (database) => {
+      await database.withClient(async (client) => {
+        const version = await facilitySchemaVersion(client);
+        if (version === 0)
+          throw new UsageError(
+            `The facility database ${connection.label} is not set up: run metascope facility init on it first.`,
+          );
+        if (version > (facilityMigrations.at(-1)?.version ?? 0))
+          throw new UsageError(
+            `The facility database ${connection.label} was set up by a newer MetaScope (schema ${version}): update MetaScope on this computer.`,
+          );
+      });
+      return facilityStatus(database.pool);
+    },
+  );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(status)}\n`);
     return 0;
@@ -126,11 +144,20 @@ const historyColumns: Column<FacilityHistoryRow>[] = [
   { header: 'sha256', value: (r) => r.sha256, width: 12, keep: 'start' },
   { header: 'name', value: (r) => r.name, width: 24 },
   { header: 'class', value: (r) => r.className, width: 12 },
-  { header: 'probability', value: (r) => (r.probability === null ? null : Number(r.probability.toFixed(4))), width: 11, align: 'right' },
+  {
+    header: 'probability',
+    value: (r) => (r.probability === null ? null : Number(r.probability.toFixed(4))),
+    width: 11,
+    align: 'right',
+  },
   { header: 'model', value: (r) => r.model, width: 22 },
   { header: 'provider', value: (r) => r.provider, width: 8 },
   { header: 'worker', value: (r) => r.worker, width: 16 },
-  { header: 'classified_at', value: (r) => (r.classifiedAt === null ? null : new Date(r.classifiedAt).toISOString()), width: 24 },
+  {
+    header: 'classified_at',
+    value: (r) => (r.classifiedAt === null ? null : new Date(r.classifiedAt).toISOString()),
+    width: 24,
+  },
   { header: 'workstations', value: (r) => r.workstations.join(' '), width: 16 },
   { header: 'microscopes', value: (r) => r.microscopes.join(' '), width: 14 },
   { header: 'failure_reason', value: (r) => r.failureReason, width: 40, keep: 'start' },
@@ -141,16 +168,21 @@ export async function facilityHistoryCommand(options: FacilityHistoryOptions): P
   const connection = connectionFrom(options);
   const status = options.status ?? 'ok';
   if (status === 'failed' && options.class) {
-    throw new UsageError('A capture that could not be classified has no class: leave out --class with --status failed.');
+    throw new UsageError(
+      'A capture that could not be classified has no class: leave out --class with --status failed.',
+    );
   }
-  const rows = await withFacility(connection, { migrate: false, applicationName: 'metascope history' }, (database) =>
-    facilityHistory(database.pool, {
-      workstation: options.workstation,
-      microscope: options.microscope,
-      className: options.class,
-      since: options.since,
-      status,
-    }),
+  const rows = await withFacility(
+    connection,
+    { migrate: false, applicationName: 'metascope history' },
+    (database) =>
+      facilityHistory(database.pool, {
+        workstation: options.workstation,
+        microscope: options.microscope,
+        className: options.class,
+        since: options.since,
+        status,
+      }),
   );
   const writer = rowWriter(options.format, process.stdout, historyColumns, (r) => r);
   rows.forEach((row) => writer.write(row));

@@ -48,7 +48,8 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
     batchSize: options.batch,
     appVersion: appVersion(),
     notice: (level, message) => notice(`${level}: ${message}`),
-    onSettled: (sha256, outcome, detail) => process.stdout.write(`${[sha256, outcome, detail].map(visible).join('\t')}\n`),
+    onSettled: (sha256, outcome, detail) =>
+      process.stdout.write(`${[sha256, outcome, detail].map(visible).join('\t')}\n`),
   });
   try {
     worker.start();

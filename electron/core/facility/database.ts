@@ -10,6 +10,8 @@ export interface FacilityDatabase {
   boss: PgBoss;
   /** Runs `work` in one transaction on one connection; `db` lets pg-boss calls join it. */
   transaction<T>(work: (client: pg.PoolClient, db: PgBoss.Db) => Promise<T>): Promise<T>;
+  /** Runs `work` on one connection of its own. */
+  withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -53,25 +55,49 @@ export function openFacilityDatabase(connection: FacilityConnection, options: Op
     connection,
     pool,
     boss,
-    async transaction(work) {
-      const client = await pool.connect();
-      let broken = false;
-      try {
+    transaction(work) {
+      return checkedOut(pool, async (client) => {
         await client.query('BEGIN');
-        const result = await work(client, { executeSql: (text, values) => client.query(text, values) });
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => (broken = true));
-        throw error;
-      } finally {
-        // A connection whose ROLLBACK failed is likely dead: it must not go back to the pool.
-        client.release(broken);
-      }
+        try {
+          const result = await work(client, { executeSql: (text, values) => client.query(text, values) });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      });
+    },
+    withClient(work) {
+      return checkedOut(pool, work);
     },
     async close() {
       await boss.stop({ graceful: false, close: false }).catch(() => undefined);
       await pool.end();
     },
   };
+}
+
+/**
+ * One connection for `work`. A connection lost while checked out is reported on the client, where
+ * the pool does not listen: without a listener the process would end (the query under way fails on
+ * its own). A connection that failed other than by a statement's error goes, not back to the pool.
+ */
+async function checkedOut<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  const lost = () => (broken = true);
+  client.on('error', lost);
+  try {
+    return await work(client);
+  } catch (error) {
+    // A statement's error (a SQLSTATE outside connection exceptions and shutdowns) leaves the
+    // connection usable; anything else may not have.
+    const code = String((error as { code?: unknown }).code);
+    broken ||= !/^[0-9A-Z]{5}$/.test(code) || /^(08|57)/.test(code);
+    throw error;
+  } finally {
+    client.off('error', lost);
+    client.release(broken);
+  }
 }

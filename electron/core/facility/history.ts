@@ -32,7 +32,10 @@ export interface FacilityHistoryFilter {
  * order captures were first seen. A filter by workstation or microscope keeps the captures seen
  * there (a capture seen at two keeps both in its lists).
  */
-export async function facilityHistory(pool: pg.Pool, filter: FacilityHistoryFilter): Promise<FacilityHistoryRow[]> {
+export async function facilityHistory(
+  pool: pg.Pool,
+  filter: FacilityHistoryFilter,
+): Promise<FacilityHistoryRow[]> {
   const rows = await pool.query(
     `SELECT c.sha256, c.name, c.state, r.class_name, r.probability, r.in_scope,
             r.model_id || ' ' || r.model_version AS model, r.provider, r.worker, r.classified_at::float8 AS classified_at,
@@ -47,7 +50,13 @@ export async function facilityHistory(pool: pg.Pool, filter: FacilityHistoryFilt
        AND ($4::bigint IS NULL OR COALESCE(r.classified_at, c.updated_at) >= $4)
        AND (($5 = 'ok' AND r.id IS NOT NULL) OR ($5 = 'failed' AND c.state = 'failed') OR ($5 = 'all' AND (r.id IS NOT NULL OR c.state = 'failed')))
      ORDER BY c.first_seen_at, c.id, r.id`,
-    [filter.workstation ?? null, filter.microscope ?? null, filter.className ?? null, filter.since ?? null, filter.status],
+    [
+      filter.workstation ?? null,
+      filter.microscope ?? null,
+      filter.className ?? null,
+      filter.since ?? null,
+      filter.status,
+    ],
   );
   return rows.rows.map((r) => ({
     sha256: r.sha256,

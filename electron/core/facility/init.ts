@@ -10,13 +10,7 @@ export async function initFacility(
   database: FacilityDatabase,
   settings: QueueSettings,
 ): Promise<{ schemaVersion: number }> {
-  const client = await database.pool.connect();
-  let schemaVersion: number;
-  try {
-    schemaVersion = await migrateFacility(client);
-  } finally {
-    client.release();
-  }
+  const schemaVersion = await database.withClient((client) => migrateFacility(client));
   await database.boss.start();
   try {
     await createQueues(database.boss, settings);

@@ -5,7 +5,14 @@ export interface FacilityStatus {
   /** Capture jobs by state: waiting (created or to be retried) and held by a worker now. */
   queue: { waiting: number; retrying: number; active: number };
   /** Workers that said they were alive within `aliveMs`. */
-  workers: Array<{ name: string; host: string; provider: string; done: number; failed: number; lastSeenMs: number }>;
+  workers: Array<{
+    name: string;
+    host: string;
+    provider: string;
+    done: number;
+    failed: number;
+    lastSeenMs: number;
+  }>;
   /** Captures finished (classified or found invalid) per minute over the last five minutes. */
   perMinute: number;
   /** Jobs that ran out of retries, with the reason of their last failure. */
@@ -32,7 +39,14 @@ export async function facilityStatus(pool: pg.Pool, now = Date.now()): Promise<F
     [captureQueue],
   );
   const count = (state: string) => states.rows.find((r) => r.state === state)?.n ?? 0;
-  const workers = await pool.query<{ name: string; host: string; provider: string; done: number; failed: number; heartbeat_at: string }>(
+  const workers = await pool.query<{
+    name: string;
+    host: string;
+    provider: string;
+    done: number;
+    failed: number;
+    heartbeat_at: string;
+  }>(
     'SELECT name, host, provider, done, failed, heartbeat_at FROM workers WHERE heartbeat_at > $1 ORDER BY name',
     [now - aliveMs],
   );
@@ -56,7 +70,9 @@ export async function facilityStatus(pool: pg.Pool, now = Date.now()): Promise<F
      ORDER BY d.created_on`,
     [captureQueue, deadLetterQueue],
   );
-  const invalid = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM captures WHERE state = 'failed'");
+  const invalid = await pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM captures WHERE state = 'failed'",
+  );
   return {
     queue: { waiting: count('created'), retrying: count('retry'), active: count('active') },
     workers: workers.rows.map((w) => ({
@@ -68,7 +84,11 @@ export async function facilityStatus(pool: pg.Pool, now = Date.now()): Promise<F
       lastSeenMs: now - Number(w.heartbeat_at),
     })),
     perMinute: Number(finished.rows[0]?.n ?? 0) / windowMinutes,
-    deadLetters: dead.rows.map((d) => ({ sha256: d.sha256, reason: reasonOf(d.output), failedAt: d.failed_at?.getTime() ?? null })),
+    deadLetters: dead.rows.map((d) => ({
+      sha256: d.sha256,
+      reason: reasonOf(d.output),
+      failedAt: d.failed_at?.getTime() ?? null,
+    })),
     invalid: invalid.rows[0]?.n ?? 0,
   };
 }

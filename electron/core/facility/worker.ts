@@ -122,12 +122,7 @@ export class FacilityWorker {
   private async prepare(): Promise<void> {
     const { database, analysis } = this.options;
     const { identity, manifest } = analysis.classifier;
-    const client = await database.pool.connect();
-    try {
-      await registerModel(client, { ...identity, classes: manifest.classes });
-    } finally {
-      client.release();
-    }
+    await database.transaction((client) => registerModel(client, { ...identity, classes: manifest.classes }));
     await database.boss.start();
   }
 
