@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import {
   facilityConnection,
   FacilityConnectionError,
@@ -41,6 +42,20 @@ export function facilityNotices(prefix: string): (message: string) => void {
 }
 
 /** Runs `work` on the facility database; one that cannot be reached or set up is a sentence and exit 2. */
+async function checkSchema(client: pg.ClientBase, connection: FacilityConnection): Promise<void> {
+  const version = await facilitySchemaVersion(client);
+  if (version === 0) {
+    throw new UsageError(
+      `The facility database ${connection.label} is not set up: run metascope facility init on it first.`,
+    );
+  }
+  if (version > (facilityMigrations.at(-1)?.version ?? 0)) {
+    throw new UsageError(
+      `The facility database ${connection.label} was set up by a newer MetaScope (schema ${version}): update MetaScope on this computer.`,
+    );
+  }
+}
+
 async function withFacility<T>(
   connection: FacilityConnection,
   options: { migrate: boolean; applicationName: string },
@@ -52,6 +67,8 @@ async function withFacility<T>(
     onError: facilityNotices('metascope'),
   });
   try {
+    // Only init may find the database empty; every other command needs the schema it knows.
+    if (!options.migrate) await database.withClient((client) => checkSchema(client, connection));
     return await work(database);
   } catch (error) {
     if (error instanceof UsageError || error instanceof FacilitySchemaError)
@@ -100,20 +117,7 @@ export async function facilityStatusCommand(options: FacilityOptions & { json: b
   const status = await withFacility(
     connection,
     { migrate: false, applicationName: 'metascope facility status' },
-    async (database) => {
-      await database.withClient(async (client) => {
-        const version = await facilitySchemaVersion(client);
-        if (version === 0)
-          throw new UsageError(
-            `The facility database ${connection.label} is not set up: run metascope facility init on it first.`,
-          );
-        if (version > (facilityMigrations.at(-1)?.version ?? 0))
-          throw new UsageError(
-            `The facility database ${connection.label} was set up by a newer MetaScope (schema ${version}): update MetaScope on this computer.`,
-          );
-      });
-      return facilityStatus(database.pool);
-    },
+    (database) => facilityStatus(database.pool),
   );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(status)}\n`);

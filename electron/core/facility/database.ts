@@ -7,7 +7,10 @@ import { facilitySchema } from './migrate.js';
 export interface FacilityDatabase {
   connection: FacilityConnection;
   pool: pg.Pool;
-  boss: PgBoss;
+  /** pg-boss on the pool; jobs can be sent, fetched and completed without `startBoss()`. */
+  readonly boss: PgBoss;
+  /** Starts pg-boss's supervision (expired jobs back to the queue); may be tried again after a failure. */
+  startBoss(): Promise<void>;
   /** Runs `work` in one transaction on one connection; `db` lets pg-boss calls join it. */
   transaction<T>(work: (client: pg.PoolClient, db: PgBoss.Db) => Promise<T>): Promise<T>;
   /** Runs `work` on one connection of its own. */
@@ -43,18 +46,33 @@ export function openFacilityDatabase(connection: FacilityConnection, options: Op
   // A restarted server ends idle connections; without a listener that would end the process.
   pool.on('error', (error) => options.onError(connection.redact(error.message)));
   const db: PgBoss.Db = { executeSql: (text, values) => pool.query(text, values) };
-  const boss = new PgBoss({
-    db,
-    migrate: options.migrate ?? false,
-    schedule: false,
-    supervise: options.supervise,
-    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 10,
-  });
-  boss.on('error', (error) => options.onError(connection.redact(error.message)));
+  const newBoss = () => {
+    const created = new PgBoss({
+      db,
+      migrate: options.migrate ?? false,
+      schedule: false,
+      supervise: options.supervise,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 10,
+    });
+    created.on('error', (error) => options.onError(connection.redact(error.message)));
+    return created;
+  };
+  let boss = newBoss();
   return {
     connection,
     pool,
-    boss,
+    get boss() {
+      return boss;
+    },
+    async startBoss() {
+      try {
+        await boss.start();
+      } catch (error) {
+        // A pg-boss whose start failed stays "starting" and never starts: the next try needs a new one.
+        boss = newBoss();
+        throw error;
+      }
+    },
     transaction(work) {
       return checkedOut(pool, async (client) => {
         await client.query('BEGIN');

@@ -11,7 +11,7 @@ export async function initFacility(
   settings: QueueSettings,
 ): Promise<{ schemaVersion: number }> {
   const schemaVersion = await database.withClient((client) => migrateFacility(client));
-  await database.boss.start();
+  await database.startBoss();
   try {
     await createQueues(database.boss, settings);
   } finally {

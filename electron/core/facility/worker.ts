@@ -101,7 +101,8 @@ export class FacilityWorker {
           );
         failures = 0;
         const jobs = await database.boss.fetch<CaptureJobData>(captureQueue, {
-          batchSize: this.options.batchSize,
+          // Two model batches: the second is read and decoded while the first runs, as the Feed does.
+          batchSize: this.options.batchSize * 2,
         });
         if (jobs.length === 0) await this.sleep(this.options.idleMs ?? 1000);
         else await this.work(jobs);
@@ -123,7 +124,7 @@ export class FacilityWorker {
     const { database, analysis } = this.options;
     const { identity, manifest } = analysis.classifier;
     await database.transaction((client) => registerModel(client, { ...identity, classes: manifest.classes }));
-    await database.boss.start();
+    await database.startBoss();
   }
 
   private async heartbeat(): Promise<void> {
