@@ -59,8 +59,13 @@ export class FacilityWorker {
   private readonly startedAt = Date.now();
   private done = 0;
   private failed = 0;
-  /** A batch classified but not yet written (the database went away meanwhile): written first when it is back. */
-  private unwritten: Settlement | null = null;
+  /** Batches classified but not yet written (the database went away meanwhile): written first when it is back. */
+  private readonly unwritten: Settlement[] = [];
+  /**
+   * The last batch's write, under way while the next batch is classified, so the model does not
+   * wait for the database. Resolves with its error instead of rejecting, so no failure goes unheard.
+   */
+  private writing: Promise<Error | null> | null = null;
 
   constructor(private readonly options: FacilityWorkerOptions) {}
 
@@ -89,9 +94,9 @@ export class FacilityWorker {
           await this.prepare();
           started = true;
         }
-        if (this.unwritten) {
-          await this.write(this.unwritten);
-          this.unwritten = null;
+        while (this.unwritten.length > 0) {
+          await this.write(this.unwritten[0]!);
+          this.unwritten.shift();
         }
         await this.heartbeat();
         if (failures > 0)
@@ -117,6 +122,8 @@ export class FacilityWorker {
         failures++;
       }
     }
+    // Stopping: the batch in hand is written; if that fails, its jobs expire and go to another worker.
+    await this.writing;
   }
 
   /** pg-boss's maintenance (expired jobs back to the queue) runs in workers; the model goes on record. */
@@ -150,9 +157,10 @@ export class FacilityWorker {
   private async work(jobs: PgBoss.Job<CaptureJobData>[]): Promise<void> {
     const settlement: Settlement = { results: [], invalid: [], retry: [] };
     const byPath = new Map<string, PgBoss.Job<CaptureJobData>>();
+    const sightings = await this.sightingsOf(jobs.map((job) => job.data.sha256));
     for (const job of jobs) {
       const { sha256 } = job.data;
-      const file = await this.readablePath(sha256);
+      const file = await this.readablePath(sightings.get(sha256) ?? []);
       if (typeof file === 'string' && !byPath.has(file)) byPath.set(file, job);
       else if (typeof file === 'string')
         settlement.retry.push({
@@ -189,12 +197,19 @@ export class FacilityWorker {
         });
       }
     }
-    try {
-      await this.write(settlement);
-    } catch (error) {
-      this.unwritten = settlement;
-      throw error;
+    const previous = await this.writing;
+    if (previous) {
+      this.writing = null;
+      this.unwritten.push(settlement);
+      throw previous;
     }
+    this.writing = this.write(settlement).then(
+      () => null,
+      (error: Error) => {
+        this.unwritten.push(settlement);
+        return error;
+      },
+    );
   }
 
   /** One transaction: every result and invalid capture stored, their jobs completed, the rest failed for a retry. */
@@ -230,14 +245,22 @@ export class FacilityWorker {
     for (const { sha256, reason } of settlement.retry) this.options.onSettled?.(sha256, 'retry', reason);
   }
 
-  /** The first place this machine can read the capture at, or why there is none. */
-  private async readablePath(sha256: string): Promise<string | { reason: string }> {
-    const paths = await this.options.database.pool.query<{ path: string }>(
-      `SELECT s.path FROM capture_sightings s JOIN captures c ON c.id = s.capture_id WHERE c.sha256 = $1 ORDER BY s.id`,
-      [sha256],
+  /** Every path each capture was seen at, first seen first: one query for the whole batch. */
+  private async sightingsOf(sha256s: string[]): Promise<Map<string, string[]>> {
+    const rows = await this.options.database.pool.query<{ sha256: string; path: string }>(
+      `SELECT c.sha256, s.path FROM capture_sightings s JOIN captures c ON c.id = s.capture_id
+       WHERE c.sha256 = ANY($1::text[]) ORDER BY s.id`,
+      [sha256s],
     );
+    const paths = new Map<string, string[]>();
+    for (const { sha256, path } of rows.rows) paths.set(sha256, [...(paths.get(sha256) ?? []), path]);
+    return paths;
+  }
+
+  /** The first place this machine can read the capture at, or why there is none. */
+  private async readablePath(paths: string[]): Promise<string | { reason: string }> {
     const tried: string[] = [];
-    for (const { path } of paths.rows) {
+    for (const path of paths) {
       const mapped = mapPath(path, this.options.pathRules);
       try {
         await access(mapped, constants.R_OK);
