@@ -93,14 +93,14 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     '--no-sync',
   ]);
   const port = await freePort();
-  // Durability settings off: a test cluster trades crash safety of the OS for speed, never of the
-  // server (an immediate stop still recovers from its WAL).
+  // fsync off: a test cluster gives up surviving a crash of the operating system, never of the
+  // server. synchronous_commit stays on: with it off, an immediate stop (restart()) loses commits
+  // already acknowledged, which the producers' outboxes rightly count as delivered.
   const serverOptions = [
     `-p ${port}`,
     `-k ${root}`,
     '-c listen_addresses=127.0.0.1',
     '-c fsync=off',
-    '-c synchronous_commit=off',
     '-c full_page_writes=off',
     '-c max_connections=200',
   ].join(' ');
