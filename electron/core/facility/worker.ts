@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import os from 'node:os';
+import type pg from 'pg';
 import type PgBoss from 'pg-boss';
 import type { Analysis, AnalysisChoice } from '../cells/analysis.js';
 import { resultOf } from '../intake/provenance.js';
@@ -32,6 +33,8 @@ export interface FacilityWorkerOptions {
 
 /** What a batch ends in, written in one transaction with the jobs' completion. */
 interface Settlement {
+  /** Each job's retry count when this worker took it: a job taken again after expiry has a higher one. */
+  leases: Map<string, number>;
   results: Array<{ jobId: string; result: ResultInput }>;
   /** Invalid captures: stored with the reason and completed, never tried again. */
   invalid: Array<{ jobId: string; sha256: string; reason: string }>;
@@ -113,6 +116,7 @@ export class FacilityWorker {
         const jobs = await database.boss.fetch<CaptureJobData>(captureQueue, {
           // Two model batches: the second is read and decoded while the first runs, as the Feed does.
           batchSize: this.options.batchSize * 2,
+          includeMetadata: true,
         });
         if (jobs.length === 0) await this.sleep(this.options.idleMs ?? idlePollMs);
         else await this.work(jobs);
@@ -159,9 +163,10 @@ export class FacilityWorker {
     this.lastHeartbeat = now;
   }
 
-  private async work(jobs: PgBoss.Job<CaptureJobData>[]): Promise<void> {
-    const settlement: Settlement = { results: [], invalid: [], retry: [] };
-    const byPath = new Map<string, PgBoss.Job<CaptureJobData>>();
+  private async work(jobs: PgBoss.JobWithMetadata<CaptureJobData>[]): Promise<void> {
+    const leases = new Map(jobs.map((job) => [job.id, job.retryCount]));
+    const settlement: Settlement = { leases, results: [], invalid: [], retry: [] };
+    const byPath = new Map<string, PgBoss.JobWithMetadata<CaptureJobData>>();
     const sightings = await this.sightingsOf(jobs.map((job) => job.data.sha256));
     for (const job of jobs) {
       const { sha256 } = job.data;
@@ -221,6 +226,10 @@ export class FacilityWorker {
   private async write(settlement: Settlement): Promise<void> {
     const { database, name } = this.options;
     await database.transaction(async (client, db) => {
+      // Only jobs this worker still holds are completed or failed: one that expired meanwhile
+      // belongs to another worker now, and failing it would cut that worker's run short. Results
+      // are written either way; the unique constraint keeps one per capture and model.
+      const held = await heldJobs(client, settlement.leases);
       const completed: string[] = [];
       for (const { jobId, result } of settlement.results) {
         await insertResult(client, result, name);
@@ -238,9 +247,11 @@ export class FacilityWorker {
         data: null,
         options: { db: PgBoss.Db },
       ) => Promise<void>;
-      if (completed.length > 0) await complete.call(database.boss, captureQueue, completed, null, { db });
-      for (const { jobId, reason } of settlement.retry)
-        await database.boss.fail(captureQueue, jobId, { reason }, { db });
+      const ours = completed.filter((id) => held.has(id));
+      if (ours.length > 0) await complete.call(database.boss, captureQueue, ours, null, { db });
+      for (const { jobId, reason } of settlement.retry) {
+        if (held.has(jobId)) await database.boss.fail(captureQueue, jobId, { reason }, { db });
+      }
     });
     this.done += settlement.results.length;
     this.failed += settlement.invalid.length;
@@ -288,4 +299,16 @@ export class FacilityWorker {
       };
     });
   }
+}
+
+/** The jobs of `leases` still active under the same lease, locked until the transaction ends. */
+async function heldJobs(client: pg.ClientBase, leases: Map<string, number>): Promise<Set<string>> {
+  const rows = await client.query<{ id: string }>(
+    `SELECT j.id::text AS id FROM pgboss.job j
+     JOIN unnest($2::uuid[], $3::int[]) AS h (id, retry_count) ON j.id = h.id AND j.retry_count = h.retry_count
+     WHERE j.name = $1 AND j.state = 'active'
+     FOR UPDATE OF j`,
+    [captureQueue, [...leases.keys()], [...leases.values()]],
+  );
+  return new Set(rows.rows.map((r) => r.id));
 }
