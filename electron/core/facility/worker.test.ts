@@ -11,6 +11,7 @@ import type { Capture } from '../store/captures.js';
 import { facilityConnection } from './connection.js';
 import { openFacilityDatabase, type FacilityDatabase } from './database.js';
 import { initFacility } from './init.js';
+import { heldJobs } from './leases.js';
 import { sendCaptures } from './producer.js';
 import { captureJobId, captureQueue } from './queue.js';
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from './testing/postgres.js';
@@ -132,6 +133,42 @@ describe.skipIf(!bin)('facility producers and workers', () => {
         }),
       ).rejects.toThrow(/worker died/);
       expect((await database.boss.getJobById(captureQueue, job!.id))?.state).toBe('active');
+      dir.remove();
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('counts a job as held only under the lease it was taken with, not after expiry gave it to another worker', async () => {
+    const database = await initialised();
+    try {
+      const dir = makeTempDir();
+      const files = await Promise.all(
+        [1, 2].map(async (n) =>
+          captureOf(
+            writeCapture(
+              dir.dir,
+              `${n}.png`,
+              await encode(
+                greyImage(8, 8, 8, () => n),
+                'png',
+              ),
+            ),
+          ),
+        ),
+      );
+      await sendCaptures(database, { workstation: 'ws', microscope: '' }, files);
+      const jobs = await database.boss.fetch<{ sha256: string }>(captureQueue, {
+        batchSize: 2,
+        includeMetadata: true,
+      });
+      const leases = new Map(jobs.map((job) => [job.id, job.retryCount]));
+      // The first job expired and another worker took it again: pg-boss counted one more try.
+      await database.pool.query('UPDATE pgboss.job SET retry_count = retry_count + 1 WHERE id = $1', [
+        jobs[0]!.id,
+      ]);
+      const held = await database.transaction((client) => heldJobs(client, leases));
+      expect([...held]).toEqual([jobs[1]!.id]);
       dir.remove();
     } finally {
       await database.close();

@@ -1,6 +1,5 @@
 import { access, constants } from 'node:fs/promises';
 import os from 'node:os';
-import type pg from 'pg';
 import type PgBoss from 'pg-boss';
 import type { Analysis, AnalysisChoice } from '../cells/analysis.js';
 import { resultOf } from '../intake/provenance.js';
@@ -8,6 +7,7 @@ import { Pipeline, type Outcome } from '../pipeline/pipeline.js';
 import type { ResultInput } from '../store/captures.js';
 import type { FacilityDatabase } from './database.js';
 import { mapPath, type PathRule } from './path-map.js';
+import { heldJobs } from './leases.js';
 import { captureQueue, type CaptureJobData } from './queue.js';
 import { insertResult, markCaptureFailed, registerModel } from './results.js';
 
@@ -299,16 +299,4 @@ export class FacilityWorker {
       };
     });
   }
-}
-
-/** The jobs of `leases` still active under the same lease, locked until the transaction ends. */
-async function heldJobs(client: pg.ClientBase, leases: Map<string, number>): Promise<Set<string>> {
-  const rows = await client.query<{ id: string }>(
-    `SELECT j.id::text AS id FROM pgboss.job j
-     JOIN unnest($2::uuid[], $3::int[]) AS h (id, retry_count) ON j.id = h.id AND j.retry_count = h.retry_count
-     WHERE j.name = $1 AND j.state = 'active'
-     FOR UPDATE OF j`,
-    [captureQueue, [...leases.keys()], [...leases.values()]],
-  );
-  return new Set(rows.rows.map((r) => r.id));
 }
