@@ -9,6 +9,7 @@ import { drained, writeResultsCsv } from './export.js';
 import { rowWriter, type OutputFormat } from './output.js';
 import { failedCaptureReport, historyColumns, historyStatusColumns, storedReportOf } from './report.js';
 import { openDatabaseFile } from './database.js';
+import { facilityHistoryCommand } from './facility.js';
 import { say } from './terminal.js';
 import { UsageError } from './usage.js';
 
@@ -23,6 +24,11 @@ export interface HistoryOptions {
   since?: number;
   status?: HistoryStatus;
   format: OutputFormat;
+  /** Read the facility's history (every workstation's) instead of this computer's database. */
+  facility?: string;
+  passwordFile?: string;
+  workstation?: string;
+  microscope?: string;
 }
 
 /** `metascope history`: stored results and failures, oldest first; CSV is the same file `export` writes. */
@@ -30,6 +36,9 @@ export async function historyCommand(
   options: HistoryOptions,
   out: Writable = process.stdout,
 ): Promise<number> {
+  if (options.facility) return facilityHistoryCommand({ ...options, facility: options.facility });
+  if (options.workstation || options.microscope)
+    throw new UsageError('--workstation and --microscope filter a facility history: add --facility with its address.');
   const store = openDatabaseFile(path.resolve(options.db ?? defaultDatabase()), { mustExist: true, reading: true });
   try {
     const status = options.status ?? 'ok';

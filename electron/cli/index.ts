@@ -7,12 +7,14 @@ import { classifyCommand } from './classify.js';
 import { compareCommand } from './compare.js';
 import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
+import { facilityInitCommand, facilityStatusCommand } from './facility.js';
 import { historyCommand, historyStatuses } from './history.js';
 import { outputFormats } from './output.js';
 import { serveCommand } from './serve.js';
 import { say } from './terminal.js';
 import { UsageError } from './usage.js';
 import { watchCommand } from './watch.js';
+import { workerCommand } from './worker.js';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -42,6 +44,16 @@ const program = new Command()
 /** Options several commands share, spelled once. */
 const databaseOption = () => new Option('--db <file>', 'database file (default: in the MetaScope data folder)');
 const formatOption = () => new Option('--format <format>', 'output format').choices(outputFormats).default('table');
+/** The facility database, and where its password comes from: never the command line. */
+const withFacility = (command: Command, required: boolean): Command =>
+  command
+    .addOption(
+      new Option(
+        '--facility <url>',
+        'facility PostgreSQL database, postgres://user@host/database (the password comes from METASCOPE_FACILITY_PASSWORD, PGPASSWORD or --password-file, never from the address)',
+      ).makeOptionMandatory(required),
+    )
+    .option('--password-file <file>', 'file holding the facility password on its first line; only its owner may read it (chmod 600)');
 
 /** The options of the commands that run the model once over files (ModelRunOptions). */
 const withModelRun = (command: Command): Command =>
@@ -149,8 +161,39 @@ program
   .option('--recursive', 'also watch subfolders', false)
   .option('--settle <ms>', 'how long a file must stay unchanged before it is read', positiveInt('--settle'))
   .addOption(formatOption())
-  .action(async (folders: string[], options) => {
-    process.exitCode = await watchCommand(folders, options);
+  .option('--workstation <name>', 'with --facility: the name this computer goes by in the facility history (default: its host name)')
+  .option('--microscope <name>', 'with --facility: the microscope whose captures these folders receive');
+withFacility(program.commands.at(-1)!, false).action(async (folders: string[], options) => {
+  process.exitCode = await watchCommand(folders, options);
+});
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+withFacility(
+  withModelRun(
+    program
+      .command('worker')
+      .description('Classify the captures of a facility (queued by metascope watch --facility on the workstations) until Ctrl-C.'),
+  ),
+  true,
+)
+  .option('--path-map <rule>', "FROM=TO: read captures seen under FROM at TO on this machine (repeat for more rules), e.g. 'D:\\Exports=/mnt/exports'", collect, [])
+  .option('--name <name>', 'name of this worker in facility status and on its results (default: host name and process id)')
+  .action(async (options) => {
+    process.exitCode = await workerCommand(options);
+  });
+
+const facility = program.command('facility').description('Set up and watch a facility database (PostgreSQL) shared by workstations and workers.');
+withFacility(facility.command('init').description('Create the tables and job queues in the facility database; safe to run again.'), true)
+  .option('--job-timeout <s>', 'seconds a worker may hold a job before it goes to another worker', positiveInt('--job-timeout'))
+  .option('--retries <n>', 'tries after the first for a job that fails (then it is set aside with its reason)', positiveInt('--retries'))
+  .option('--retry-delay <s>', 'seconds before the first retry; each next one waits twice as long', positiveInt('--retry-delay'))
+  .action(async (options) => {
+    process.exitCode = await facilityInitCommand(options);
+  });
+withFacility(facility.command('status').description('Show queue depth, workers alive, captures a minute and jobs set aside with their reasons.'), true)
+  .option('--json', 'print one JSON object', false)
+  .action(async (options) => {
+    process.exitCode = await facilityStatusCommand(options);
   });
 
 program
@@ -168,9 +211,11 @@ program
       .default('ok'),
   )
   .addOption(formatOption())
-  .action(async (options) => {
-    process.exitCode = await historyCommand(options);
-  });
+  .option('--workstation <name>', 'with --facility: only captures seen at this workstation')
+  .option('--microscope <name>', 'with --facility: only captures of this microscope');
+withFacility(program.commands.at(-1)!, false).action(async (options) => {
+  process.exitCode = await historyCommand(options);
+});
 
 program
   .command('compare')

@@ -1,15 +1,21 @@
+import os from 'node:os';
 import path from 'node:path';
+import { openFacilityDatabase } from '../core/facility/database.js';
+import { FacilityOutbox } from '../core/facility/outbox.js';
+import { sendCaptures, type Station } from '../core/facility/producer.js';
 import { Intake } from '../core/intake/service.js';
 import type { Analysis } from '../core/cells/analysis.js';
 import type { ModelIdentity } from '../core/model/classifier.js';
 import { providerLabels } from '../core/model/providers.js';
 import { appVersion, defaultDatabase } from '../core/paths.js';
+import type { Capture } from '../core/store/captures.js';
 import type { Store } from '../core/store/store.js';
 import { lockDatabaseFile, openDatabaseFile } from './database.js';
+import { connectionFrom, facilityNotices } from './facility.js';
 import { closeAnalysis, openAnalysis } from './model-run.js';
 import { rowWriter, type OutputFormat } from './output.js';
 import { csvColumns, failedCaptureReport, reportColumns, storedReportOf, type StoredReport } from './report.js';
-import { say } from './terminal.js';
+import { say, visible } from './terminal.js';
 import { UsageError } from './usage.js';
 
 export interface WatchOptions {
@@ -19,6 +25,11 @@ export interface WatchOptions {
   recursive: boolean;
   settle?: number;
   format: OutputFormat;
+  /** Send captures to this facility database instead of classifying them here. */
+  facility?: string;
+  passwordFile?: string;
+  workstation?: string;
+  microscope?: string;
 }
 
 /**
@@ -31,6 +42,7 @@ export async function watchCommand(folders: string[], options: WatchOptions): Pr
   try {
     const store = openDatabaseFile(database, { mustExist: false });
     try {
+      if (options.facility) return await sendUntilSignal(folders, { ...options, facility: options.facility }, store);
       const analysis = await openAnalysis({ model: options.model, detector: options.detector, provider: 'auto', batch: 8 });
       try {
         return await watchUntilSignal(folders, options, store, analysis);
@@ -43,6 +55,70 @@ export async function watchCommand(folders: string[], options: WatchOptions): Pr
   } finally {
     lock.release();
   }
+}
+
+/**
+ * `watch --facility`: identifies captures as without it, but sends them to the facility's queue
+ * instead of classifying them. The local store is the outbox: what the facility has not taken yet
+ * waits there, across restarts and however long the facility cannot be reached.
+ */
+async function sendUntilSignal(folders: string[], options: WatchOptions & { facility: string }, store: Store): Promise<number> {
+  const connection = connectionFrom({ facility: options.facility, passwordFile: options.passwordFile });
+  const station: Station = { workstation: options.workstation ?? os.hostname(), microscope: options.microscope ?? '' };
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const facility = openFacilityDatabase(connection, {
+    applicationName: `metascope watch (${station.workstation})`,
+    supervise: false,
+    onError: facilityNotices('metascope'),
+  });
+  const send = async (captures: Capture[]) => {
+    try {
+      await sendCaptures(facility, station, captures);
+    } catch (error) {
+      throw new Error(connection.redact((error as Error).message), { cause: error });
+    }
+  };
+  const intake = new Intake(
+    {
+      store,
+      appVersion: appVersion(),
+      settleMs: options.settle,
+      sink: (hooks) => new FacilityOutbox({ ...hooks, store, send, label: connection.label }),
+    },
+    {
+      captureChanged: (sha256) => {
+        const capture = store.captures.get(sha256);
+        const line = (...fields: string[]) => process.stdout.write(`${fields.map(visible).join('\t')}\n`);
+        if (capture?.state === 'done') line(sha256, 'sent', capture.name);
+        if (capture?.state === 'failed') line(sha256, 'failed', capture.failureReason ?? '');
+      },
+      notice: (level, message) => say(`metascope: ${level}: ${message}`),
+    },
+  );
+  try {
+    for (const folder of folders) {
+      try {
+        intake.addFolder(folder, options.recursive);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
+    await intake.start();
+    const watched = store.folders.list().filter((f) => f.enabled).map((f) => f.path);
+    say(`Watching ${watched.join(', ')} for ${connection.label} as ${station.workstation}${station.microscope ? ` (${station.microscope})` : ''}. Press Ctrl-C to stop.`);
+    const received = await signal;
+    process.stderr.write(`Stopping (${received}): sending what is in flight…\n`);
+    const now = () => process.exit(130);
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
+  } finally {
+    await intake.stop();
+    await facility.close();
+  }
+  return 0;
 }
 
 async function watchUntilSignal(folders: string[], options: WatchOptions, store: Store, analysis: Analysis): Promise<number> {

@@ -7,19 +7,15 @@ import type { Capture, CaptureFailure, ResultInput } from '../store/captures.js'
 import type { Store } from '../store/store.js';
 import { resultOf } from './provenance.js';
 import type { RecentReads } from './recent-reads.js';
+import type { CaptureSink, SinkHooks } from './sink.js';
 
-export interface FeedOptions extends DecodeLimits {
+export interface FeedOptions extends DecodeLimits, SinkHooks {
   store: Store;
   appVersion: string;
   batchSize: number;
   decodeConcurrency: number;
   /** Content the intake has just read: the pipeline takes it instead of reading the file again. */
   recentReads: RecentReads;
-  /** A capture was classified or failed. */
-  onCapture(sha256: string): void;
-  onProgress(): void;
-  /** A result could not be saved (disk full, ...) and the feed has paused itself, or it can again. */
-  notice(level: 'info' | 'error', message: string): void;
   /** How often saving is tried again while results cannot be saved. */
   saveRetryMs: number;
 }
@@ -39,7 +35,7 @@ export const vanishedReason =
  * only what the pipeline has room for, so a stop or a crash leaves little in 'processing', and
  * that little goes back to the queue.
  */
-export class Feed {
+export class Feed implements CaptureSink {
   private current: Pipeline;
   /** The current pipeline, and earlier models' pipelines still finishing what they claimed. */
   private readonly pipelines = new Set<Pipeline>();

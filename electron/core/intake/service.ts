@@ -11,13 +11,17 @@ import { Reconciler } from './reconciler.js';
 import { RecentReads } from './recent-reads.js';
 import { folderProblem } from './scan.js';
 import type { NoticeAction } from './unwatched.js';
+import type { CaptureSink, SinkHooks } from './sink.js';
 import { FolderWatcher } from './watcher.js';
 
 export type { NoticeAction } from './unwatched.js';
 
 export interface IntakeOptions {
   store: Store;
-  analysis: Analysis;
+  /** Classifies the captures here, unless `sink` sends them elsewhere. */
+  analysis?: Analysis;
+  /** Where identified captures go instead of this computer's model (e.g. a facility's queue). */
+  sink?: (hooks: SinkHooks) => CaptureSink;
   appVersion: string;
   /** How long a file must keep its size and mtime before it is read (default 2 s). */
   settleMs?: number;
@@ -62,7 +66,9 @@ export class Intake {
   private readonly reconciler: Reconciler;
   private readonly passes: PassScheduler;
   private readonly watcher: FolderWatcher;
-  private readonly feed: Feed;
+  /** Where queued captures go: `feed` where they are classified here. */
+  private readonly sink: CaptureSink;
+  private readonly feed: Feed | null;
   private readonly rescanMs: number;
   private rescanTimer: NodeJS.Timeout | null = null;
   /** Folders whose checks fail: said once, and again when a check works. */
@@ -82,18 +88,29 @@ export class Intake {
     const recentReads = new RecentReads(recentReadsBytes);
     const notice = (level: 'info' | 'warning' | 'error', message: string, action?: NoticeAction) =>
       listener.notice?.(level, message, action);
-    this.feed = new Feed(options.analysis, {
-      store: options.store,
-      appVersion: options.appVersion,
-      batchSize: options.batchSize ?? 8,
-      decodeConcurrency,
-      recentReads,
-      maxPixels: options.maxPixels,
+    const hooks: SinkHooks = {
       onCapture: (sha256) => listener.captureChanged?.(sha256),
       onProgress: () => listener.progress?.(this.progress()),
       notice,
-      saveRetryMs: options.saveRetryMs ?? 20_000,
-    });
+    };
+    if (options.sink) {
+      this.feed = null;
+      this.sink = options.sink(hooks);
+    } else if (options.analysis) {
+      this.feed = new Feed(options.analysis, {
+        ...hooks,
+        store: options.store,
+        appVersion: options.appVersion,
+        batchSize: options.batchSize ?? 8,
+        decodeConcurrency,
+        recentReads,
+        maxPixels: options.maxPixels,
+        saveRetryMs: options.saveRetryMs ?? 20_000,
+      });
+      this.sink = this.feed;
+    } else {
+      throw new Error('An intake needs an analysis to classify with, or a sink to send captures to.');
+    }
     this.reconciler = new Reconciler(
       {
         store: options.store,
@@ -106,7 +123,7 @@ export class Intake {
       },
       {
         captureChanged: (sha256) => listener.captureChanged?.(sha256),
-        queued: () => this.feed.fill(),
+        queued: () => this.sink.fill(),
         availabilityChanged: (folder, reason) => {
           // After an unplug the old watch handle is dead: a returning folder gets a fresh one.
           if (reason === null && !this.stopped) this.watcher.watch(folder);
@@ -155,7 +172,7 @@ export class Intake {
     await Promise.all(folders.map((folder) => this.passes.run(folder.id)));
     if (this.stopped) return;
     this.scheduleRescan(0);
-    this.feed.start();
+    this.sink.start();
   }
 
   /** Watches a folder from now on (it is remembered in the store); refuses a path that is not a folder. */
@@ -206,25 +223,26 @@ export class Intake {
    * started. Resolves once it has: then the previous model can be closed.
    */
   setAnalysis(analysis: Analysis): Promise<void> {
-    return this.feed.setAnalysis(analysis);
+    // A sink that sends captures on runs no model here.
+    return this.feed?.setAnalysis(analysis) ?? Promise.resolve();
   }
 
   /** Captures claimed from now on run in batches of up to this many. */
   setBatchSize(batchSize: number): void {
-    this.feed.setBatchSize(batchSize);
+    this.feed?.setBatchSize(batchSize);
   }
 
   pause(): void {
-    this.feed.pause();
+    this.sink.pause();
   }
 
   resume(): void {
-    this.feed.resume();
+    this.sink.resume();
   }
 
   progress(): PipelineProgress {
-    const fed = this.feed.progress();
-    return { ...fed, failed: fed.failed + this.failedAtIntake };
+    const sent = this.sink.progress();
+    return { ...sent, failed: sent.failed + this.failedAtIntake };
   }
 
   /** The files the failed checks were about were not looked at: a full pass catches up with them. */
@@ -254,7 +272,7 @@ export class Intake {
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     await this.passes.stop();
     await this.watcher.close();
-    await this.feed.stop();
+    await this.sink.stop();
   }
 
   private enabledFolders(): WatchedFolder[] {

@@ -319,6 +319,13 @@ export function createCaptures(db: Database.Database) {
      * captures' state and place in the intake are left as they are.
      */
     addResults: (results: ResultInput[]): void => added.immediate(results),
+    /**
+     * Captures handed on to a facility (which classifies them and keeps their results) are done
+     * here: this store only remembers that they left, so a restart does not send them again.
+     */
+    markSent: db.transaction((sha256s: string[]): void => {
+      for (const sha256 of sha256s) setStateOf(sha256, 'done', null);
+    }),
     /** `reason` is shown to the user as is: a plain sentence. */
     markFailed: (sha256: string, reason: string): boolean => setStateOf(sha256, 'failed', reason),
     /** A failed capture goes back to the queue (e.g. its file turned up again). Returns whether it had failed. */
