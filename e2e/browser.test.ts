@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeModelFolder } from '../electron/core/model/testing/model-folder.js';
 import { startServer, type RunningServer } from '../electron/serve/server.js';
 import {
   chromiumPath,
@@ -21,7 +20,7 @@ import {
   type CaptureFile,
 } from './support/captures.js';
 import { ensureRendererBuilt } from './support/renderer.js';
-import { scopeCaptures, writeScopeTestModel } from './support/scoped-model.js';
+import { scopeCaptures, writeScopeTestModel, writeShippedModelWithoutScope } from './support/scoped-model.js';
 import { serveWatching, type ServeProcess } from './support/serve.js';
 import { syntheticHistoryHost, syntheticRow } from './support/synthetic-history.js';
 
@@ -119,16 +118,7 @@ function againstTheEngine() {
     // The shipped model without its scope check: synthetic 16-bit stacks and disc fields are rightly
     // out of its scope, and these tests are about showing classes and cells (the scope tests below
     // use a model made for them).
-    ({ folder, watch, serve } = await serveWatching('metascope-e2e-', async (modelFolder) => {
-      const shipped = path.resolve('models/default');
-      if (!existsSync(path.join(shipped, 'model.json'))) return void (await writeModelFolder(modelFolder));
-      await cp(shipped, modelFolder, { recursive: true });
-      const manifest = JSON.parse(await readFile(path.join(modelFolder, 'model.json'), 'utf8'));
-      delete manifest.scope;
-      // Its own version, so it is not mistaken for the built-in model it was copied from.
-      manifest.version = `${manifest.version}-without-scope`;
-      await writeFile(path.join(modelFolder, 'model.json'), JSON.stringify(manifest));
-    }));
+    ({ folder, watch, serve } = await serveWatching('metascope-e2e-', writeShippedModelWithoutScope));
     modelJson = JSON.parse(await readFile(path.join(folder, 'model', 'model.json'), 'utf8'));
     captures = await sampleCaptures(6);
     browser = await launch();

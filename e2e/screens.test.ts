@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeModelFolder } from '../electron/core/model/testing/model-folder.js';
 import { chromiumPath, collectProblems, hasChromium, launch, screenshot } from './support/browser.js';
 import { fieldCapture, sampleCaptures } from './support/captures.js';
 import { ensureRendererBuilt } from './support/renderer.js';
+import { writeShippedModelWithoutScope } from './support/scoped-model.js';
 import { serveWatching, type ServeProcess } from './support/serve.js';
 
 const noChromium = hasChromium ? '' : ` (skipped: no Chromium at ${chromiumPath}; apt-get install chromium)`;
@@ -31,15 +30,7 @@ describe.skipIf(!hasChromium)(`every screen at a laptop's and a desktop's size${
     // The shipped model without its scope check (generated captures are rightly outside it), so the
     // screens show classes as a lab sees them.
     let watch: string;
-    ({ folder, watch, serve } = await serveWatching('metascope-screens-', async (modelFolder) => {
-      const shipped = path.resolve('models/default');
-      if (!existsSync(path.join(shipped, 'model.json'))) return void (await writeModelFolder(modelFolder));
-      await cp(shipped, modelFolder, { recursive: true });
-      const manifest = JSON.parse(await readFile(path.join(modelFolder, 'model.json'), 'utf8'));
-      delete manifest.scope;
-      manifest.version = `${manifest.version}-without-scope`;
-      await writeFile(path.join(modelFolder, 'model.json'), JSON.stringify(manifest));
-    }));
+    ({ folder, watch, serve } = await serveWatching('metascope-screens-', writeShippedModelWithoutScope));
     const captures = [...(await sampleCaptures(14)), await fieldCapture()];
     for (const capture of captures) await writeFile(path.join(watch, capture.name), capture.bytes);
     browser = await launch();
@@ -92,6 +83,19 @@ describe.skipIf(!hasChromium)(`every screen at a laptop's and a desktop's size${
         await page.goto(`${serve.url}${screen.hash}`);
         await page.locator('main h1').first().waitFor();
         if (screen.ready) await page.getByRole('heading', { name: screen.ready }).first().waitFor();
+        // A capture's screen is looked at with its picture drawn.
+        if (screen.hash.startsWith('#/capture/'))
+          await expect
+            .poll(
+              () =>
+                page
+                  .locator('.viewport img')
+                  .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+              {
+                timeout: 30_000,
+              },
+            )
+            .toBeGreaterThan(0);
         // Written as text: the tests compile without the DOM's types.
         const overflow = await page.evaluate<number>(
           'document.documentElement.scrollWidth - document.documentElement.clientWidth',

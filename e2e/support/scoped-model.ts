@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeModelFolder } from '../../electron/core/model/testing/model-folder.js';
 import { writeScopedModel } from '../../electron/core/model/testing/scoped-model.js';
 import { encode, greyImage } from '../../electron/core/capture/testing/images.js';
 import type { CaptureFile } from './captures.js';
@@ -44,4 +48,20 @@ export async function scopeCaptures(): Promise<{
       ),
     },
   };
+}
+
+/**
+ * The shipped model without its scope check, under its own version: generated captures are rightly
+ * out of its scope, and tests about showing classes and cells need classes. The small test model
+ * where the shipped one is not in the checkout.
+ */
+export async function writeShippedModelWithoutScope(folder: string): Promise<void> {
+  const shipped = path.resolve('models/default');
+  if (!existsSync(path.join(shipped, 'model.json'))) return void (await writeModelFolder(folder));
+  await cp(shipped, folder, { recursive: true });
+  const manifest = JSON.parse(await readFile(path.join(folder, 'model.json'), 'utf8'));
+  delete manifest.scope;
+  // Its own version, so it is not mistaken for the built-in model it was copied from.
+  manifest.version = `${manifest.version}-without-scope`;
+  await writeFile(path.join(folder, 'model.json'), JSON.stringify(manifest));
 }

@@ -99,21 +99,11 @@ async function sendUntilSignal(folders: string[], options: WatchOptions & { faci
     },
   );
   try {
-    for (const folder of folders) {
-      try {
-        intake.addFolder(folder, options.recursive);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-    }
-    await intake.start();
-    const watched = store.folders.list().filter((f) => f.enabled).map((f) => f.path);
-    say(`Watching ${watched.join(', ')} for ${connection.label} as ${station.workstation}${station.microscope ? ` (${station.microscope})` : ''}. Press Ctrl-C to stop.`);
-    const received = await signal;
-    process.stderr.write(`Stopping (${received}): sending what is in flight…\n`);
-    const now = () => process.exit(130);
-    process.once('SIGINT', now);
-    process.once('SIGTERM', now);
+    await runUntilSignal(intake, folders, options.recursive, store, signal, {
+      describe: (watched) =>
+        `Watching ${watched} for ${connection.label} as ${station.workstation}${station.microscope ? ` (${station.microscope})` : ''}. Press Ctrl-C to stop.`,
+      stopping: 'sending what is in flight',
+    });
   } finally {
     await intake.stop();
     await facility.close();
@@ -142,28 +132,44 @@ async function watchUntilSignal(folders: string[], options: WatchOptions, store:
     },
   );
   try {
-    for (const folder of folders) {
-      try {
-        intake.addFolder(folder, options.recursive);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-    }
-    await intake.start();
-    const watched = store.folders.list().filter((f) => f.enabled).map((f) => f.path);
     const { name, version } = classifier.identity;
-    say(`Watching ${watched.join(', ')} with ${name} ${version} on ${providerLabels[classifier.provider]}. Press Ctrl-C to stop.`);
-    const received = await signal;
-    process.stderr.write(`Stopping (${received}): finishing the captures in flight…\n`);
-    // A second signal means "now": what is unfinished is queued and resumes next time.
-    const now = () => process.exit(130);
-    process.once('SIGINT', now);
-    process.once('SIGTERM', now);
+    await runUntilSignal(intake, folders, options.recursive, store, signal, {
+      describe: (watched) =>
+        `Watching ${watched} with ${name} ${version} on ${providerLabels[classifier.provider]}. Press Ctrl-C to stop.`,
+      stopping: 'finishing the captures in flight',
+    });
   } finally {
     await intake.stop();
     writer.end();
   }
   return 0;
+}
+
+/** Adds the folders, starts the intake and waits for Ctrl-C or SIGTERM; a second signal means "now". */
+async function runUntilSignal(
+  intake: Intake,
+  folders: string[],
+  recursive: boolean,
+  store: Store,
+  signal: Promise<NodeJS.Signals>,
+  words: { describe: (watched: string) => string; stopping: string },
+): Promise<void> {
+  for (const folder of folders) {
+    try {
+      intake.addFolder(folder, recursive);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  await intake.start();
+  const watched = store.folders.list().filter((f) => f.enabled).map((f) => f.path);
+  say(words.describe(watched.join(', ')));
+  const received = await signal;
+  process.stderr.write(`Stopping (${received}): ${words.stopping}…\n`);
+  // What is unfinished is queued and resumes next time.
+  const now = () => process.exit(130);
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
 }
 
 // A result counts as landing for this long after it was saved; later news of it is a new path.
