@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir, noiseBytes } from '../core/capture/testing/images.js';
@@ -146,3 +146,24 @@ it('refuses a second MetaScope on the same database in one sentence (exit 2); on
   third.child.kill('SIGTERM');
   expect((await third.exited).code).toBe(0);
 }, 180_000);
+
+it('refuses options about classifying here when the facility classifies (--facility), before touching anything', async () => {
+  const { dir, remove } = makeTempDir();
+  const database = path.join(dir, 'metascope.db');
+  const run = await runCli([
+    'watch',
+    dir,
+    '--db',
+    database,
+    '--facility',
+    'postgres://lab@127.0.0.1:1/metascope',
+    '--model',
+    dir,
+    '--format',
+    'json',
+  ]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain('--model and --format are not used here');
+  expect(existsSync(database)).toBe(false);
+  remove();
+});

@@ -37,6 +37,7 @@ export interface WatchOptions {
  * finishes what is in flight. The folders join the database's watched folders, as in the app.
  */
 export async function watchCommand(folders: string[], options: WatchOptions): Promise<number> {
+  if (options.facility) refuseClassifyingOptions(options);
   const database = path.resolve(options.db ?? defaultDatabase());
   const lock = lockDatabaseFile(database, 'metascope watch');
   try {
@@ -55,6 +56,19 @@ export async function watchCommand(folders: string[], options: WatchOptions): Pr
   } finally {
     lock.release();
   }
+}
+
+/** With --facility the workers classify: options about classifying here would be silently unused. */
+function refuseClassifyingOptions(options: WatchOptions): void {
+  const unused = [
+    options.model !== undefined && '--model',
+    options.detector !== undefined && '--detector',
+    options.format !== 'table' && '--format',
+  ].filter((name): name is string => typeof name === 'string');
+  if (unused.length > 0)
+    throw new UsageError(
+      `With --facility the facility's workers classify the captures, so ${unused.join(' and ')} ${unused.length === 1 ? 'is' : 'are'} not used here: leave ${unused.length === 1 ? 'it' : 'them'} out (each worker takes --provider, and classifies with the model it was started with).`,
+    );
 }
 
 /**
