@@ -1,4 +1,5 @@
 import type { ResultPair, Verdict } from '../store/comparison.js';
+import { wilsonInterval } from './wilson.js';
 
 /** What an out-of-scope result counts as: never as a class. */
 export const outOfScopeLabel = 'out of scope';
@@ -36,16 +37,13 @@ export interface Agreement {
   disagreements: Disagreement[];
 }
 
-const labelOf = (v: Verdict): string => (v.inScope ? v.className : outOfScopeLabel);
-
-/** Wilson score interval for k of n at 95%: honest near 0 and 1, where most agreements sit. */
-export function wilson(k: number, n: number): [number, number] {
-  const z = 1.959964;
-  const p = k / n;
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+/** The agreement's 95% Wilson interval as the contract carries it: [low, high], null without captures. */
+function intervalOf(agreed: number, total: number): [number, number] | null {
+  const interval = wilsonInterval(agreed, total);
+  return interval && [interval.low, interval.high];
 }
+
+const labelOf = (v: Verdict): string => (v.inScope ? v.className : outOfScopeLabel);
 
 /** How far two models agree on the same captures: the one computation the CLI and the app both show. */
 export function agreementOf(pairs: readonly ResultPair[]): Agreement {
@@ -87,7 +85,7 @@ export function agreementOf(pairs: readonly ResultPair[]): Agreement {
     total,
     agreed,
     fraction: total === 0 ? null : agreed / total,
-    interval: total === 0 ? null : wilson(agreed, total),
+    interval: intervalOf(agreed, total),
     disagreements,
   };
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { toInfo, type Capture, type CaptureRow } from './captures.js';
 import type { HistoryFilter } from './history-query.js';
 import type { PageRequest } from './history.js';
+import { statementCache } from './statements.js';
 
 /** A capture that could not be classified, with its reason and the watched folder of its first path. */
 export interface FailedCapture extends Capture {
@@ -64,12 +65,7 @@ export type Failures = ReturnType<typeof createFailures>;
 
 /** The captures that could not be classified: listed with their reasons, in the order they failed. */
 export function createFailures(db: Database.Database) {
-  const statements = new Map<string, Database.Statement>();
-  const prepare = (sql: string): Database.Statement => {
-    let statement = statements.get(sql);
-    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
-    return statement;
-  };
+  const prepare = statementCache(db);
   return {
     /** One page of failures matching `filter`, by the time they failed, with the total across pages. */
     page(

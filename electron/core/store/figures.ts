@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { filterSql, type HistoryFilter } from './history-query.js';
+import { statementCache } from './statements.js';
 
 /** How many results of a folder carry one final label, of all its results that match. */
 export interface FolderShare {
@@ -22,12 +23,7 @@ export type Figures = ReturnType<typeof createFigures>;
 
 /** The figures History charts answer lab questions with: shares per folder, model against reviewers. */
 export function createFigures(db: Database.Database) {
-  const statements = new Map<string, Database.Statement>();
-  const prepare = (sql: string): Database.Statement => {
-    let statement = statements.get(sql);
-    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
-    return statement;
-  };
+  const prepare = statementCache(db);
 
   return {
     /** Per watched folder, the results of each final label and of every label together. */

@@ -10,6 +10,7 @@ import {
 import { filterSql, pageSql, type HistoryFilter, type HistorySort } from './history-query.js';
 import { periodStarts } from '../time/zone.js';
 import { toReview, type Review, type ReviewRow } from './reviews.js';
+import { statementCache } from './statements.js';
 
 /** One result with its capture, its paths and its latest review: a history line or an export row. */
 export interface HistoryRow extends ResultInput {
@@ -137,13 +138,7 @@ const periodsSql = `WITH periods (start, next) AS MATERIALIZED (
 export type History = ReturnType<typeof createHistory>;
 
 export function createHistory(db: Database.Database) {
-  // Filters combine freely, so statements are prepared per distinct SQL text and kept.
-  const statements = new Map<string, Database.Statement>();
-  const prepare = (sql: string): Database.Statement => {
-    let statement = statements.get(sql);
-    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
-    return statement;
-  };
+  const prepare = statementCache(db);
   const details = prepare(detailSql);
   const span = db.prepare<[], { first: number | null; last: number | null }>(
     'SELECT min(classified_at) AS first, max(classified_at) AS last FROM results',
