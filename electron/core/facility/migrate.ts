@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { facilityMigration0001 } from './migrations/0001-initial.js';
+import { facilityMigration0002 } from './migrations/0002-final-labels.js';
 
 /** One schema step of the facility database; `version` is the schema version after it. */
 export interface FacilityMigration {
@@ -11,7 +12,7 @@ export interface FacilityMigration {
 /** The PostgreSQL schema MetaScope's tables live in (pg-boss keeps its own, `pgboss`). */
 export const facilitySchema = 'metascope';
 
-export const facilityMigrations: readonly FacilityMigration[] = [facilityMigration0001];
+export const facilityMigrations: readonly FacilityMigration[] = [facilityMigration0001, facilityMigration0002];
 
 /** A facility database this version cannot use; the message says why. */
 export class FacilitySchemaError extends Error {}

@@ -21,6 +21,8 @@ export interface HistoryRow extends ResultInput {
   paths: string[];
   /** Watched folder of the first path that is in one. */
   folderPath: string | null;
+  /** Where it was seen, in a facility's history (a workstation's own store has no other place). */
+  places?: { workstations: string[]; microscopes: string[] };
   info: CaptureInfo;
   /** The standing review of the whole capture, if any. */
   review: Review | null;

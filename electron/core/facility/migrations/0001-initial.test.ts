@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { facilitySchemaVersion, migrateFacility, FacilitySchemaError } from '../migrate.js';
+import { facilityMigration0001 } from './0001-initial.js';
+
+const upTo1 = [facilityMigration0001];
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from '../testing/postgres.js';
 
 const bin = postgresBin();
@@ -26,8 +29,8 @@ describe.skipIf(!bin)('facility migration 0001 (initial)', () => {
     const client = await fresh();
     try {
       expect(await facilitySchemaVersion(client)).toBe(0);
-      expect(await migrateFacility(client)).toBe(1);
-      expect(await migrateFacility(client)).toBe(1);
+      expect(await migrateFacility(client, upTo1)).toBe(1);
+      expect(await migrateFacility(client, upTo1)).toBe(1);
       expect(await facilitySchemaVersion(client)).toBe(1);
       const tables = await client.query(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'metascope' ORDER BY 1",
@@ -63,7 +66,7 @@ describe.skipIf(!bin)('facility migration 0001 (initial)', () => {
   it('keeps one result per capture and model, a reason per failed capture, and reviews append-only with a reviewer', async () => {
     const client = await fresh();
     try {
-      await migrateFacility(client);
+      await migrateFacility(client, upTo1);
       await client.query('SET search_path TO metascope');
       const capture = (n: number, state: string, reason: string | null) =>
         client.query(

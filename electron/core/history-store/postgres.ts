@@ -1,0 +1,256 @@
+import pg from 'pg';
+import { ContractError } from '../../contract/messages.js';
+import { toInfo, type CaptureRow } from '../store/captures.js';
+import type { HistoryRow } from '../store/history.js';
+import type { Review } from '../store/reviews.js';
+import { periodStarts } from '../time/zone.js';
+import type { HistoryStore, ReviewableState, SharedFilter } from './history-store.js';
+import { facilityPageSql, facilityWhere, Params } from './postgres-query.js';
+
+// Ids, sizes and times are bigint (int8) columns; within 2^53 they are plain numbers.
+const int8 = 20;
+const numbers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === int8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+type DetailRow = Pick<CaptureRow, 'size' | 'width' | 'height' | 'bit_depth' | 'channels' | 'pages' | 'format'> & {
+  id: number;
+  sha256: string;
+  name: string;
+  model_id: string;
+  model_version: string;
+  model_sha256: string;
+  probabilities: Record<string, number>;
+  class_name: string;
+  final_label: string;
+  probability: number;
+  provider: string;
+  preprocessing: Record<string, unknown>;
+  app_version: string;
+  duration_ms: number;
+  classified_at: number;
+  analysis: HistoryRow['analysis'];
+  detector: HistoryRow['detector'];
+  summary: HistoryRow['summary'];
+  scope: HistoryRow['scope'];
+  uncertain: boolean;
+  paths: string[];
+  workstations: string[];
+  microscopes: string[];
+  review: ReviewRow | null;
+};
+
+interface ReviewRow {
+  id: number;
+  sha256: string;
+  label: string;
+  note: string;
+  reviewer: string;
+  created_at: number;
+  withdrawn_at: number | null;
+}
+
+// Details are read only for the rows of a page, after the filter and sort have picked their ids.
+const detailSql = `
+SELECT r.*, c.sha256, c.name, c.size, c.width, c.height, c.bit_depth, c.channels, c.pages, c.format,
+  ARRAY(SELECT s.path FROM capture_sightings s WHERE s.capture_id = c.id ORDER BY s.id) AS paths,
+  ARRAY(SELECT DISTINCT s.workstation FROM capture_sightings s WHERE s.capture_id = c.id ORDER BY 1) AS workstations,
+  ARRAY(SELECT DISTINCT s.microscope FROM capture_sightings s WHERE s.capture_id = c.id AND s.microscope <> '' ORDER BY 1) AS microscopes,
+  (SELECT json_build_object('id', v.id, 'sha256', c.sha256, 'label', v.label, 'note', v.note,
+                            'reviewer', v.reviewer, 'created_at', v.created_at, 'withdrawn_at', NULL)
+    FROM standing_reviews v WHERE v.capture_id = c.id AND v.cell_id IS NULL ORDER BY v.id DESC LIMIT 1) AS review
+FROM results r JOIN captures c ON c.id = r.capture_id
+WHERE r.id = ANY($1::bigint[])`;
+
+const reviewSql = `SELECT v.id, c.sha256, v.label, v.note, v.reviewer, v.created_at, v.capture_id, v.cell_id,
+    (SELECT w.created_at FROM reviews w WHERE w.withdraws = v.id) AS withdrawn_at
+  FROM reviews v JOIN captures c ON c.id = v.capture_id`;
+
+const toReview = (r: ReviewRow): Review => ({
+  id: r.id,
+  sha256: r.sha256,
+  label: r.label,
+  note: r.note,
+  reviewer: r.reviewer,
+  createdAt: r.created_at,
+  withdrawnAt: r.withdrawn_at ?? null,
+});
+
+const toRow = (r: DetailRow): HistoryRow => ({
+  resultId: r.id,
+  sha256: r.sha256,
+  fileName: r.name,
+  paths: r.paths,
+  // Watched folders are each workstation's own; the facility knows where a capture was seen instead.
+  folderPath: null,
+  places: { workstations: r.workstations, microscopes: r.microscopes },
+  info: toInfo(r),
+  model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 },
+  probabilities: r.probabilities,
+  className: r.class_name,
+  finalLabel: r.final_label,
+  probability: r.probability,
+  provider: r.provider,
+  preprocessing: r.preprocessing,
+  appVersion: r.app_version,
+  durationMs: r.duration_ms,
+  classifiedAt: r.classified_at,
+  analysis: r.analysis,
+  detector: r.detector,
+  cells: null,
+  summary: r.summary,
+  scope: r.scope,
+  uncertain: r.uncertain,
+  review: r.review && toReview(r.review),
+});
+
+/**
+ * A facility's history, over its PostgreSQL (schema from `facility init`): every workstation's
+ * results, each with where it was seen. Reviews name their reviewer: many people review one history.
+ */
+export function postgresHistory(pool: pg.Pool): HistoryStore {
+  const query = async <R>(text: string, values: unknown[] = []): Promise<R[]> =>
+    (await pool.query({ text, values, types: numbers })).rows as R[];
+
+  const rowsFor = async (ids: number[]): Promise<HistoryRow[]> => {
+    if (ids.length === 0) return [];
+    const byId = new Map((await query<DetailRow>(detailSql, [ids])).map((r) => [r.id, toRow(r)]));
+    return ids.map((id) => byId.get(id)!);
+  };
+  const ids = async (filter: SharedFilter, sort: Parameters<HistoryStore['page']>[1], limit: number | null, offset: number) => {
+    const sql = facilityPageSql(filter, sort, limit, offset);
+    return { sql, ids: (await query<{ id: number }>(sql.ids.text, sql.ids.values)).map((r) => r.id) };
+  };
+  const page: HistoryStore['page'] = async (filter, sort, request) => {
+    const { sql, ids: found } = await ids(filter, sort, request.limit, request.offset);
+    const [rows, [count]] = await Promise.all([rowsFor(found), query<{ n: number }>(sql.count.text, sql.count.values)]);
+    return { rows, total: count!.n };
+  };
+  /** Local days or hours are worked out in the zone (as the SQLite history does), then each is a range. */
+  const perPeriod = async <R>(filter: SharedFilter, bucket: 'day' | 'hour', timeZone: string, select: (where: string, p: Params) => string) => {
+    const [span] = await query<{ first: number | null; last: number | null }>(
+      'SELECT min(classified_at) AS first, max(classified_at) AS last FROM results',
+    );
+    if (span!.first === null || span!.last === null) return [];
+    const p = new Params();
+    const starts = p.add(periodStarts(span!.first, span!.last, timeZone, bucket));
+    const periods = `WITH periods AS (SELECT start, coalesce(lead(start) OVER (ORDER BY start), 9e15::bigint) AS next
+      FROM unnest(${starts}::bigint[]) AS start)`;
+    return query<R>(`${periods} ${select(facilityWhere(filter, p), p)}`, p.values);
+  };
+  const reviewById = async (id: number) =>
+    (await query<ReviewRow & { capture_id: number; cell_id: number | null }>(`${reviewSql} WHERE v.id = $1 AND v.withdraws IS NULL`, [id]))[0];
+
+  return {
+    scope: 'facility',
+    page,
+    reviewQueue: (filter, request) => page({ ...filter, reviewed: false }, { key: 'review', direction: 'asc' }, request),
+    async forCapture(sha256) {
+      const found = await query<{ id: number }>(
+        `SELECT r.id FROM results r JOIN captures c ON c.id = r.capture_id WHERE c.sha256 = $1
+         ORDER BY r.classified_at DESC, r.id DESC`,
+        [sha256],
+      );
+      return rowsFor(found.map((r) => r.id));
+    },
+    async reviewableState(sha256): Promise<ReviewableState> {
+      const [capture] = await query<{ state: string; results: number }>(
+        'SELECT c.state, (SELECT count(*)::int FROM results r WHERE r.capture_id = c.id) AS results FROM captures c WHERE c.sha256 = $1',
+        [sha256],
+      );
+      if (!capture) return 'unknown';
+      if (capture.results > 0) return 'done';
+      return capture.state === 'failed' ? 'failed' : 'pending';
+    },
+    async resultOfCell(cellId) {
+      const [cell] = await query<{ result_id: number }>('SELECT result_id FROM cells WHERE id = $1', [cellId]);
+      return cell?.result_id;
+    },
+    async exportRows(filter, sort) {
+      const { ids: found } = await ids(filter, sort, null, 0);
+      const rows: HistoryRow[] = [];
+      // In chunks, so no one statement carries a whole history's details.
+      for (let at = 0; at < found.length; at += 500) rows.push(...(await rowsFor(found.slice(at, at + 500))));
+      return rows;
+    },
+    classCounts: (filter, bucket, timeZone) =>
+      perPeriod(filter, bucket, timeZone, (where) =>
+        `SELECT p.start, r.final_label AS "className", count(*)::int AS count
+         FROM periods p JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
+         WHERE ${where} GROUP BY p.start, r.final_label ORDER BY p.start, r.final_label`,
+      ),
+    classFractions: (filter, bucket, timeZone) =>
+      perPeriod(filter, bucket, timeZone, (where) =>
+        `SELECT p.start, f.class_name COLLATE "C" AS "className", avg(f.fraction) AS fraction, count(*)::int AS fields
+         FROM periods p JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
+         JOIN result_fractions f ON f.result_id = r.id
+         WHERE ${where} GROUP BY p.start, 2 ORDER BY p.start, 2`,
+      ),
+    async histogram(filter, bins) {
+      const p = new Params();
+      const n = p.add(bins);
+      const found = await query<{ bin: number; n: number }>(
+        `SELECT least(greatest(floor(r.probability * ${n})::int, 0), ${n} - 1) AS bin, count(*)::int AS n
+         FROM results r WHERE ${facilityWhere(filter, p)} GROUP BY 1`,
+        p.values,
+      );
+      const counts = new Array<number>(bins).fill(0);
+      for (const { bin, n: count } of found) counts[bin] = count;
+      return counts;
+    },
+    async agreementByClass(filter) {
+      const p = new Params();
+      return query(
+        `SELECT r.class_name AS "className", count(*)::int AS reviewed, count(*) FILTER (WHERE r.final_label = r.class_name)::int AS agreed
+         FROM results r WHERE ${facilityWhere({ ...filter, reviewed: true }, p)} GROUP BY r.class_name ORDER BY r.class_name`,
+        p.values,
+      );
+    },
+    modelClasses: () => query<{ classes: string[] }>('SELECT classes FROM models ORDER BY added_at'),
+    async addReview({ sha256, cellId, label, note, reviewer }) {
+      if (!reviewer?.trim())
+        throw new ContractError(
+          'invalid-request',
+          'In a facility every review names its reviewer: give your name in Settings, then review again.',
+        );
+      const [added] = await query<{ id: number }>(
+        `INSERT INTO reviews (capture_id, cell_id, label, note, reviewer, created_at)
+         SELECT c.id, $2, $3, $4, $5, $6 FROM captures c WHERE c.sha256 = $1 RETURNING id`,
+        [sha256, cellId ?? null, label, note ?? '', reviewer.trim(), Date.now()],
+      );
+      if (!added) throw new ContractError('not-found', 'This capture is not in the facility database.');
+      return toReview((await reviewById(added.id))!);
+    },
+    async withdrawReview(id, reviewer) {
+      const row = await reviewById(id);
+      if (!row || row.withdrawn_at !== null) return undefined;
+      try {
+        await query(
+          `INSERT INTO reviews (capture_id, cell_id, label, note, reviewer, created_at, withdraws)
+           VALUES ($1, $2, '', '', $3, $4, $5)`,
+          [row.capture_id, row.cell_id, reviewer?.trim() || row.reviewer, Date.now(), id],
+        );
+      } catch (error) {
+        // Someone else took it back a moment ago: it is withdrawn either way.
+        if ((error as { code?: string }).code === '23505') return undefined;
+        throw error;
+      }
+      return toReview((await reviewById(id))!);
+    },
+    async reviewsOf(sha256) {
+      const rows = await query<ReviewRow>(
+        `${reviewSql} WHERE c.sha256 = $1 AND v.cell_id IS NULL AND v.withdraws IS NULL ORDER BY v.id`,
+        [sha256],
+      );
+      return rows.map(toReview);
+    },
+    async places() {
+      const [found] = await query<{ workstations: string[]; microscopes: string[] }>(
+        `SELECT ARRAY(SELECT DISTINCT workstation FROM capture_sightings ORDER BY 1) AS workstations,
+                ARRAY(SELECT DISTINCT microscope FROM capture_sightings WHERE microscope <> '' ORDER BY 1) AS microscopes`,
+      );
+      return found!;
+    },
+  };
+}
