@@ -41,12 +41,17 @@ export function facilityWhere(f: SharedFilter, p: Params): string {
         AND fraction BETWEEN ${p.add(f.minFraction ?? 0)} AND ${p.add(f.maxFraction ?? 1)})`,
     );
   }
-  const seen = (condition: string) =>
-    where(`r.capture_id IN (SELECT s.capture_id FROM capture_sightings s WHERE ${condition})`);
-  if (f.workstation !== undefined) seen(`s.workstation = ${p.add(f.workstation)}`);
-  if (f.microscope !== undefined) seen(`s.microscope = ${p.add(f.microscope)}`);
+  // Each result carries where its capture was seen (migration 0002).
+  const places = [
+    ...(f.workstation === undefined ? [] : [`workstation:${f.workstation}`]),
+    ...(f.microscope === undefined ? [] : [`microscope:${f.microscope}`]),
+  ];
+  if (places.length > 0) where(`r.places @> ${p.add(places)}::text[]`);
   // Any path it was seen under, any case; the user's own % and _ are matched literally.
-  if (f.search) seen(`s.path ILIKE ${p.add(`%${f.search.replace(/[\\%_]/g, '\\$&')}%`)}`);
+  if (f.search) {
+    const pattern = p.add(`%${f.search.replace(/[\\%_]/g, '\\$&')}%`);
+    where(`r.capture_id IN (SELECT s.capture_id FROM capture_sightings s WHERE s.path ILIKE ${pattern})`);
+  }
   return clauses.join(' AND ');
 }
 

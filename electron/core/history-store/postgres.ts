@@ -122,22 +122,42 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
     const sql = facilityPageSql(filter, sort, limit, offset);
     return { sql, ids: (await query<{ id: number }>(sql.ids.text, sql.ids.values)).map((r) => r.id) };
   };
+  /**
+   * How many results match. The planner prices a check of where a capture was seen (an array
+   * containment) as cheap as a comparison and reads the whole table, about 3x slower than through
+   * that column's index: with a place in the filter, the count is told to use the index.
+   */
+  const count = async (filter: SharedFilter, sql: { text: string; values: unknown[] }): Promise<number> => {
+    if (filter.workstation === undefined && filter.microscope === undefined)
+      return (await query<{ n: number }>(sql.text, sql.values))[0]!.n;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query('SET LOCAL enable_seqscan = off');
+      const found = await client.query({ ...sql, types: numbers });
+      await client.query('COMMIT');
+      return (found.rows[0] as { n: number }).n;
+    } finally {
+      client.release();
+    }
+  };
   const page: HistoryStore['page'] = async (filter, sort, request) => {
     const { sql, ids: found } = await ids(filter, sort, request.limit, request.offset);
-    const [rows, [count]] = await Promise.all([rowsFor(found), query<{ n: number }>(sql.count.text, sql.count.values)]);
-    return { rows, total: count!.n };
+    const [rows, total] = await Promise.all([rowsFor(found), count(filter, sql.count)]);
+    return { rows, total };
   };
-  /** Local days or hours are worked out in the zone (as the SQLite history does), then each is a range. */
-  const perPeriod = async <R>(filter: SharedFilter, bucket: 'day' | 'hour', timeZone: string, select: (where: string, p: Params) => string) => {
+  /**
+   * Local days or hours are worked out in the zone (as the SQLite history does); each result finds
+   * its own by a binary search of their starts (width_bucket), in one read of the results.
+   */
+  const perPeriod = async <R>(filter: SharedFilter, bucket: 'day' | 'hour', timeZone: string, select: (start: string, where: string) => string) => {
     const [span] = await query<{ first: number | null; last: number | null }>(
       'SELECT min(classified_at) AS first, max(classified_at) AS last FROM results',
     );
     if (span!.first === null || span!.last === null) return [];
     const p = new Params();
-    const starts = p.add(periodStarts(span!.first, span!.last, timeZone, bucket));
-    const periods = `WITH periods AS (SELECT start, coalesce(lead(start) OVER (ORDER BY start), 9e15::bigint) AS next
-      FROM unnest(${starts}::bigint[]) AS start)`;
-    return query<R>(`${periods} ${select(facilityWhere(filter, p), p)}`, p.values);
+    const starts = `${p.add(periodStarts(span!.first, span!.last, timeZone, bucket))}::bigint[]`;
+    return query<R>(select(`(${starts})[width_bucket(r.classified_at, ${starts})]`, facilityWhere(filter, p)), p.values);
   };
   const reviewById = async (id: number) =>
     (await query<ReviewRow & { capture_id: number; cell_id: number | null }>(`${reviewSql} WHERE v.id = $1 AND v.withdraws IS NULL`, [id]))[0];
@@ -175,17 +195,15 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
       return rows;
     },
     classCounts: (filter, bucket, timeZone) =>
-      perPeriod(filter, bucket, timeZone, (where) =>
-        `SELECT p.start, r.final_label AS "className", count(*)::int AS count
-         FROM periods p JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
-         WHERE ${where} GROUP BY p.start, r.final_label ORDER BY p.start, r.final_label`,
+      perPeriod(filter, bucket, timeZone, (start, where) =>
+        `SELECT ${start} AS start, r.final_label AS "className", count(*)::int AS count
+         FROM results r WHERE ${where} GROUP BY 1, 2 ORDER BY 1, 2`,
       ),
     classFractions: (filter, bucket, timeZone) =>
-      perPeriod(filter, bucket, timeZone, (where) =>
-        `SELECT p.start, f.class_name COLLATE "C" AS "className", avg(f.fraction) AS fraction, count(*)::int AS fields
-         FROM periods p JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
-         JOIN result_fractions f ON f.result_id = r.id
-         WHERE ${where} GROUP BY p.start, 2 ORDER BY p.start, 2`,
+      perPeriod(filter, bucket, timeZone, (start, where) =>
+        `SELECT ${start} AS start, f.class_name COLLATE "C" AS "className", avg(f.fraction) AS fraction, count(*)::int AS fields
+         FROM results r JOIN result_fractions f ON f.result_id = r.id
+         WHERE ${where} GROUP BY 1, 2 ORDER BY 1, 2`,
       ),
     async histogram(filter, bins) {
       const p = new Params();

@@ -41,11 +41,30 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE TRIGGER reviews_settle_results AFTER INSERT ON reviews FOR EACH ROW EXECUTE FUNCTION reviews_settle_results();
--- A new result starts from the capture's standing review if it has one.
+-- Where its capture was seen ('workstation:…', 'microscope:…'), on each result: a filter by place is
+-- then a check on the row the history reads anyway, not a join with every sighting.
+CREATE FUNCTION capture_places(capture bigint) RETURNS text[] LANGUAGE sql STABLE AS $$
+  SELECT coalesce(array_agg(DISTINCT p.place ORDER BY p.place), '{}')
+  FROM capture_sightings s,
+       LATERAL (VALUES ('workstation:' || s.workstation), ('microscope:' || s.microscope)) AS p(place)
+  WHERE s.capture_id = capture AND p.place <> 'microscope:'
+$$;
+ALTER TABLE results ADD COLUMN places text[] NOT NULL DEFAULT '{}';
+CREATE INDEX results_by_place ON results USING gin (places);
+UPDATE results SET places = capture_places(capture_id);
+CREATE FUNCTION sightings_place_results() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE results SET places = capture_places(NEW.capture_id) WHERE capture_id = NEW.capture_id;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER sightings_place_results AFTER INSERT ON capture_sightings FOR EACH ROW EXECUTE FUNCTION sightings_place_results();
+
+-- A new result starts from the capture's standing review if it has one, and knows where it was seen.
 CREATE FUNCTION results_settle_new() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.final_label := COALESCE(standing_label(NEW.capture_id), NEW.class_name);
   NEW.reviewed := standing_label(NEW.capture_id) IS NOT NULL;
+  NEW.places := capture_places(NEW.capture_id);
   RETURN NEW;
 END $$;
 CREATE TRIGGER results_settle_new BEFORE INSERT ON results FOR EACH ROW EXECUTE FUNCTION results_settle_new();
