@@ -54,12 +54,14 @@ export function syntheticHistoryHost(total: number): EngineHost & { pagesAsked: 
     providerLabel: null,
     skippedProviders: [],
     progress: { queued: 0, inFlight: 0, done: 0, failed: 0, rate: 0, etaSeconds: null, paused: false },
+    history: { scope: 'workstation', facility: null },
   });
   const handlers: Partial<RequestHandlers<RequestName>> = {
     'app.status': () => status,
     'folders.list': () => [],
     'captures.recent': () => [],
-    'settings.get': () => ({ threshold: null, provider: 'auto', batchSize: 8, reviewerName: null }),
+    'settings.get': () => ({ threshold: null, provider: 'auto', batchSize: 8, reviewerName: null, facility: null }),
+    'history.places': () => ({ workstations: [], microscopes: [] }),
     'reviews.queue': () => ({ rows: [], total: 0 }),
     'models.list': () => [],
     'history.stats': () => ({ classCounts: [], histogram: [], classes, fractions: [], folderShares: [] }),

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import {
   facilityConnection,
   FacilityConnectionError,
@@ -7,7 +6,8 @@ import {
 import { openFacilityDatabase, type FacilityDatabase } from '../core/facility/database.js';
 import { facilityHistory, type FacilityHistoryRow } from '../core/facility/history.js';
 import { initFacility } from '../core/facility/init.js';
-import { FacilitySchemaError, facilitySchemaVersion, facilityMigrations } from '../core/facility/migrate.js';
+import { checkFacilitySchema, facilityUnusable } from '../core/facility/usable.js';
+import { FacilitySchemaError } from '../core/facility/migrate.js';
 import { defaultQueueSettings } from '../core/facility/queue.js';
 import { facilityStatus } from '../core/facility/status.js';
 import { rowWriter, type Column, type OutputFormat } from './output.js';
@@ -42,20 +42,6 @@ export function facilityNotices(prefix: string): (message: string) => void {
 }
 
 /** Runs `work` on the facility database; one that cannot be reached or set up is a sentence and exit 2. */
-async function checkSchema(client: pg.ClientBase, connection: FacilityConnection): Promise<void> {
-  const version = await facilitySchemaVersion(client);
-  if (version === 0) {
-    throw new UsageError(
-      `The facility database ${connection.label} is not set up: run metascope facility init on it first.`,
-    );
-  }
-  if (version > (facilityMigrations.at(-1)?.version ?? 0)) {
-    throw new UsageError(
-      `The facility database ${connection.label} was set up by a newer MetaScope (schema ${version}): update MetaScope on this computer.`,
-    );
-  }
-}
-
 async function withFacility<T>(
   connection: FacilityConnection,
   options: { migrate: boolean; applicationName: string },
@@ -68,18 +54,13 @@ async function withFacility<T>(
   });
   try {
     // Only init may find the database empty; every other command needs the schema it knows.
-    if (!options.migrate) await database.withClient((client) => checkSchema(client, connection));
+    if (!options.migrate) await database.withClient((client) => checkFacilitySchema(client, connection));
     return await work(database);
   } catch (error) {
     if (error instanceof UsageError || error instanceof FacilitySchemaError)
       throw new UsageError(error.message);
-    const code = (error as { code?: string }).code;
-    // Connection refused, unknown host, wrong password, no such database: the server's own words, redacted.
-    if (code && /^(E[A-Z]+|28|3D)/.test(code)) {
-      throw new UsageError(
-        `The facility database ${connection.label} cannot be used: ${connection.redact((error as Error).message)}. Check the address, that PostgreSQL runs there, and the password.`,
-      );
-    }
+    const unusable = facilityUnusable(error, connection);
+    if (unusable) throw new UsageError(unusable);
     throw new Error(connection.redact((error as Error).message), { cause: error });
   } finally {
     await database.close();

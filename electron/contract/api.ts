@@ -107,6 +107,8 @@ export const requests = {
     }),
     z.object({ csv: z.string(), rows: z.number().int() }),
   ),
+  /** The workstations and microscopes a facility's history knows (none in a workstation's own). */
+  'history.places': call(none, t.places),
   /** A folder's captures laid out on their plate by the well names in their file names. */
   'history.plate': call(
     z.object({ folderId: z.number().int(), className: z.string().min(1).max(200) }),

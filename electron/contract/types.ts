@@ -97,6 +97,9 @@ export const captureRow = z.object({
   summary: fieldSummary.nullable(),
   /** Null until classified. */
   scope: scopeVerdict.nullable(),
+  /** In a facility's history: the workstations and microscopes the capture was seen at. */
+  workstations: z.array(z.string()).optional(),
+  microscopes: z.array(z.string()).optional(),
   /** In scope, but less sure than the threshold asks: shown as uncertain, counted apart. */
   uncertain: z.boolean(),
 });
@@ -269,7 +272,17 @@ export const settings = z.object({
   batchSize: z.number().int().min(1).max(64),
   /** Who reviews at this workstation, asked once; sent with each review and each undo. */
   reviewerName: z.string().trim().min(1).max(200).nullable(),
+  /**
+   * A facility's shared history (PostgreSQL) to show instead of this workstation's own: its address
+   * without a password, which comes from the environment or a file only its owner can read.
+   */
+  facility: z
+    .object({ address: z.string().trim().min(1).max(2000), passwordFile: z.string().min(1).max(4096).nullable() })
+    .nullable(),
 });
+
+/** Where the captures of a facility's history were seen. */
+export const places = z.object({ workstations: z.array(z.string()), microscopes: z.array(z.string()) });
 
 export const appStatus = z.object({
   version: z.string(),
@@ -284,6 +297,8 @@ export const appStatus = z.object({
   providerLabel: z.string().nullable(),
   skippedProviders: z.array(z.object({ provider: providerName, reason: z.string() })),
   progress,
+  /** The history shown: this workstation's own, or a facility's (every workstation's), by its address. */
+  history: z.object({ scope: z.enum(['workstation', 'facility']), facility: z.string().nullable() }),
 });
 
 /** 'fraction' sorts fields by the share of their cells in the filter's `fractionClass`. */
@@ -294,6 +309,9 @@ export const historyFilter = z.object({
   /** What the model said, whatever a person decided since. */
   modelClass: z.string().optional(),
   folderId: z.number().int().optional(),
+  /** In a facility's history: captures seen at this workstation, or of this microscope. */
+  workstation: z.string().max(200).optional(),
+  microscope: z.string().max(200).optional(),
   modelId: z.string().optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),

@@ -90,7 +90,7 @@ export class Classification {
   }
 
   /** Built from the loaded classifier: listing every model would re-hash each ONNX file on every call. */
-  status(): Omit<AppStatus, 'version' | 'mode' | 'dataFolder' | 'database' | 'inbox'> {
+  status(): Omit<AppStatus, 'version' | 'mode' | 'dataFolder' | 'database' | 'inbox' | 'history'> {
     const { classifier } = this;
     const active: KnownModel | null = classifier
       ? {

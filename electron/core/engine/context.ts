@@ -1,17 +1,20 @@
 import { ContractError } from '../../contract/messages.js';
 import type { AppStatus, CaptureRow, HistoryFilter as ContractFilter } from '../../contract/types.js';
 import type { FailureFilter } from '../store/failures.js';
-import type { HistoryFilter } from '../store/history-query.js';
+import type { SharedFilter } from '../history-store/history-store.js';
 import type { HistoryRow } from '../store/history.js';
 import type { Store } from '../store/store.js';
 import type { Classification } from './classification.js';
 import type { Emitter } from './events.js';
+import type { HistorySource } from './history-source.js';
 import { cellOf, rowOfCapture, rowOfResult } from './rows.js';
 import type { SettingsFile } from './settings.js';
 
 /** What every group of requests shares: the store, the settings, the model at work, the events. */
 export interface EngineContext {
   store: Store;
+  /** The history shown and reviewed: this workstation's store, or a facility's. */
+  history: HistorySource;
   settings: SettingsFile;
   classification: Classification;
   emit: Emitter;
@@ -31,7 +34,11 @@ export function folderIds(store: Store): (folderPath: string | null) => number |
  * second model re-run on stored captures adds its results beside, never in front of, the first.
  */
 export function resultsOf(store: Store, classification: Classification, sha256: string): HistoryRow[] {
-  const results = store.history.forCapture(sha256);
+  return shownFirst(store.history.forCapture(sha256), classification);
+}
+
+/** A capture's results (newest first) with the one it is shown with first: the active model's, else the newest. */
+export function shownFirst(results: HistoryRow[], classification: Classification): HistoryRow[] {
   const active = classification.active?.identity.sha256;
   const shown = results.findIndex((r) => r.model.sha256 === active);
   return shown > 0 ? [results[shown]!, ...results.filter((_, i) => i !== shown)] : results;
@@ -53,7 +60,7 @@ export function cellsOfResult(store: Store, resultId: number) {
   return store.cells.ofResult(resultId).map((cell) => cellOf(cell, reviews.get(cell.id)));
 }
 
-export function storeFilter(filter: ContractFilter): HistoryFilter {
+export function storeFilter(filter: ContractFilter): SharedFilter {
   return {
     ...filter,
     from: filter.from === undefined ? undefined : Date.parse(filter.from),

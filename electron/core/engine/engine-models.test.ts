@@ -144,6 +144,7 @@ describe('settings', () => {
       provider: 'auto',
       batchSize: 8,
       reviewerName: null,
+      facility: null,
     });
 
     expect(await app.call('settings.update', { threshold: 0.9 })).toEqual({
@@ -151,6 +152,7 @@ describe('settings', () => {
       provider: 'auto',
       batchSize: 8,
       reviewerName: null,
+      facility: null,
     });
     await app.event('app.status');
     // p(bright) of 200 is 0.76: bright at the model's 0.5, dim at 0.9.
@@ -167,6 +169,7 @@ describe('settings', () => {
       provider: 'cpu',
       batchSize: 8,
       reviewerName: null,
+      facility: null,
     });
     // A provider chosen by name is the only one tried.
     expect(await app.call('app.status', {})).toMatchObject({ provider: 'cpu', skippedProviders: [] });
@@ -176,12 +179,14 @@ describe('settings', () => {
       provider: 'cpu',
       batchSize: 4,
       reviewerName: null,
+      facility: null,
     });
     expect(await app.call('settings.get', {})).toEqual({
       threshold: 0.9,
       provider: 'cpu',
       batchSize: 4,
       reviewerName: null,
+      facility: null,
     });
     expect(savedSettings()).toMatchObject({ threshold: 0.9, provider: 'cpu', batchSize: 4 });
 
@@ -192,6 +197,7 @@ describe('settings', () => {
       provider: 'cpu',
       batchSize: 4,
       reviewerName: null,
+      facility: null,
     });
     expect(await again.call('app.status', {})).toMatchObject({ provider: 'cpu', skippedProviders: [] });
     // null gives the decision back to the model's own threshold.
@@ -200,6 +206,7 @@ describe('settings', () => {
       provider: 'cpu',
       batchSize: 4,
       reviewerName: null,
+      facility: null,
     });
     const next = await world.drop('c201.png', 201);
     expect((await again.event('capture.updated', done(next))).class).toBe('bright');
@@ -227,6 +234,7 @@ describe('settings', () => {
       provider: 'auto',
       batchSize: 2,
       reviewerName: null,
+      facility: null,
     });
     expect(savedSettings()).toMatchObject({ threshold: null, provider: 'auto', batchSize: 2 });
     // The engine keeps working.
@@ -297,6 +305,7 @@ describe('the pipeline', () => {
       provider: 'auto',
       batchSize: 8,
       reviewerName: null,
+      facility: null,
     });
     expect(await app.call('models.list', {})).toEqual([]);
 

@@ -7,8 +7,10 @@ import { appVersion, defaultInbox } from '../paths.js';
 import { openStore, type Store } from '../store/store.js';
 import { lockForWriting } from '../store/writer-lock.js';
 import { Classification } from './classification.js';
+import { sqliteHistory } from '../history-store/sqlite.js';
 import { captureRow, type EngineContext } from './context.js';
 import { EngineEvents } from './events.js';
+import { HistorySource, type FacilityAddress } from './history-source.js';
 import { addInboxOnce } from './first-start.js';
 import { CaptureImages, type RenderedImage } from './images.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -37,6 +39,8 @@ export interface EngineOptions {
   settleMs?: number;
   /** The better-sqlite3 addon built for this runtime, where it is not Node's own (the desktop app). */
   sqliteAddon?: string;
+  /** Show this facility's history instead of the one chosen in Settings (`serve --facility`). */
+  facility?: FacilityAddress;
 }
 
 export interface Engine {
@@ -90,13 +94,24 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     database,
     inbox,
     ...classification.status(),
+    history: history.choice,
   });
+
+  const notice = (message: string) =>
+    emit('notice', { level: 'warning', message, at: new Date().toISOString(), action: undefined });
+  const history = new HistorySource(sqliteHistory(store), notice);
+  const facility = options.facility ?? settings.get().facility;
+  // A facility out of reach at start leaves the workstation's own history shown, and says so.
+  if (facility)
+    await history
+      .connect(facility)
+      .catch((error: Error) => notice(`${error.message} This workstation’s own history is shown instead.`));
 
   await addInboxOnce(inbox, store, settings, events);
   for (const folder of options.watch ?? []) store.folders.add(path.resolve(folder), { recursive: false });
   await classification.start();
 
-  const context: EngineContext = { store, settings, classification, emit, inbox, status };
+  const context: EngineContext = { store, history, settings, classification, emit, inbox, status };
   const reruns = rerunRequests(context);
   const handlers: EngineHandlers = {
     ...settingsRequests(context),
@@ -119,6 +134,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       progress.close();
       await reruns.close();
       await classification.close();
+      await history.disconnect();
       store.close();
       lock.release();
       events.clear();

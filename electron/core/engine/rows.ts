@@ -54,6 +54,7 @@ export function rowOfResult(
     summary: row.summary,
     scope: row.scope,
     uncertain: row.uncertain,
+    ...row.places,
   };
 }
 

@@ -13,6 +13,8 @@ const savedSettings = z.object({
   inboxAdded: z.boolean().default(false),
   /** Who reviews here: asked the first time someone reviews, changeable in Settings. */
   reviewerName: z.string().trim().max(200).nullable().default(null),
+  /** A facility's history to show instead of this workstation's own (its address holds no password). */
+  facility: z.object({ address: z.string(), passwordFile: z.string().nullable() }).nullable().default(null),
 });
 
 export type SavedSettings = z.infer<typeof savedSettings>;

@@ -1,42 +1,51 @@
 import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
-import { captureRow, folderIds, resultsOf, type EngineContext } from '../context.js';
+import type { HistoryRow } from '../../store/history.js';
+import { folderIds, shownFirst, type EngineContext } from '../context.js';
 import { reviewOf, rowOfResult } from '../rows.js';
 
-/** A person's labels, for a whole capture or one of its cells, and the queue of what to review. */
-export function reviewRequests({ store, classification, emit }: EngineContext) {
+/** A person's labels, for a whole capture or one of its cells, and the queue of what to review, in whichever history is shown. */
+export function reviewRequests({ store, history, classification, emit }: EngineContext) {
+  /** The capture's result it is shown with; a sentence when there is nothing to review. */
+  const reviewed = async (sha256: string): Promise<HistoryRow> => {
+    const [shown] = shownFirst(await history.store.forCapture(sha256), classification);
+    if (shown) return shown;
+    const state = await history.store.reviewableState(sha256);
+    if (state === 'unknown') throw new ContractError('not-found', 'This capture is not in the database.');
+    throw new ContractError(
+      'invalid-request',
+      state === 'failed'
+        ? 'This file could not be classified, so there is nothing to review: see why on its page.'
+        : 'This capture has not been classified yet, so there is nothing to review: try again when it has.',
+    );
+  };
+  /** Tells every window the capture's label changed. */
+  const updated = async (sha256: string) => {
+    const [shown] = shownFirst(await history.store.forCapture(sha256), classification);
+    if (shown) emit('capture.updated', rowOfResult(shown, folderIds(store)));
+  };
   return {
-    'reviews.add': ({ sha256, cellId, label, note, reviewer }) => {
-      const reviewed = store.captures.get(sha256);
-      if (!reviewed) throw new ContractError('not-found', 'This capture is not in the database.');
-      const [latest] = resultsOf(store, classification, sha256);
-      if (reviewed.state === 'failed' && !latest)
+    'reviews.add': async ({ sha256, cellId, label, note, reviewer }) => {
+      const latest = await reviewed(sha256);
+      if (cellId !== undefined && (await history.store.resultOfCell(cellId)) !== latest.resultId) {
         throw new ContractError(
-          'invalid-request',
-          'This file could not be classified, so there is nothing to review: see why on its page.',
+          'not-found',
+          'That cell is not one of this capture’s cells (the capture may have been classified again).',
         );
-      if (cellId !== undefined) {
-        const cell = store.cells.get(cellId);
-        if (!latest || !cell || cell.resultId !== latest.resultId) {
-          throw new ContractError(
-            'not-found',
-            'That cell is not one of this capture’s cells (the capture may have been classified again).',
-          );
-        }
       }
-      const review = reviewOf(store.reviews.add({ sha256, cellId, label, note, reviewer }));
-      emit('capture.updated', captureRow(store, classification, sha256));
+      const review = reviewOf(await history.store.addReview({ sha256, cellId, label, note, reviewer }));
+      await updated(sha256);
       return review;
     },
-    'reviews.withdraw': ({ id, reviewer }) => {
-      const withdrawn = store.reviews.withdraw(id, reviewer);
+    'reviews.withdraw': async ({ id, reviewer }) => {
+      const withdrawn = await history.store.withdrawReview(id, reviewer ?? null);
       if (!withdrawn)
         throw new ContractError('not-found', 'That decision is not on record, or it was already undone.');
-      emit('capture.updated', captureRow(store, classification, withdrawn.sha256));
+      await updated(withdrawn.sha256);
       return reviewOf(withdrawn);
     },
-    'reviews.queue': ({ offset, limit, folderId, modelClass }) => {
-      const page = store.history.reviewQueue({ folderId, modelClass }, { offset, limit });
+    'reviews.queue': async ({ offset, limit, folderId, modelClass }) => {
+      const page = await history.store.reviewQueue({ folderId, modelClass }, { offset, limit });
       const folderIdOf = folderIds(store);
       return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
     },

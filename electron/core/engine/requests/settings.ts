@@ -1,14 +1,20 @@
 import type { EngineHandlers } from '../../../contract/api.js';
 import type { EngineContext } from '../context.js';
+import type { FacilityAddress } from '../history-source.js';
 import type { SettingsFile } from '../settings.js';
 
-/** The app's state and the choices made in Settings: threshold, processor, batch size, reviewer. */
-export function settingsRequests({ settings, classification, emit, status }: EngineContext) {
+/** The app's state and the choices made in Settings: threshold, processor, batch size, reviewer, history. */
+export function settingsRequests({ settings, history, classification, emit, status }: EngineContext) {
   return {
     'app.status': () => status(),
     'settings.get': () => publicSettings(settings),
     'settings.update': async (changes) => {
       const before = settings.get();
+      // A facility that cannot be used is not kept: the error says why, and the history shown stays.
+      if (changes.facility !== undefined && !sameFacility(changes.facility, before.facility)) {
+        if (changes.facility) await history.connect(changes.facility);
+        else await history.disconnect();
+      }
       settings.update(changes);
       const reload = changes.provider !== undefined && changes.provider !== before.provider;
       const rethreshold = changes.threshold !== undefined && changes.threshold !== before.threshold;
@@ -31,6 +37,9 @@ export function settingsRequests({ settings, classification, emit, status }: Eng
 }
 
 function publicSettings(settings: SettingsFile) {
-  const { threshold, provider, batchSize, reviewerName } = settings.get();
-  return { threshold, provider, batchSize, reviewerName };
+  const { threshold, provider, batchSize, reviewerName, facility } = settings.get();
+  return { threshold, provider, batchSize, reviewerName, facility };
 }
+
+const sameFacility = (a: FacilityAddress | null, b: FacilityAddress | null) =>
+  a?.address === b?.address && a?.passwordFile === b?.passwordFile;

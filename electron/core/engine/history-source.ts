@@ -1,0 +1,80 @@
+import { ContractError } from '../../contract/messages.js';
+import { facilityConnection, type FacilityConnection } from '../facility/connection.js';
+import { openFacilityDatabase, type FacilityDatabase } from '../facility/database.js';
+import { checkFacilitySchema, facilityUnusable } from '../facility/usable.js';
+import type { HistoryStore } from '../history-store/history-store.js';
+import { postgresHistory } from '../history-store/postgres.js';
+
+/** A facility database to read the history from: its address (no password) and where the password is. */
+export interface FacilityAddress {
+  address: string;
+  /** A file only its owner can read; else the password comes from the environment. */
+  passwordFile: string | null;
+}
+
+/** Which history the app shows: this workstation's own, or a facility's (every workstation's). */
+export interface HistoryChoice {
+  scope: 'workstation' | 'facility';
+  /** The facility's address, without any password. */
+  facility: string | null;
+}
+
+/**
+ * The history the engine reads and reviews: the workstation's own store, or a facility's
+ * PostgreSQL once connected. Capture intake stays local either way; only the history is shared.
+ */
+export class HistorySource {
+  private facility: { database: FacilityDatabase; history: HistoryStore } | null = null;
+
+  constructor(
+    private readonly local: HistoryStore,
+    private readonly onProblem: (message: string) => void,
+  ) {}
+
+  get store(): HistoryStore {
+    return this.facility?.history ?? this.local;
+  }
+
+  get choice(): HistoryChoice {
+    return this.facility
+      ? { scope: 'facility', facility: this.facility.database.connection.label }
+      : { scope: 'workstation', facility: null };
+  }
+
+  /**
+   * Opens the facility's history, checking that it can be reached and `facility init` set it up;
+   * the one before stays in use if not, and the error says why in a sentence.
+   */
+  async connect(address: FacilityAddress): Promise<void> {
+    let connection: FacilityConnection;
+    try {
+      connection = facilityConnection(address.address, {
+        env: process.env,
+        passwordFile: address.passwordFile ?? undefined,
+      });
+    } catch (error) {
+      throw new ContractError('invalid-request', (error as Error).message);
+    }
+    const database = openFacilityDatabase(connection, {
+      applicationName: 'MetaScope history',
+      supervise: false,
+      onError: this.onProblem,
+    });
+    try {
+      await database.withClient((client) => checkFacilitySchema(client, connection));
+    } catch (error) {
+      await database.close();
+      const sentence = facilityUnusable(error, connection) ?? connection.redact((error as Error).message);
+      throw new ContractError('unavailable', sentence);
+    }
+    await this.disconnect();
+    this.facility = { database, history: postgresHistory(database.pool) };
+  }
+
+  /** Back to the workstation's own history. */
+  async disconnect(): Promise<void> {
+    const open = this.facility;
+    this.facility = null;
+    await open?.database.close();
+  }
+}

@@ -1,0 +1,29 @@
+import type pg from 'pg';
+import type { FacilityConnection } from './connection.js';
+import { FacilitySchemaError, facilityMigrations, facilitySchemaVersion } from './migrate.js';
+
+/** Refuses, in a sentence, a facility database `facility init` never set up, or a newer MetaScope did. */
+export async function checkFacilitySchema(client: pg.ClientBase, connection: FacilityConnection): Promise<void> {
+  const version = await facilitySchemaVersion(client);
+  if (version === 0) {
+    throw new FacilitySchemaError(
+      `The facility database ${connection.label} is not set up: run metascope facility init on it first.`,
+    );
+  }
+  if (version > (facilityMigrations.at(-1)?.version ?? 0)) {
+    throw new FacilitySchemaError(
+      `The facility database ${connection.label} was set up by a newer MetaScope (schema ${version}): update MetaScope on this computer.`,
+    );
+  }
+}
+
+/**
+ * What went wrong with the facility database, in a sentence without its password: a server that
+ * cannot be reached, a refused password, a missing database (the server's own words), or null
+ * for anything else.
+ */
+export function facilityUnusable(error: unknown, connection: FacilityConnection): string | null {
+  const code = (error as { code?: string }).code;
+  if (!code || !/^(E[A-Z]+|28|3D)/.test(code)) return null;
+  return `The facility database ${connection.label} cannot be used: ${connection.redact((error as Error).message)}. Check the address, that PostgreSQL runs there, and the password.`;
+}
