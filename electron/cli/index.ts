@@ -147,6 +147,8 @@ program
   .option('--detector <folder>', 'cell finder folder for whole fields (default: the built-in one)')
   .option('--watch <folders...>', 'also watch these folders for new captures')
   .option('--open', 'open MetaScope in the default browser, with a sign-in address that works once')
+  .option('--facility <address>', "show a facility's shared history (postgres://user@host/database) instead of this computer's own")
+  .option('--password-file <file>', 'with --facility: a file only you can read (chmod 600) holding the password')
   .action(async (options) => {
     process.exitCode = await serveCommand(options);
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { appRoot, defaultDatabase, defaultInbox } from '../core/paths.js';
 import { startServer } from '../serve/server.js';
 import { startWorkerHost } from '../serve/worker-host.js';
+import { connectionFrom } from './facility.js';
 import { surviveUnhandledRejections } from './unhandled-rejections.js';
 import { UsageError } from './usage.js';
 
@@ -14,6 +15,8 @@ export interface ServeOptions {
   detector?: string;
   watch?: string[];
   open?: boolean;
+  facility?: string;
+  passwordFile?: string;
 }
 
 /** `metascope serve`: the full app in a browser on this machine, until Ctrl-C. Returns the exit code. */
@@ -24,6 +27,8 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       'The browser interface is not built yet: run `npm run build` in the MetaScope folder first.',
     );
   }
+  // An address or password file that can never work is refused before anything starts.
+  if (options.facility) connectionFrom({ facility: options.facility, passwordFile: options.passwordFile });
   surviveUnhandledRejections();
   process.stderr.write('Starting the engine…\n');
   const host = await startWorkerHost({
@@ -33,6 +38,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     inbox: defaultInbox(),
     mode: 'browser',
     watch: options.watch?.map((folder) => path.resolve(folder)),
+    facility: options.facility
+      ? { address: options.facility, passwordFile: options.passwordFile ? path.resolve(options.passwordFile) : null }
+      : undefined,
   }).catch((error: unknown) => {
     // Another MetaScope on the database is a usage problem (exit code 2), as for `watch`.
     if ((error as { code?: unknown }).code === 'in-use') throw new UsageError((error as Error).message);

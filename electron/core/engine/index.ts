@@ -97,15 +97,17 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     history: history.choice,
   });
 
-  const notice = (message: string) =>
-    emit('notice', { level: 'warning', message, at: new Date().toISOString(), action: undefined });
-  const history = new HistorySource(sqliteHistory(store), notice);
+  const history = new HistorySource(sqliteHistory(store), (message) =>
+    emit('notice', { level: 'warning', message, at: new Date().toISOString() }),
+  );
   const facility = options.facility ?? settings.get().facility;
   // A facility out of reach at start leaves the workstation's own history shown, and says so.
   if (facility)
     await history
       .connect(facility)
-      .catch((error: Error) => notice(`${error.message} This workstation’s own history is shown instead.`));
+      .catch((error: Error) =>
+        events.noticeBeforeStart('warning', `${error.message} This workstation’s own history is shown instead.`),
+      );
 
   await addInboxOnce(inbox, store, settings, events);
   for (const folder of options.watch ?? []) store.folders.add(path.resolve(folder), { recursive: false });

@@ -52,8 +52,9 @@ export async function sqliteBackEnd(): Promise<BackEnd> {
 }
 
 /** A facility database on `server`: captures sent as producers send them, results written as workers write them. */
-export async function postgresBackEnd(server: TestPostgres): Promise<BackEnd> {
-  const connection = facilityConnection(await server.freshDatabase(), { env: {} });
+export async function postgresBackEnd(server: TestPostgres): Promise<BackEnd & { address: string }> {
+  const address = await server.freshDatabase();
+  const connection = facilityConnection(address, { env: {} });
   const setup = openFacilityDatabase(connection, { applicationName: 'init', supervise: false, migrate: true, onError: () => {} });
   await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
   await setup.close();
@@ -64,6 +65,7 @@ export async function postgresBackEnd(server: TestPostgres): Promise<BackEnd> {
   });
   const registered = new Set<string>();
   return {
+    address,
     history: postgresHistory(database.pool),
     async add(captures) {
       for (const capture of captures) {
