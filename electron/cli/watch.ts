@@ -90,7 +90,8 @@ async function sendUntilSignal(folders: string[], options: WatchOptions & { faci
   });
   const send = async (captures: Capture[]) => {
     try {
-      await sendCaptures(facility, station, captures);
+      // Each capture is analysed as the folder it was seen in asks (whole, or cell by cell).
+      await sendCaptures(facility, station, captures, (capture) => store.folders.analysisOf(capture.paths[0] ?? ''));
     } catch (error) {
       throw new Error(connection.redact((error as Error).message), { cause: error });
     }

@@ -1,3 +1,4 @@
+import type { AnalysisChoice } from '../cells/analysis.js';
 import type { Capture } from '../store/captures.js';
 import type { FacilityDatabase } from './database.js';
 import { captureJobId, captureQueue, type CaptureJobData } from './queue.js';
@@ -16,12 +17,14 @@ export class FacilityNotReadyError extends Error {}
  * Records where each capture was seen and queues the ones the facility has never seen, all in one
  * transaction. Exactly once: the capture row (unique by SHA-256) and its job are written together,
  * so the producer that inserts the row enqueues the job and every other producer (a concurrent one
- * waits for that transaction, then finds the row) only adds its sighting. Returns how many were new.
+ * waits for that transaction, then finds the row) only adds its sighting. Each job carries how the
+ * capture's folder asks for it to be analysed (`analysisOf`). Returns how many were new.
  */
 export async function sendCaptures(
   database: FacilityDatabase,
   station: Station,
   captures: Capture[],
+  analysisOf: (capture: Capture) => AnalysisChoice = () => 'auto',
 ): Promise<number> {
   // One order for every producer, so two transactions over the same captures cannot deadlock.
   const sorted = [...captures].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
@@ -49,7 +52,11 @@ export async function sendCaptures(
       );
       let id = inserted.rows[0]?.id;
       if (id !== undefined)
-        jobs.push({ id: captureJobId(capture.sha256), name: captureQueue, data: { sha256: capture.sha256 } });
+        jobs.push({
+          id: captureJobId(capture.sha256),
+          name: captureQueue,
+          data: { sha256: capture.sha256, analysis: analysisOf(capture) },
+        });
       else
         id = (
           await client.query<{ id: string }>('SELECT id FROM captures WHERE sha256 = $1', [capture.sha256])

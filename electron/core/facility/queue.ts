@@ -1,8 +1,14 @@
+import type { AnalysisChoice } from '../cells/analysis.js';
 import PgBoss from 'pg-boss';
 
 /** One job per capture: its data names the capture by its SHA-256, nothing else. */
 export interface CaptureJobData {
   sha256: string;
+  /**
+   * How the workstation's folder asks for its captures to be analysed (whole, or cell by cell);
+   * absent in jobs queued before it was carried, and 'auto' leaves the choice to the worker.
+   */
+  analysis?: AnalysisChoice;
 }
 
 export const captureQueue = 'metascope-captures';

@@ -186,7 +186,13 @@ export class FacilityWorker {
       batchSize: this.options.batchSize,
       onOutcomes: (batch) => void outcomes.push(...batch),
     });
-    pipeline.push(...[...byPath.keys()].map((path) => ({ path, analysis: this.options.analysisChoice })));
+    // The folder's own choice (carried in the job) wins; 'auto' leaves it to this worker's.
+    pipeline.push(
+      ...[...byPath].map(([path, job]) => ({
+        path,
+        analysis: job.data.analysis && job.data.analysis !== 'auto' ? job.data.analysis : this.options.analysisChoice,
+      })),
+    );
     await pipeline.idle();
     for (const outcome of outcomes) {
       const job = byPath.get(outcome.job.path)!;
