@@ -22,7 +22,7 @@ import { Analysis } from '../../electron/core/cells/analysis.js';
 import { facilityConnection } from '../../electron/core/facility/connection.js';
 import { openFacilityDatabase, type FacilityDatabase } from '../../electron/core/facility/database.js';
 import { sendCaptures } from '../../electron/core/facility/producer.js';
-import { startTestPostgres } from '../../electron/core/facility/testing/postgres.js';
+import { startTestPostgres, type TestPostgres } from '../../electron/core/facility/testing/postgres.js';
 import { Classifier } from '../../electron/core/model/classifier.js';
 import { Pipeline } from '../../electron/core/pipeline/pipeline.js';
 import type { Capture } from '../../electron/core/store/captures.js';
@@ -80,7 +80,7 @@ async function baseline(files: string[], warmUp: string[]): Promise<number> {
 
 /** A fresh facility database, set up with `facility init`. */
 async function freshFacility(
-  server: Awaited<ReturnType<typeof startTestPostgres>>,
+  server: TestPostgres,
 ): Promise<{ url: string; database: FacilityDatabase }> {
   const url = await server.freshDatabase();
   const init = await runCli(['facility', 'init', '--facility', url]);

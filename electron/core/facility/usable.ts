@@ -23,7 +23,13 @@ export async function checkFacilitySchema(client: pg.ClientBase, connection: Fac
  * for anything else.
  */
 export function facilityUnusable(error: unknown, connection: FacilityConnection): string | null {
-  const code = (error as { code?: string }).code;
-  if (!code || !/^(E[A-Z]+|28|3D)/.test(code)) return null;
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message;
+  // Node's TLS codes: the server's certificate is not one this computer trusts (or not for this host).
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))
+    return `The facility database ${connection.label} presents a certificate this computer does not trust (${message}). Ask for the facility's CA certificate and name it in the address: …?sslmode=verify-full&sslrootcert=/path/to/ca.crt.`;
+  if (/does not support SSL/.test(message))
+    return `The facility database ${connection.label} does not offer TLS, which the address asks for: ask its administrator to turn TLS on, or take sslmode out of the address on a trusted network.`;
+  if (!/^(E[A-Z]+|28|3D)/.test(code)) return null;
   return `The facility database ${connection.label} cannot be used: ${connection.redact((error as Error).message)}. Check the address, that PostgreSQL runs there, and the password.`;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,16 @@ export interface TestPostgres {
   restart(downMs?: number): Promise<void>;
   /** Stops the server and deletes its files. */
   stop(): Promise<void>;
+}
+
+/**
+ * A cluster that, as a facility's would, takes connections over TCP only with TLS and a password
+ * (SCRAM); `url` and `freshDatabase()` then name the server without the password, which is `password`.
+ */
+export interface SecuredTestPostgres extends TestPostgres {
+  password: string;
+  /** The self-signed certificate the server presents (for sslrootcert). */
+  certificate: string;
 }
 
 /**
@@ -67,7 +77,9 @@ async function asOwner(): Promise<{
 }
 
 /** Starts a new cluster in a temporary folder on a free loopback port; its socket lives in that folder too. */
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(): Promise<TestPostgres>;
+export async function startTestPostgres(options: { secured: true }): Promise<SecuredTestPostgres>;
+export async function startTestPostgres(options: { secured?: boolean } = {}): Promise<TestPostgres | SecuredTestPostgres> {
   const bin = postgresBin();
   if (!bin) throw new Error(noPostgresReason);
   const root = mkdtempSync(path.join(os.tmpdir(), 'metascope-pg-'));
@@ -80,18 +92,24 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       : [path.join(bin, program), args];
     return run(command, argv, { cwd: root });
   };
+  const secured = options.secured ? await securedFiles(root, owner) : null;
   await exec('initdb', [
     '-D',
     data,
     '-U',
     'postgres',
-    '-A',
-    'trust',
+    ...(secured ? ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${secured.passwordFile}`] : ['-A', 'trust']),
     '-E',
     'UTF8',
     '--locale=C',
     '--no-sync',
   ]);
+  // TCP only with TLS and a password; the tests' own set-up goes through the socket.
+  if (secured)
+    writeFileSync(
+      path.join(data, 'pg_hba.conf'),
+      'local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 reject\n',
+    );
   const port = await freePort();
   // fsync off: a test cluster gives up surviving a crash of the operating system, never of the
   // server. synchronous_commit stays on: with it off, an immediate stop (restart()) loses commits
@@ -103,25 +121,29 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     '-c fsync=off',
     '-c full_page_writes=off',
     '-c max_connections=200',
+    ...(secured ? ['-c ssl=on', `-c ssl_cert_file=${secured.certificate}`, `-c ssl_key_file=${secured.key}`] : []),
   ].join(' ');
   const start = () =>
     exec('pg_ctl', ['-D', data, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', 'start']);
   const halt = () => exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
   await start();
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const tls = secured ? `?sslmode=verify-full&sslrootcert=${encodeURIComponent(secured.certificate)}` : '';
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres${tls}`;
+  const admin = `postgres://postgres@/postgres?host=${encodeURIComponent(root)}&port=${port}`;
   let databases = 0;
   return {
     url,
+    ...(secured && { password: secured.password, certificate: secured.certificate }),
     async freshDatabase() {
       const name = `test_${process.pid}_${++databases}`;
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: admin });
       await client.connect();
       try {
         await client.query(`CREATE DATABASE ${name}`);
       } finally {
         await client.end();
       }
-      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      return `postgres://postgres@127.0.0.1:${port}/${name}${tls}`;
     },
     async restart(downMs = 0) {
       await halt();
@@ -136,4 +158,23 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       }
     },
   };
+}
+
+/** A password file for initdb, and a self-signed certificate for 127.0.0.1 with its key, owned by the server's user. */
+async function securedFiles(root: string, owner: Awaited<ReturnType<typeof asOwner>>) {
+  const password = 'correct horse battery staple';
+  const files = {
+    passwordFile: path.join(root, 'password'),
+    certificate: path.join(root, 'server.crt'),
+    key: path.join(root, 'server.key'),
+  };
+  writeFileSync(files.passwordFile, `${password}\n`, { mode: 0o600 });
+  await run(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', files.key, '-out', files.certificate],
+  );
+  chmodSync(files.key, 0o600);
+  if (owner) for (const file of Object.values(files)) chownSync(file, owner.uid, owner.gid);
+  return { ...files, password };
 }
