@@ -4,7 +4,9 @@ import {
   type FacilityConnection,
 } from '../core/facility/connection.js';
 import { openFacilityDatabase, type FacilityDatabase } from '../core/facility/database.js';
-import { facilityHistory, type FacilityHistoryRow } from '../core/facility/history.js';
+import { facilityFailures, type FacilityFailure } from '../core/facility/failures.js';
+import { postgresHistory } from '../core/history-store/postgres.js';
+import type { HistoryRow } from '../core/store/history.js';
 import { initFacility } from '../core/facility/init.js';
 import { checkFacilitySchema, facilityUnusable } from '../core/facility/usable.js';
 import { FacilitySchemaError } from '../core/facility/migrate.js';
@@ -125,10 +127,57 @@ export interface FacilityHistoryOptions extends FacilityOptions {
   format: OutputFormat;
 }
 
-const historyColumns: Column<FacilityHistoryRow>[] = [
+/** One line of `history --facility`: a result, or a capture that could not be classified. */
+interface FacilityHistoryLine {
+  sha256: string;
+  name: string;
+  label: string | null;
+  modelClass: string | null;
+  probability: number | null;
+  model: string | null;
+  provider: string | null;
+  at: number;
+  reviewer: string | null;
+  workstations: string[];
+  microscopes: string[];
+  failureReason: string | null;
+}
+
+const lineOfResult = (r: HistoryRow): FacilityHistoryLine => ({
+  sha256: r.sha256,
+  name: r.fileName,
+  label: r.finalLabel,
+  modelClass: r.className,
+  probability: r.probability,
+  model: `${r.model.id} ${r.model.version}`,
+  provider: r.provider,
+  at: r.classifiedAt,
+  reviewer: r.review?.reviewer ?? null,
+  workstations: r.places?.workstations ?? [],
+  microscopes: r.places?.microscopes ?? [],
+  failureReason: null,
+});
+
+const lineOfFailure = (f: FacilityFailure): FacilityHistoryLine => ({
+  sha256: f.sha256,
+  name: f.name,
+  label: null,
+  modelClass: null,
+  probability: null,
+  model: null,
+  provider: null,
+  at: f.failedAt,
+  reviewer: null,
+  workstations: f.workstations,
+  microscopes: f.microscopes,
+  failureReason: f.reason,
+});
+
+const historyColumns: Column<FacilityHistoryLine>[] = [
   { header: 'sha256', value: (r) => r.sha256, width: 12, keep: 'start' },
   { header: 'name', value: (r) => r.name, width: 24 },
-  { header: 'class', value: (r) => r.className, width: 12 },
+  { header: 'label', value: (r) => r.label, width: 12 },
+  { header: 'model_said', value: (r) => r.modelClass, width: 12 },
   {
     header: 'probability',
     value: (r) => (r.probability === null ? null : Number(r.probability.toFixed(4))),
@@ -137,12 +186,8 @@ const historyColumns: Column<FacilityHistoryRow>[] = [
   },
   { header: 'model', value: (r) => r.model, width: 22 },
   { header: 'provider', value: (r) => r.provider, width: 8 },
-  { header: 'worker', value: (r) => r.worker, width: 16 },
-  {
-    header: 'classified_at',
-    value: (r) => (r.classifiedAt === null ? null : new Date(r.classifiedAt).toISOString()),
-    width: 24,
-  },
+  { header: 'time', value: (r) => new Date(r.at).toISOString(), width: 24 },
+  { header: 'reviewer', value: (r) => r.reviewer, width: 12 },
   { header: 'workstations', value: (r) => r.workstations.join(' '), width: 16 },
   { header: 'microscopes', value: (r) => r.microscopes.join(' '), width: 14 },
   { header: 'failure_reason', value: (r) => r.failureReason, width: 40, keep: 'start' },
@@ -157,17 +202,22 @@ export async function facilityHistoryCommand(options: FacilityHistoryOptions): P
       'A capture that could not be classified has no class: leave out --class with --status failed.',
     );
   }
+  const where = { workstation: options.workstation, microscope: options.microscope };
   const rows = await withFacility(
     connection,
     { migrate: false, applicationName: 'metascope history' },
-    (database) =>
-      facilityHistory(database.pool, {
-        workstation: options.workstation,
-        microscope: options.microscope,
-        className: options.class,
-        since: options.since,
-        status,
-      }),
+    async (database): Promise<FacilityHistoryLine[]> => {
+      const results =
+        status === 'failed'
+          ? []
+          : await postgresHistory(database.pool).exportRows(
+              { ...where, className: options.class, from: options.since },
+              { key: 'time', direction: 'asc' },
+            );
+      const failures = status === 'ok' ? [] : await facilityFailures(database.pool, { ...where, since: options.since });
+      // One list in time order: when each was classified, or found invalid.
+      return [...results.map(lineOfResult), ...failures.map(lineOfFailure)].sort((a, b) => a.at - b.at);
+    },
   );
   const writer = rowWriter(options.format, process.stdout, historyColumns, (r) => r);
   rows.forEach((row) => writer.write(row));
