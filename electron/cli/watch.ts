@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openFacilityDatabase } from '../core/facility/database.js';
 import { FacilityOutbox } from '../core/facility/outbox.js';
-import { sendCaptures, type Station } from '../core/facility/producer.js';
+import { sendCaptures, sendFailures, type Station } from '../core/facility/producer.js';
 import { Intake } from '../core/intake/service.js';
 import type { Analysis } from '../core/cells/analysis.js';
 import type { ModelIdentity } from '../core/model/classifier.js';
@@ -88,20 +88,24 @@ async function sendUntilSignal(folders: string[], options: WatchOptions & { faci
     supervise: false,
     onError: facilityNotices('metascope'),
   });
-  const send = async (captures: Capture[]) => {
+  /** Any error said without the password. */
+  const redacted = async (work: () => Promise<unknown>) => {
     try {
-      // Each capture is analysed as the folder it was seen in asks (whole, or cell by cell).
-      await sendCaptures(facility, station, captures, (capture) => store.folders.analysisOf(capture.paths[0] ?? ''));
+      await work();
     } catch (error) {
       throw new Error(connection.redact((error as Error).message), { cause: error });
     }
   };
+  // Each capture is analysed as the folder it was seen in asks (whole, or cell by cell).
+  const send = (captures: Capture[]) =>
+    redacted(() => sendCaptures(facility, station, captures, (capture) => store.folders.analysisOf(capture.paths[0] ?? '')));
+  const failures = (captures: Capture[]) => redacted(() => sendFailures(facility, station, captures));
   const intake = new Intake(
     {
       store,
       appVersion: appVersion(),
       settleMs: options.settle,
-      sink: (hooks) => new FacilityOutbox({ ...hooks, store, send, label: connection.label }),
+      sink: (hooks) => new FacilityOutbox({ ...hooks, store, send, sendFailures: failures, label: connection.label }),
     },
     {
       captureChanged: (sha256) => {

@@ -37,6 +37,7 @@ describe('the facility outbox', () => {
         if (down-- > 0) throw new Error('connect ECONNREFUSED 10.0.0.5:5432');
         sent.push(...captures.map((c) => c.sha256));
       },
+      sendFailures: async () => {},
       onCapture: () => {},
       onProgress: () => {},
       notice: (level, message) => notices.push(`${level}: ${message}`),
@@ -62,6 +63,7 @@ describe('the facility outbox', () => {
       send: async () => {
         throw new Error('connect ECONNREFUSED');
       },
+      sendFailures: async () => {},
       onCapture: () => {},
       onProgress: () => {},
       notice: () => {},
@@ -70,6 +72,36 @@ describe('the facility outbox', () => {
     await until(() => store.captures.counts().processing === 0 && store.captures.counts().queued === 3);
     await outbox.stop();
     expect(store.captures.counts()).toMatchObject({ queued: 3, processing: 0, done: 0 });
+    store.close();
+  });
+
+  it('records what failed here in the facility once, and tries again while it cannot', async () => {
+    const store = storeWith(3);
+    store.captures.markFailed(sha(2), 'This file is not an image MetaScope can read.');
+    const recorded: string[] = [];
+    let down = 1;
+    const outbox = new FacilityOutbox({
+      store,
+      label: 'postgres://lab@db/metascope',
+      retryMs: 5,
+      send: async () => {},
+      sendFailures: async (captures: Capture[]) => {
+        if (down-- > 0) throw new Error('connect ECONNREFUSED');
+        recorded.push(...captures.map((c) => `${c.sha256} ${c.failureReason}`));
+      },
+      onCapture: () => {},
+      onProgress: () => {},
+      notice: () => {},
+    });
+    outbox.start();
+    await until(() => recorded.length === 1);
+    expect(recorded).toEqual([`${sha(2)} This file is not an image MetaScope can read.`]);
+    // A later failure is sent on its own; the first is not sent again.
+    store.captures.markFailed(sha(3), 'The file is empty.');
+    outbox.fill();
+    await until(() => recorded.length === 2);
+    expect(recorded[1]).toBe(`${sha(3)} The file is empty.`);
+    await outbox.stop();
     store.close();
   });
 });

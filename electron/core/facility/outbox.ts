@@ -7,6 +7,8 @@ export interface OutboxOptions extends SinkHooks {
   store: Store;
   /** Sends captures to the facility in one transaction; throws when it cannot (then none was sent). */
   send(captures: Capture[]): Promise<void>;
+  /** Records captures that failed here (never decodable) in the facility, each with its reason. */
+  sendFailures(captures: Capture[]): Promise<void>;
   /** Where the captures go, for messages (no password in it). */
   label: string;
   /** Captures per transaction. */
@@ -35,6 +37,8 @@ export class FacilityOutbox implements CaptureSink {
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private sent = 0;
+  /** Failures the facility has on record since this start; a restart sends them again (it keeps each once). */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly options: OutboxOptions) {
     this.batchSize = options.batchSize ?? 64;
@@ -97,7 +101,7 @@ export class FacilityOutbox implements CaptureSink {
     const { store } = this.options;
     while (!this.held && !this.stopped) {
       const batch = store.captures.claimNext(this.batchSize);
-      if (batch.length === 0) return;
+      if (batch.length === 0) return this.reportFailures();
       try {
         await this.options.send(batch);
       } catch (error) {
@@ -116,6 +120,25 @@ export class FacilityOutbox implements CaptureSink {
       }
       batch.forEach((c) => this.options.onCapture(c.sha256));
       this.options.onProgress();
+    }
+  }
+
+  /** Files that failed here, before any worker could see them, go on the facility's record too. */
+  private async reportFailures(): Promise<void> {
+    const page = 500;
+    for (let offset = 0; ; offset += page) {
+      const failed = this.options.store.captures.inState('failed', { limit: page, offset });
+      const fresh = failed.filter((c) => !this.reported.has(c.sha256));
+      if (fresh.length > 0) {
+        try {
+          await this.options.sendFailures(fresh);
+        } catch (error) {
+          this.waitAndRetry(error as Error);
+          return;
+        }
+        fresh.forEach((c) => this.reported.add(c.sha256));
+      }
+      if (failed.length < page) return;
     }
   }
 

@@ -85,3 +85,33 @@ export async function sendCaptures(
     return jobs.length;
   });
 }
+
+/**
+ * Records captures that failed at the workstation (files no decoder could read) in the facility,
+ * with their reasons and where they were seen, queuing nothing: there is nothing for a worker to do.
+ * A capture the facility knows already keeps its state; it only gains the sighting.
+ */
+export async function sendFailures(database: FacilityDatabase, station: Station, captures: Capture[]): Promise<void> {
+  const sorted = [...captures].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+  await database.transaction(async (client) => {
+    const now = Date.now();
+    for (const capture of sorted) {
+      const { info } = capture;
+      const reason = capture.failureReason ?? 'This file could not be read as a capture.';
+      await client.query(
+        `INSERT INTO captures (sha256, name, size, width, height, bit_depth, channels, pages, format, state, failure_reason, first_seen_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'failed', $10, $11, $12)
+         ON CONFLICT (sha256) DO NOTHING`,
+        [capture.sha256, capture.name, info.size, info.width, info.height, info.bitDepth, info.channels, info.pages, info.format, reason, capture.firstSeenAt, now],
+      );
+      for (const path of capture.paths) {
+        await client.query(
+          `INSERT INTO capture_sightings (capture_id, workstation, microscope, path, seen_at)
+           SELECT id, $2, $3, $4, $5 FROM captures WHERE sha256 = $1
+           ON CONFLICT (capture_id, workstation, path) DO NOTHING`,
+          [capture.sha256, station.workstation, station.microscope, path, now],
+        );
+      }
+    }
+  });
+}

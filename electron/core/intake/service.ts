@@ -133,6 +133,8 @@ export class Intake {
         failed: () => {
           this.failedAtIntake++;
           listener.progress?.(this.progress());
+          // A sink may pass on what failed here too (a facility outbox records it).
+          this.sink.fill();
         },
       },
     );

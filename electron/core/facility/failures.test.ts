@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Capture } from '../store/captures.js';
+import { info, sha } from '../store/testing/fixtures.js';
+import { facilityConnection } from './connection.js';
+import { openFacilityDatabase } from './database.js';
+import { facilityFailures } from './failures.js';
+import { initFacility } from './init.js';
+import { sendCaptures, sendFailures } from './producer.js';
+import { captureQueue } from './queue.js';
+import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from './testing/postgres.js';
+
+const bin = postgresBin();
+if (!bin) console.warn(noPostgresReason);
+
+const capture = (n: number, path: string, failureReason: string | null = null): Capture => ({
+  sha256: sha(n),
+  name: path.split('/').at(-1)!,
+  info,
+  state: failureReason ? 'failed' : 'queued',
+  failureReason,
+  attempts: 0,
+  firstSeenAt: 1_700_000_000_000,
+  updatedAt: 1_700_000_000_000,
+  paths: [path],
+});
+
+describe.skipIf(!bin)('captures that failed at a workstation, in the facility', () => {
+  let server: TestPostgres;
+  beforeAll(async () => {
+    server = await startTestPostgres();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('are on record with their reason and where they were seen, queue nothing, and never override a known capture', async () => {
+    const connection = facilityConnection(await server.freshDatabase(), { env: {} });
+    const setup = openFacilityDatabase(connection, { applicationName: 'init', supervise: false, migrate: true, onError: () => {} });
+    await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
+    await setup.close();
+    const database = openFacilityDatabase(connection, { applicationName: 'test', supervise: false, onError: () => {} });
+    try {
+      await sendCaptures(database, { workstation: 'ws-a', microscope: 'scope-a' }, [capture(1, '/a/good.tif')]);
+      await sendFailures(database, { workstation: 'ws-b', microscope: '' }, [
+        capture(2, '/b/empty.tif', 'The file is empty.'),
+        capture(1, '/b/good.tif', 'The file could not be read.'),
+      ]);
+      // Sent again after a restart: still one record.
+      await sendFailures(database, { workstation: 'ws-b', microscope: '' }, [capture(2, '/b/empty.tif', 'The file is empty.')]);
+
+      const failed = await facilityFailures(database.pool, {});
+      expect(failed.map((f) => [f.sha256, f.name, f.reason, f.workstations])).toEqual([[sha(2), 'empty.tif', 'The file is empty.', ['ws-b']]]);
+      expect(await facilityFailures(database.pool, { workstation: 'ws-a' })).toEqual([]);
+      const known = await database.pool.query('SELECT state FROM captures WHERE sha256 = $1', [sha(1)]);
+      expect(known.rows[0].state).toBe('queued');
+      expect(await database.boss.getQueueSize(captureQueue)).toBe(1);
+    } finally {
+      await database.close();
+    }
+  });
+});
