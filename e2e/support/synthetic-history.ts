@@ -54,7 +54,7 @@ export function syntheticHistoryHost(total: number): EngineHost & { pagesAsked: 
     providerLabel: null,
     skippedProviders: [],
     progress: { queued: 0, inFlight: 0, done: 0, failed: 0, rate: 0, etaSeconds: null, paused: false },
-    history: { scope: 'workstation', facility: null },
+    history: { scope: 'workstation', facility: null, sendsCaptures: false },
   });
   const handlers: Partial<RequestHandlers<RequestName>> = {
     'app.status': () => status,

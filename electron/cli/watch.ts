@@ -1,14 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { openFacilityDatabase } from '../core/facility/database.js';
-import { FacilityOutbox } from '../core/facility/outbox.js';
-import { sendCaptures, sendFailures, type Station } from '../core/facility/producer.js';
+import type { Station } from '../core/facility/producer.js';
+import { workstationOutbox } from '../core/facility/workstation-outbox.js';
 import { Intake } from '../core/intake/service.js';
 import type { Analysis } from '../core/cells/analysis.js';
 import type { ModelIdentity } from '../core/model/classifier.js';
 import { providerLabels } from '../core/model/providers.js';
 import { appVersion, defaultDatabase } from '../core/paths.js';
-import type { Capture } from '../core/store/captures.js';
 import type { Store } from '../core/store/store.js';
 import { lockDatabaseFile, openDatabaseFile } from './database.js';
 import { connectionFrom, facilityNotices } from './facility.js';
@@ -88,24 +87,12 @@ async function sendUntilSignal(folders: string[], options: WatchOptions & { faci
     supervise: false,
     onError: facilityNotices('metascope'),
   });
-  /** Any error said without the password. */
-  const redacted = async (work: () => Promise<unknown>) => {
-    try {
-      await work();
-    } catch (error) {
-      throw new Error(connection.redact((error as Error).message), { cause: error });
-    }
-  };
-  // Each capture is analysed as the folder it was seen in asks (whole, or cell by cell).
-  const send = (captures: Capture[]) =>
-    redacted(() => sendCaptures(facility, station, captures, (capture) => store.folders.analysisOf(capture.paths[0] ?? '')));
-  const failures = (captures: Capture[]) => redacted(() => sendFailures(facility, station, captures));
   const intake = new Intake(
     {
       store,
       appVersion: appVersion(),
       settleMs: options.settle,
-      sink: (hooks) => new FacilityOutbox({ ...hooks, store, send, sendFailures: failures, label: connection.label }),
+      sink: (hooks) => workstationOutbox(hooks, store, facility, station),
     },
     {
       captureChanged: (sha256) => {

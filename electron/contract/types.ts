@@ -277,7 +277,14 @@ export const settings = z.object({
    * without a password, which comes from the environment or a file only its owner can read.
    */
   facility: z
-    .object({ address: z.string().trim().min(1).max(2000), passwordFile: z.string().min(1).max(4096).nullable() })
+    .object({
+      address: z.string().trim().min(1).max(2000),
+      passwordFile: z.string().min(1).max(4096).nullable(),
+      /** Send this workstation's captures to the facility's workers instead of classifying them here. */
+      sendCaptures: z.boolean().default(false),
+      /** The microscope this workstation's folders receive captures from, shown in the facility history. */
+      microscope: z.string().trim().max(200).nullable().default(null),
+    })
     .nullable(),
 });
 
@@ -298,7 +305,12 @@ export const appStatus = z.object({
   skippedProviders: z.array(z.object({ provider: providerName, reason: z.string() })),
   progress,
   /** The history shown: this workstation's own, or a facility's (every workstation's), by its address. */
-  history: z.object({ scope: z.enum(['workstation', 'facility']), facility: z.string().nullable() }),
+  history: z.object({
+    scope: z.enum(['workstation', 'facility']),
+    facility: z.string().nullable(),
+    /** Captures go to the facility's workers (and their results to its history) instead of this computer's model. */
+    sendsCaptures: z.boolean(),
+  }),
 });
 
 /** 'fraction' sorts fields by the share of their cells in the filter's `fractionClass`. */

@@ -4,6 +4,7 @@ import type { AppStatus, Progress } from '../../contract/types.js';
 import { Analysis } from '../cells/analysis.js';
 import type { Detector } from '../cells/detector.js';
 import { openDetector } from '../cells/open-detector.js';
+import type { CaptureSink, SinkHooks } from '../intake/sink.js';
 import { Intake, type IntakeListener } from '../intake/service.js';
 import { Classifier } from '../model/classifier.js';
 import { providerLabels } from '../model/providers.js';
@@ -20,6 +21,8 @@ export interface ClassificationOptions {
   detectorFolder?: string;
   settleMs?: number;
   listener: IntakeListener;
+  /** Where captures go instead of this computer's model (a facility's workers), asked at each start of the intake. */
+  sink?: () => ((hooks: SinkHooks) => CaptureSink) | undefined;
 }
 
 const idleProgress: Progress = {
@@ -170,9 +173,18 @@ export class Classification {
         appVersion: appVersion(),
         settleMs,
         batchSize: settings.get().batchSize,
+        sink: this.options.sink?.(),
       },
       listener,
     );
     await this.intake.start();
+  }
+
+  /** Stops the intake and starts it again, e.g. to send captures to a facility or classify them here again. */
+  async restartIntake(): Promise<void> {
+    const running = this.intake;
+    this.intake = null;
+    await running?.stop();
+    await this.startIntake();
   }
 }

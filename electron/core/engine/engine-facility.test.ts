@@ -1,3 +1,4 @@
+import os from 'node:os';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from '../facility/testing/postgres.js';
@@ -47,7 +48,7 @@ describe.skipIf(!bin)('the engine on a facility history', () => {
 
   it('lists every workstation’s results, narrows by workstation and microscope, and takes reviews with the reviewer’s name', async () => {
     app = await world.open({ facility: { address: facility.address, passwordFile: null } });
-    expect((await app.call('app.status', {})).history).toEqual({ scope: 'facility', facility: facility.address });
+    expect((await app.call('app.status', {})).history).toEqual({ scope: 'facility', facility: facility.address, sendsCaptures: false });
     expect(await app.call('history.places', {})).toEqual({ workstations: ['bench-1', 'bench-2'], microscopes: ['Nikon', 'Zeiss'] });
 
     const all = await app.call('history.query', { filter: {}, sort: { key: 'time', direction: 'asc' } });
@@ -77,11 +78,15 @@ describe.skipIf(!bin)('the engine on a facility history', () => {
 
     await expect(app.call('history.query', { filter: { status: 'failed' } })).rejects.toThrow(/each workstation’s own/);
     await expect(app.call('history.query', { filter: { folderId: 1 } })).rejects.toThrow(/by workstation or microscope/);
+
+    // Opened on a facility by serve --facility (nothing saved), Settings can still go back to its own.
+    await app.call('settings.update', { facility: null });
+    expect((await app.call('app.status', {})).history.scope).toBe('workstation');
   });
 
   it('switches between the facility’s history and its own from Settings, keeping the choice, and refuses one it cannot use', async () => {
     app = await world.open();
-    expect((await app.call('app.status', {})).history).toEqual({ scope: 'workstation', facility: null });
+    expect((await app.call('app.status', {})).history).toEqual({ scope: 'workstation', facility: null, sendsCaptures: false });
     await expect(
       app.call('settings.update', { facility: { address: 'postgres://someone:secret@localhost/x', passwordFile: null } }),
     ).rejects.toThrow(/must not contain a password/);
@@ -109,5 +114,35 @@ describe.skipIf(!bin)('the engine on a facility history', () => {
     expect((await app.call('app.status', {})).history.scope).toBe('workstation');
     const notice = await app.event('notice', (n) => n.message.includes('no_such_database'));
     expect(notice.message).toMatch(/This workstation’s own history is shown instead\./);
+  });
+
+  it('sends this workstation’s captures to the facility’s workers when Settings ask, and classifies them here again after', async () => {
+    app = await world.open();
+    await app.call('settings.update', {
+      facility: { address: facility.address, passwordFile: null, sendCaptures: true, microscope: 'Leica' },
+    });
+    expect((await app.call('app.status', {})).history).toMatchObject({ scope: 'facility', sendsCaptures: true });
+    const sent = await world.drop('sent.png', 120);
+    await app.event('capture.updated', (row) => row.sha256 === sent && row.state === 'done');
+    const client = new pg.Client({ connectionString: facility.address });
+    await client.connect();
+    try {
+      const queued = await client.query(
+        `SELECT c.state, s.workstation, s.microscope, j.data->>'analysis' AS analysis
+         FROM metascope.captures c JOIN metascope.capture_sightings s ON s.capture_id = c.id
+         JOIN pgboss.job j ON j.data->>'sha256' = c.sha256 WHERE c.sha256 = $1`,
+        [sent],
+      );
+      expect(queued.rows).toEqual([{ state: 'queued', workstation: os.hostname(), microscope: 'Leica', analysis: 'auto' }]);
+    } finally {
+      await client.end();
+    }
+    // Sent, not classified here: the facility's workers will.
+    expect((await app.call('captures.get', { sha256: sent })).capture.class).toBeNull();
+
+    await app.call('settings.update', { facility: null });
+    const here = await world.drop('here.png', 200);
+    const classified = await app.event('capture.updated', (row) => row.sha256 === here && row.state === 'done');
+    expect(classified.class).not.toBeNull();
   });
 });

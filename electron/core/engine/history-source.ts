@@ -1,6 +1,8 @@
+import os from 'node:os';
 import { ContractError } from '../../contract/messages.js';
 import { facilityConnection, type FacilityConnection } from '../facility/connection.js';
 import { openFacilityDatabase, type FacilityDatabase } from '../facility/database.js';
+import type { Station } from '../facility/producer.js';
 import { checkFacilitySchema, facilityUnusable } from '../facility/usable.js';
 import type { HistoryStore } from '../history-store/history-store.js';
 import { postgresHistory } from '../history-store/postgres.js';
@@ -10,6 +12,10 @@ export interface FacilityAddress {
   address: string;
   /** A file only its owner can read; else the password comes from the environment. */
   passwordFile: string | null;
+  /** Send this workstation's captures to the facility's workers instead of classifying them here. */
+  sendCaptures?: boolean;
+  /** The microscope this workstation's captures come from. */
+  microscope?: string | null;
 }
 
 /** Which history the app shows: this workstation's own, or a facility's (every workstation's). */
@@ -17,6 +23,14 @@ export interface HistoryChoice {
   scope: 'workstation' | 'facility';
   /** The facility's address, without any password. */
   facility: string | null;
+  /** Captures go to the facility's workers instead of this computer's model. */
+  sendsCaptures: boolean;
+}
+
+/** Where this workstation sends its captures when it is a facility's producer. */
+export interface FacilityProducer {
+  database: FacilityDatabase;
+  station: Station;
 }
 
 /**
@@ -24,7 +38,7 @@ export interface HistoryChoice {
  * PostgreSQL once connected. Capture intake stays local either way; only the history is shared.
  */
 export class HistorySource {
-  private facility: { database: FacilityDatabase; history: HistoryStore } | null = null;
+  private facility: { database: FacilityDatabase; history: HistoryStore; address: FacilityAddress } | null = null;
 
   constructor(
     private readonly local: HistoryStore,
@@ -37,8 +51,22 @@ export class HistorySource {
 
   get choice(): HistoryChoice {
     return this.facility
-      ? { scope: 'facility', facility: this.facility.database.connection.label }
-      : { scope: 'workstation', facility: null };
+      ? { scope: 'facility', facility: this.facility.database.connection.label, sendsCaptures: this.producer !== null }
+      : { scope: 'workstation', facility: null, sendsCaptures: false };
+  }
+
+  /** The facility connected, as it was asked for; null while the workstation's own history is shown. */
+  get address(): FacilityAddress | null {
+    return this.facility?.address ?? null;
+  }
+
+  /** The facility this workstation sends its captures to, if Settings ask it to. */
+  get producer(): FacilityProducer | null {
+    if (!this.facility?.address.sendCaptures) return null;
+    return {
+      database: this.facility.database,
+      station: { workstation: os.hostname(), microscope: this.facility.address.microscope ?? '' },
+    };
   }
 
   /**
@@ -68,7 +96,7 @@ export class HistorySource {
       throw new ContractError('unavailable', sentence);
     }
     await this.disconnect();
-    this.facility = { database, history: postgresHistory(database.pool) };
+    this.facility = { database, history: postgresHistory(database.pool), address };
   }
 
   /** Back to the workstation's own history. */

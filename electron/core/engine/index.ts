@@ -7,6 +7,7 @@ import { appVersion, defaultInbox } from '../paths.js';
 import { openStore, type Store } from '../store/store.js';
 import { lockForWriting } from '../store/writer-lock.js';
 import { Classification } from './classification.js';
+import { workstationOutbox } from '../facility/workstation-outbox.js';
 import { sqliteHistory } from '../history-store/sqlite.js';
 import { captureRow, type EngineContext } from './context.js';
 import { EngineEvents } from './events.js';
@@ -70,6 +71,18 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const events = new EngineEvents();
   const { emit } = events;
 
+  const history = new HistorySource(sqliteHistory(store), (message) =>
+    emit('notice', { level: 'warning', message, at: new Date().toISOString() }),
+  );
+  const facility = options.facility ?? settings.get().facility;
+  // A facility out of reach at start leaves the workstation's own history shown, and says so.
+  if (facility)
+    await history
+      .connect(facility)
+      .catch((error: Error) =>
+        events.noticeBeforeStart('warning', `${error.message} This workstation’s own history is shown instead.`),
+      );
+
   const progress = new ProgressReporter(
     () => classification.progress(),
     (p) => emit('progress', p),
@@ -80,6 +93,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     modelFolder: options.modelFolder,
     detectorFolder: options.detectorFolder,
     settleMs: options.settleMs,
+    // As a facility's producer, captures go to its workers' queue instead of this computer's model.
+    sink: () => {
+      const producer = history.producer;
+      if (!producer) return undefined;
+      return (hooks) => workstationOutbox(hooks, store, producer.database, producer.station);
+    },
     listener: {
       captureChanged: (sha256) => emit('capture.updated', captureRow(store, classification, sha256)),
       progress: progress.report,
@@ -96,18 +115,6 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...classification.status(),
     history: history.choice,
   });
-
-  const history = new HistorySource(sqliteHistory(store), (message) =>
-    emit('notice', { level: 'warning', message, at: new Date().toISOString() }),
-  );
-  const facility = options.facility ?? settings.get().facility;
-  // A facility out of reach at start leaves the workstation's own history shown, and says so.
-  if (facility)
-    await history
-      .connect(facility)
-      .catch((error: Error) =>
-        events.noticeBeforeStart('warning', `${error.message} This workstation’s own history is shown instead.`),
-      );
 
   await addInboxOnce(inbox, store, settings, events);
   for (const folder of options.watch ?? []) store.folders.add(path.resolve(folder), { recursive: false });

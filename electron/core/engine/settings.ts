@@ -14,7 +14,15 @@ const savedSettings = z.object({
   /** Who reviews here: asked the first time someone reviews, changeable in Settings. */
   reviewerName: z.string().trim().max(200).nullable().default(null),
   /** A facility's history to show instead of this workstation's own (its address holds no password). */
-  facility: z.object({ address: z.string(), passwordFile: z.string().nullable() }).nullable().default(null),
+  facility: z
+    .object({
+      address: z.string(),
+      passwordFile: z.string().nullable(),
+      sendCaptures: z.boolean().default(false),
+      microscope: z.string().nullable().default(null),
+    })
+    .nullable()
+    .default(null),
 });
 
 export type SavedSettings = z.infer<typeof savedSettings>;

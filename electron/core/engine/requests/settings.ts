@@ -10,10 +10,14 @@ export function settingsRequests({ settings, history, classification, emit, stat
     'settings.get': () => publicSettings(settings),
     'settings.update': async (changes) => {
       const before = settings.get();
-      // A facility that cannot be used is not kept: the error says why, and the history shown stays.
-      if (changes.facility !== undefined && !sameFacility(changes.facility, before.facility)) {
+      // Compared with the facility connected (serve --facility, or one out of reach at start), not
+      // the one saved. One that cannot be used is not kept: the error says why, the history stays.
+      if (changes.facility !== undefined && !sameFacility(changes.facility, history.address)) {
+        const wasSending = history.producer !== null;
         if (changes.facility) await history.connect(changes.facility);
         else await history.disconnect();
+        // Captures go to the facility's workers, or to this computer's model, from now on.
+        if (wasSending || history.producer) await classification.restartIntake();
       }
       settings.update(changes);
       const reload = changes.provider !== undefined && changes.provider !== before.provider;
@@ -42,4 +46,7 @@ function publicSettings(settings: SettingsFile) {
 }
 
 const sameFacility = (a: FacilityAddress | null, b: FacilityAddress | null) =>
-  a?.address === b?.address && a?.passwordFile === b?.passwordFile;
+  a?.address === b?.address &&
+  a?.passwordFile === b?.passwordFile &&
+  Boolean(a?.sendCaptures) === Boolean(b?.sendCaptures) &&
+  (a?.microscope ?? null) === (b?.microscope ?? null);
