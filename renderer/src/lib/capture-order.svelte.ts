@@ -1,6 +1,6 @@
 import type { HistoryFilter } from '$contract/types.js';
 import { ask } from './ask.svelte.js';
-import { definedOf, history, type Sort } from './history.svelte.js';
+import { applicableOf, history, type Sort } from './history.svelte.js';
 
 /** How many of the latest captures the newest-first order walks through (the contract's most). */
 const recentLimit = 500;
@@ -20,7 +20,7 @@ class CaptureOrder {
 
   /** Row `index` of History, as it is now filtered and sorted, is being opened. */
   openedFromHistory(index: number, sha256: string): void {
-    this.#list = { filter: definedOf(history.filter), sort: { ...history.sort }, index, sha256 };
+    this.#list = { filter: applicableOf(history.filter), sort: { ...history.sort }, index, sha256 };
   }
 
   async neighbours(sha256: string): Promise<Neighbours> {

@@ -2,6 +2,7 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { CaptureRow, HistoryAgreement, HistoryFilter, HistoryStats } from '$contract/types.js';
 import { app } from './app.svelte.js';
 import { ask } from './ask.svelte.js';
+import { historyShown } from './facility.svelte.js';
 
 /** 'fraction': the share of a field's cells in the filter's `fractionClass`. */
 export type SortKey = 'time' | 'probability' | 'fileName' | 'class' | 'fraction';
@@ -18,6 +19,18 @@ export function definedOf(filter: HistoryFilter): HistoryFilter {
   return Object.fromEntries(
     Object.entries(filter).filter(([, value]) => value !== undefined),
   ) as HistoryFilter;
+}
+
+/**
+ * The filter as the history shown takes it: a facility's has no failures or watched folders (they
+ * are each workstation's own), a workstation's own knows no other workstations or microscopes. A
+ * filter kept from before the history changed (a plate's folder) is thus never refused.
+ */
+export function applicableOf(filter: HistoryFilter): HistoryFilter {
+  const { status, folderId, workstation, microscope, ...rest } = filter;
+  return definedOf(
+    historyShown.facility ? { ...rest, workstation, microscope } : { ...rest, status, folderId },
+  );
 }
 
 /** The viewer's own zone: days in the charts and times in the CSV are theirs, not the server's. */
@@ -80,7 +93,7 @@ class HistoryView {
     // The share of a class needs that class: without it, back to the newest first.
     if (this.sort.key === 'fraction' && !this.filter.fractionClass)
       this.sort = { key: 'time', direction: 'desc' };
-    const key = JSON.stringify([this.filter, this.sort]);
+    const key = JSON.stringify([applicableOf(this.filter), this.sort, historyShown.address]);
     if (key === this.#fetchedFor && !force) return;
     this.#fetchedFor = key;
     this.scrollTop = 0;
@@ -96,7 +109,7 @@ class HistoryView {
   /** The filtered results as CSV, in the order shown; `cells`: one row per cell of each field. */
   async exportCsv(cells = false): Promise<{ csv: string; rows: number } | undefined> {
     return ask('history.exportCsv', {
-      filter: definedOf(this.filter),
+      filter: applicableOf(this.filter),
       cells,
       sort: this.sort,
       timeZone: viewerTimeZone(),
@@ -120,7 +133,7 @@ class HistoryView {
     const generation = this.#generation;
     this.#requested.add(page);
     const result = await ask('history.query', {
-      filter: definedOf(this.filter),
+      filter: applicableOf(this.filter),
       sort: this.sort,
       offset: page * pageSize,
       limit: pageSize,
@@ -138,7 +151,7 @@ class HistoryView {
 
   async #loadStats(): Promise<void> {
     const generation = this.#generation;
-    const filter = definedOf(this.filter);
+    const filter = applicableOf(this.filter);
     const [stats, agreement] = await Promise.all([
       ask('history.stats', { filter, timeZone: viewerTimeZone() }),
       ask('history.agreement', { filter }),
