@@ -100,6 +100,8 @@ export const captureRow = z.object({
   /** In a facility's history: the workstations and microscopes the capture was seen at. */
   workstations: z.array(z.string()).optional(),
   microscopes: z.array(z.string()).optional(),
+  /** In a facility's history: whether this workstation holds the capture's file, so can draw its picture. */
+  here: z.boolean().optional(),
   /** In scope, but less sure than the threshold asks: shown as uncertain, counted apart. */
   uncertain: z.boolean(),
 });

@@ -30,6 +30,18 @@ export function folderIds(store: Store): (folderPath: string | null) => number |
 }
 
 /**
+ * Results as the contract's rows, with folder ids read once; a facility's rows also say whether
+ * this workstation holds the capture (and so can draw its picture).
+ */
+export function rowsOf(store: Store): (row: HistoryRow) => CaptureRow {
+  const folderIdOf = folderIds(store);
+  return (row) => {
+    const shown = rowOfResult(row, folderIdOf);
+    return row.places ? { ...shown, here: store.captures.get(row.sha256) !== undefined } : shown;
+  };
+}
+
+/**
  * A capture's results, the one it is shown with first: the active model's, else the newest. A
  * second model re-run on stored captures adds its results beside, never in front of, the first.
  */

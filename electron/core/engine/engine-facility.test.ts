@@ -67,6 +67,10 @@ describe.skipIf(!bin)('the engine on a facility history', () => {
       [9, 'infected', 'Ada', false],
       [9, '', 'Grace', true],
     ]);
+    // Its page: the facility's result and everyone's reviews; its picture is at bench-2, not here.
+    const detail = await app.call('captures.get', { sha256: sha(9) });
+    expect(detail.capture).toMatchObject({ here: false, workstations: ['bench-2'], finalLabel: 'healthy' });
+    expect(detail.reviews.map((r) => [r.reviewer, r.withdrawnAt !== null])).toEqual([['Ada', true]]);
     const queue = await app.call('reviews.queue', {});
     expect(queue.rows[0]).toMatchObject({ sha256: sha(4), scope: { inScope: false } });
 

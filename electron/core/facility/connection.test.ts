@@ -23,7 +23,7 @@ describe('the facility connection policy', () => {
     expect(error).toBeInstanceOf(FacilityConnectionError);
     const message = (error as Error).message;
     expect(message).toMatch(
-      /must not contain a password, because every user of this computer can read a command line/,
+      /must not contain a password: every user of this computer can read a command line/,
     );
     expect(message).toMatch(/METASCOPE_FACILITY_PASSWORD/);
     expect(message).not.toContain('p%40ss');

@@ -47,7 +47,7 @@ export function facilityConnection(address: string, sources: PasswordSources): F
   }
   if (url.password !== '') {
     throw new FacilityConnectionError(
-      'The facility address must not contain a password, because every user of this computer can read a command line. Give the address without it (postgres://user@host/database) and the password in the environment variable METASCOPE_FACILITY_PASSWORD, or in a file only you can read (chmod 600) named with --password-file.',
+      'The facility address must not contain a password: every user of this computer can read a command line, and addresses end up in settings and logs. Give the address without it (postgres://user@host/database) and the password in the environment variable METASCOPE_FACILITY_PASSWORD, or in a file only you can read (chmod 600) named as the password file (--password-file on the command line).',
     );
   }
   const label = url.toString();

@@ -6,8 +6,8 @@ import { historyShown } from './facility.svelte.js';
  * Whether this workstation can draw a capture's picture. In its own history it always can; in a
  * facility's, only for captures it holds itself: the others were taken at another workstation,
  * and asking for their picture would only be answered "not found" (an error in the console).
- * The engine is asked once per capture, through the contract, which answers such a capture
- * quietly.
+ * The engine is asked once per capture, through the contract: a facility's capture says whether
+ * this workstation holds it.
  */
 class PicturesHere {
   #known = new SvelteMap<string, boolean>();
@@ -26,7 +26,7 @@ class PicturesHere {
     this.#asking.add(sha256);
     // Called directly, not through ask(): a capture held elsewhere is no problem to tell the person of.
     const held = await engine.api.call('captures.get', { sha256 }).then(
-      () => true,
+      (detail) => detail.capture.here !== false,
       () => false,
     );
     this.#asking.delete(sha256);

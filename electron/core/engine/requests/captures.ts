@@ -1,26 +1,47 @@
 import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
 import { modelKey } from '../../store/models.js';
-import { captureRow, cellsOfResult, resultsOf, type EngineContext } from '../context.js';
+import { captureRow, cellsOfResult, resultsOf, rowsOf, shownFirst, type EngineContext } from '../context.js';
 import { fromBytes, fromPath, importIntoInbox } from '../inbox.js';
 import { resultDetailOf, reviewOf } from '../rows.js';
 
 /** Single captures: the latest ones, one in full, and files dropped onto the window. */
-export function captureRequests({ store, classification, inbox }: EngineContext) {
+export function captureRequests({ store, history, classification, inbox }: EngineContext) {
+  const names = () => new Map(store.models.list().map((m) => [modelKey(m), m.name]));
+  /**
+   * A capture of a facility's history, as the facility has it: its results and the reviews of
+   * anyone; the cells of a field are each workstation's own and are not shown here. Undefined
+   * while the facility has no result for it (a capture sent from here and not classified yet).
+   */
+  const inFacility = async (sha256: string) => {
+    const results = shownFirst(await history.store.forCapture(sha256), classification);
+    if (!results[0]) return undefined;
+    const named = names();
+    return {
+      capture: rowsOf(store)(results[0]),
+      format: results[0].info.format,
+      channels: results[0].info.channels,
+      results: results.map((row) => resultDetailOf(row, named.get(modelKey(row.model)) ?? null)),
+      reviews: (await history.store.reviewsOf(sha256)).map(reviewOf),
+      cells: [],
+    };
+  };
   return {
     'captures.recent': ({ limit }) =>
       store.captures.recent(limit).map((capture) => captureRow(store, classification, capture.sha256)),
-    'captures.get': ({ sha256 }) => {
+    'captures.get': async ({ sha256 }) => {
+      const shared = history.store.scope === 'facility' ? await inFacility(sha256) : undefined;
+      if (shared) return shared;
       const capture = store.captures.get(sha256);
       if (!capture) throw new ContractError('not-found', 'This capture is not in the database.');
       // By id, version and file: two versions may share one file and differ in name.
-      const names = new Map(store.models.list().map((m) => [modelKey(m), m.name]));
+      const named = names();
       const results = resultsOf(store, classification, sha256);
       return {
         capture: captureRow(store, classification, sha256),
         format: capture.info.format,
         channels: capture.info.channels,
-        results: results.map((row) => resultDetailOf(row, names.get(modelKey(row.model)) ?? null)),
+        results: results.map((row) => resultDetailOf(row, named.get(modelKey(row.model)) ?? null)),
         reviews: store.reviews.history(sha256).map(reviewOf),
         cells: results[0] ? cellsOfResult(store, results[0].resultId) : [],
       };

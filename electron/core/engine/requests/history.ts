@@ -5,8 +5,8 @@ import { wilsonInterval } from '../../evaluate/wilson.js';
 import { machineTimeZone, resultsCsv } from '../../export/results-csv.js';
 import { localDate } from '../../time/zone.js';
 import { reviewedCells } from '../../export/reviewed-cells.js';
-import { failureFilter, folderIds, storeFilter, type EngineContext } from '../context.js';
-import { rowOfFailure, rowOfResult } from '../rows.js';
+import { failureFilter, folderIds, rowsOf, storeFilter, type EngineContext } from '../context.js';
+import { rowOfFailure } from '../rows.js';
 
 const fractionNeedsClass = () =>
   new ContractError('invalid-request', 'Sorting by the share of a class needs that class (fractionClass) in the filter.');
@@ -37,8 +37,7 @@ export function historyRequests({ store, history, classification }: EngineContex
       }
       if (sort.key === 'fraction' && filter.fractionClass === undefined) throw fractionNeedsClass();
       const page = await history.store.page(storeFilter(filter), sort, { offset, limit });
-      const folderIdOf = folderIds(store);
-      return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
+      return { rows: page.rows.map(rowsOf(store)), total: page.total };
     },
     'history.stats': async ({ filter, timeZone = machineTimeZone() }) => {
       // A failure is counted in no class and has no probability: nothing to chart.

@@ -1,8 +1,8 @@
 import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
 import type { HistoryRow } from '../../store/history.js';
-import { folderIds, shownFirst, type EngineContext } from '../context.js';
-import { reviewOf, rowOfResult } from '../rows.js';
+import { rowsOf, shownFirst, type EngineContext } from '../context.js';
+import { reviewOf } from '../rows.js';
 
 /** A person's labels, for a whole capture or one of its cells, and the queue of what to review, in whichever history is shown. */
 export function reviewRequests({ store, history, classification, emit }: EngineContext) {
@@ -22,7 +22,7 @@ export function reviewRequests({ store, history, classification, emit }: EngineC
   /** Tells every window the capture's label changed. */
   const updated = async (sha256: string) => {
     const [shown] = shownFirst(await history.store.forCapture(sha256), classification);
-    if (shown) emit('capture.updated', rowOfResult(shown, folderIds(store)));
+    if (shown) emit('capture.updated', rowsOf(store)(shown));
   };
   return {
     'reviews.add': async ({ sha256, cellId, label, note, reviewer }) => {
@@ -46,8 +46,7 @@ export function reviewRequests({ store, history, classification, emit }: EngineC
     },
     'reviews.queue': async ({ offset, limit, folderId, modelClass }) => {
       const page = await history.store.reviewQueue({ folderId, modelClass }, { offset, limit });
-      const folderIdOf = folderIds(store);
-      return { rows: page.rows.map((row) => rowOfResult(row, folderIdOf)), total: page.total };
+      return { rows: page.rows.map(rowsOf(store)), total: page.total };
     },
   } satisfies Partial<EngineHandlers>;
 }
