@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { facilityConnection } from './connection.js';
 import { openFacilityDatabase } from './database.js';
 import { initFacility } from './init.js';
+import { facilityMigrations } from './migrate.js';
 import { captureQueue, deadLetterQueue } from './queue.js';
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from './testing/postgres.js';
 
@@ -29,7 +30,7 @@ describe.skipIf(!bin)('facility init', () => {
         onError: (m) => errors.push(m),
       });
       try {
-        expect(await initFacility(database, settings)).toEqual({ schemaVersion: 1 });
+        expect(await initFacility(database, settings)).toEqual({ schemaVersion: facilityMigrations.at(-1)!.version });
         const queue = await database.boss.getQueue(captureQueue);
         expect(queue).toMatchObject({
           retryLimit: 3,
