@@ -11,9 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { facilityConnection } from '../../electron/core/facility/connection.js';
-import { openFacilityDatabase } from '../../electron/core/facility/database.js';
-import { initFacility } from '../../electron/core/facility/init.js';
+import { initialisedFacility } from '../../electron/core/facility/testing/facility.js';
 import { startTestPostgres } from '../../electron/core/facility/testing/postgres.js';
 import type { HistoryStore, SharedFilter } from '../../electron/core/history-store/history-store.js';
 import { postgresHistory } from '../../electron/core/history-store/postgres.js';
@@ -70,11 +68,7 @@ async function main(): Promise<void> {
     const sqlite = await measure(sqliteHistory(store), { folderId: 2 });
     store.close();
 
-    const connection = facilityConnection(await server.freshDatabase(), { env: {} });
-    const setup = openFacilityDatabase(connection, { applicationName: 'bench', supervise: false, migrate: true, onError: () => {} });
-    await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
-    await setup.close();
-    const database = openFacilityDatabase(connection, { applicationName: 'bench', supervise: false, onError: () => {} });
+    const database = await initialisedFacility(server, { applicationName: 'bench' });
     await database.withClient((client) => fillSyntheticFacility(client, results));
     const postgres = await measure(postgresHistory(database.pool), { workstation: 'bench-2' });
     await database.close();

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Capture } from '../store/captures.js';
 import { info, sha } from '../store/testing/fixtures.js';
-import { facilityConnection } from './connection.js';
-import { openFacilityDatabase } from './database.js';
 import { facilityFailures } from './failures.js';
-import { initFacility } from './init.js';
 import { sendCaptures, sendFailures } from './producer.js';
 import { captureQueue } from './queue.js';
+import { initialisedFacility } from './testing/facility.js';
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from './testing/postgres.js';
 
 const bin = postgresBin();
@@ -34,11 +32,7 @@ describe.skipIf(!bin)('captures that failed at a workstation, in the facility', 
   });
 
   it('are on record with their reason and where they were seen, queue nothing, and never override a known capture', async () => {
-    const connection = facilityConnection(await server.freshDatabase(), { env: {} });
-    const setup = openFacilityDatabase(connection, { applicationName: 'init', supervise: false, migrate: true, onError: () => {} });
-    await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
-    await setup.close();
-    const database = openFacilityDatabase(connection, { applicationName: 'test', supervise: false, onError: () => {} });
+    const database = await initialisedFacility(server);
     try {
       await sendCaptures(database, { workstation: 'ws-a', microscope: 'scope-a' }, [capture(1, '/a/good.tif')]);
       await sendFailures(database, { workstation: 'ws-b', microscope: '' }, [

@@ -4,11 +4,9 @@ import { encode, greyImage, makeTempDir } from '../capture/testing/images.js';
 import { Analysis } from '../cells/analysis.js';
 import { Classifier } from '../model/classifier.js';
 import { writeModelFolder } from '../model/testing/model-folder.js';
-import { facilityConnection } from './connection.js';
-import { openFacilityDatabase } from './database.js';
-import { initFacility } from './init.js';
 import { sendCaptures } from './producer.js';
 import { facilityStatus } from './status.js';
+import { initialisedFacility } from './testing/facility.js';
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from './testing/postgres.js';
 import { FacilityWorker } from './worker.js';
 
@@ -28,20 +26,7 @@ describe.skipIf(!bin)('facility status', () => {
   });
 
   it('shows a capture no worker can read, after its last retry, as set aside with the reason', async () => {
-    const connection = facilityConnection(await server.freshDatabase(), { env: {} });
-    const setup = openFacilityDatabase(connection, {
-      applicationName: 'init',
-      supervise: false,
-      migrate: true,
-      onError: () => {},
-    });
-    await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
-    await setup.close();
-    const database = openFacilityDatabase(connection, {
-      applicationName: 'test',
-      supervise: true,
-      onError: () => {},
-    });
+    const database = await initialisedFacility(server, { supervise: true });
     const analysis = new Analysis(
       await Classifier.open(path.join(temp.dir, 'model'), { provider: 'cpu', threads: 1 }),
       null,

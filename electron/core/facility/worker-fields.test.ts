@@ -1,8 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCaptureInfo } from '../capture/decode.js';
-import { readCaptureContent } from '../capture/identity.js';
 import { encode, greyImage, makeTempDir, writeCapture } from '../capture/testing/images.js';
 import { Analysis } from '../cells/analysis.js';
 import { Detector } from '../cells/detector.js';
@@ -10,32 +8,13 @@ import { discField, writeDetectorFolder } from '../cells/testing/detector-folder
 import { postgresHistory } from '../history-store/postgres.js';
 import { Classifier } from '../model/classifier.js';
 import { writeModelFolder } from '../model/testing/model-folder.js';
-import type { Capture } from '../store/captures.js';
-import { facilityConnection } from './connection.js';
-import { openFacilityDatabase, type FacilityDatabase } from './database.js';
-import { initFacility } from './init.js';
 import { sendCaptures } from './producer.js';
+import { captureOf, initialisedFacility } from './testing/facility.js';
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from './testing/postgres.js';
 import { FacilityWorker } from './worker.js';
 
 const bin = postgresBin();
 if (!bin) console.warn(noPostgresReason);
-
-async function captureOf(file: string): Promise<Capture> {
-  const { bytes, sha256 } = await readCaptureContent(file);
-  const now = Date.now();
-  return {
-    sha256,
-    name: path.basename(file),
-    info: { size: bytes.length, ...(await readCaptureInfo(bytes)) },
-    state: 'queued',
-    failureReason: null,
-    attempts: 0,
-    firstSeenAt: now,
-    updatedAt: now,
-    paths: [file],
-  };
-}
 
 /** Whole fields in a facility: each folder's analysis travels with its captures' jobs. */
 describe.skipIf(!bin)('facility workers on whole fields', () => {
@@ -60,13 +39,7 @@ describe.skipIf(!bin)('facility workers on whole fields', () => {
     temp.remove();
   });
 
-  async function initialised(): Promise<FacilityDatabase> {
-    const connection = facilityConnection(await server.freshDatabase(), { env: {} });
-    const setup = openFacilityDatabase(connection, { applicationName: 'init', supervise: false, migrate: true, onError: () => {} });
-    await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
-    await setup.close();
-    return openFacilityDatabase(connection, { applicationName: 'test', supervise: true, onError: () => {} });
-  }
+  const initialised = () => initialisedFacility(server, { supervise: true });
 
   it('finds the cells of a field whose folder asks for it, keeps a small capture whole, and stores cells and fractions', async () => {
     const database = await initialised();

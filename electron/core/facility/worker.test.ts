@@ -1,39 +1,19 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCaptureInfo } from '../capture/decode.js';
-import { readCaptureContent } from '../capture/identity.js';
 import { encode, greyImage, makeTempDir, writeCapture } from '../capture/testing/images.js';
 import { Analysis } from '../cells/analysis.js';
 import { Classifier } from '../model/classifier.js';
 import { writeModelFolder } from '../model/testing/model-folder.js';
-import type { Capture } from '../store/captures.js';
-import { facilityConnection } from './connection.js';
-import { openFacilityDatabase, type FacilityDatabase } from './database.js';
-import { initFacility } from './init.js';
 import { heldJobs } from './leases.js';
 import { sendCaptures } from './producer.js';
 import { captureJobId, captureQueue } from './queue.js';
+import { captureOf, initialisedFacility } from './testing/facility.js';
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from './testing/postgres.js';
 import { FacilityWorker } from './worker.js';
 
 const bin = postgresBin();
 if (!bin) console.warn(noPostgresReason);
-
-async function captureOf(file: string): Promise<Capture> {
-  const { bytes, sha256 } = await readCaptureContent(file);
-  return {
-    sha256,
-    name: path.basename(file),
-    info: { size: bytes.length, ...(await readCaptureInfo(bytes)) },
-    state: 'queued',
-    failureReason: null,
-    attempts: 0,
-    firstSeenAt: Date.now(),
-    updatedAt: Date.now(),
-    paths: [file],
-  };
-}
 
 describe.skipIf(!bin)('facility producers and workers', () => {
   let server: TestPostgres;
@@ -51,18 +31,7 @@ describe.skipIf(!bin)('facility producers and workers', () => {
     temp.remove();
   });
 
-  async function initialised(): Promise<FacilityDatabase> {
-    const connection = facilityConnection(await server.freshDatabase(), { env: {} });
-    const setup = openFacilityDatabase(connection, {
-      applicationName: 'init',
-      supervise: false,
-      migrate: true,
-      onError: () => {},
-    });
-    await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
-    await setup.close();
-    return openFacilityDatabase(connection, { applicationName: 'test', supervise: true, onError: () => {} });
-  }
+  const initialised = () => initialisedFacility(server, { supervise: true });
 
   it('queues a capture seen on two workstations once, and keeps both sightings', async () => {
     const database = await initialised();

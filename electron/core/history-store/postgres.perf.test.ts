@@ -2,9 +2,8 @@
 // sort order (never the whole results table) and prints timings, as store/history.perf.test.ts does
 // for SQLite. It never asserts on time: machines differ, plans do not. `npm run bench` reports them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { facilityConnection } from '../facility/connection.js';
-import { openFacilityDatabase, type FacilityDatabase } from '../facility/database.js';
-import { initFacility } from '../facility/init.js';
+import { type FacilityDatabase } from '../facility/database.js';
+import { initialisedFacility } from '../facility/testing/facility.js';
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from '../facility/testing/postgres.js';
 import type { HistorySort } from '../store/history-query.js';
 import { syntheticStart } from '../store/testing/synthetic-history.js';
@@ -46,11 +45,7 @@ describe.skipIf(!bin)(`the facility history at ${size.toLocaleString('en')} resu
   let history: HistoryStore;
   beforeAll(async () => {
     server = await startTestPostgres();
-    const connection = facilityConnection(await server.freshDatabase(), { env: {} });
-    const setup = openFacilityDatabase(connection, { applicationName: 'init', supervise: false, migrate: true, onError: () => {} });
-    await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
-    await setup.close();
-    database = openFacilityDatabase(connection, { applicationName: 'perf', supervise: false, onError: () => {} });
+    database = await initialisedFacility(server, { applicationName: 'perf' });
     const started = performance.now();
     await database.withClient((client) => fillSyntheticFacility(client, size));
     console.log(`filled ${size} facility results in ${Math.round(performance.now() - started)} ms`);

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ContractError } from '../../contract/messages.js';
 import { toInfo, type CaptureRow } from '../store/captures.js';
 import type { HistoryRow } from '../store/history.js';
-import type { Review } from '../store/reviews.js';
+import { toReview, type ReviewRow } from '../store/reviews.js';
 import { periodStarts } from '../time/zone.js';
 import type { HistoryStore, ReviewableState, SharedFilter } from './history-store.js';
 import { facilityPageSql, facilityWhere, Params } from './postgres-query.js';
@@ -41,15 +41,6 @@ type DetailRow = Pick<CaptureRow, 'size' | 'width' | 'height' | 'bit_depth' | 'c
   review: ReviewRow | null;
 };
 
-interface ReviewRow {
-  id: number;
-  sha256: string;
-  label: string;
-  note: string;
-  reviewer: string;
-  created_at: number;
-  withdrawn_at: number | null;
-}
 
 // Details are read only for the rows of a page, after the filter and sort have picked their ids.
 const detailSql = `
@@ -66,16 +57,6 @@ WHERE r.id = ANY($1::bigint[])`;
 const reviewSql = `SELECT v.id, c.sha256, v.label, v.note, v.reviewer, v.created_at, v.capture_id, v.cell_id,
     (SELECT w.created_at FROM reviews w WHERE w.withdraws = v.id) AS withdrawn_at
   FROM reviews v JOIN captures c ON c.id = v.capture_id`;
-
-const toReview = (r: ReviewRow): Review => ({
-  id: r.id,
-  sha256: r.sha256,
-  label: r.label,
-  note: r.note,
-  reviewer: r.reviewer,
-  createdAt: r.created_at,
-  withdrawnAt: r.withdrawn_at ?? null,
-});
 
 const toRow = (r: DetailRow): HistoryRow => ({
   resultId: r.id,
@@ -242,7 +223,7 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
     },
     async withdrawReview(id, reviewer) {
       const row = await reviewById(id);
-      if (!row || row.withdrawn_at !== null) return undefined;
+      if (!row || row.withdrawn_at != null) return undefined;
       try {
         await query(
           `INSERT INTO reviews (capture_id, cell_id, label, note, reviewer, created_at, withdraws)

@@ -1,8 +1,6 @@
-import { facilityConnection } from '../../facility/connection.js';
-import { openFacilityDatabase, type FacilityDatabase } from '../../facility/database.js';
-import { initFacility } from '../../facility/init.js';
 import { sendCaptures } from '../../facility/producer.js';
 import { insertResult, markCaptureFailed, registerModel as registerFacilityModel } from '../../facility/results.js';
+import { initialisedFacility } from '../../facility/testing/facility.js';
 import type { TestPostgres } from '../../facility/testing/postgres.js';
 import type { ResultInput } from '../../store/captures.js';
 import { openStore } from '../../store/store.js';
@@ -53,19 +51,10 @@ export async function sqliteBackEnd(): Promise<BackEnd> {
 
 /** A facility database on `server`: captures sent as producers send them, results written as workers write them. */
 export async function postgresBackEnd(server: TestPostgres): Promise<BackEnd & { address: string }> {
-  const address = await server.freshDatabase();
-  const connection = facilityConnection(address, { env: {} });
-  const setup = openFacilityDatabase(connection, { applicationName: 'init', supervise: false, migrate: true, onError: () => {} });
-  await initFacility(setup, { jobTimeoutSeconds: 30, retryLimit: 1, retryDelaySeconds: 1 });
-  await setup.close();
-  const database: FacilityDatabase = openFacilityDatabase(connection, {
-    applicationName: 'history test',
-    supervise: false,
-    onError: () => {},
-  });
+  const database = await initialisedFacility(server, { applicationName: 'history test' });
   const registered = new Set<string>();
   return {
-    address,
+    address: database.address,
     history: postgresHistory(database.pool),
     async add(captures) {
       for (const capture of captures) {
