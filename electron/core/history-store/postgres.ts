@@ -128,17 +128,19 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
     return { rows, total };
   };
   /**
-   * Local days or hours are worked out in the zone (as the SQLite history does); each result finds
-   * its own by a binary search of their starts (width_bucket), in one read of the results.
+   * Local days or hours are worked out in the zone (as the SQLite history does) and each is a range
+   * of the results' times: faster here than finding each result's period (width_bucket) and grouping.
    */
-  const perPeriod = async <R>(filter: SharedFilter, bucket: 'day' | 'hour', timeZone: string, select: (start: string, where: string) => string) => {
+  const perPeriod = async <R>(filter: SharedFilter, bucket: 'day' | 'hour', timeZone: string, select: (where: string) => string) => {
     const [span] = await query<{ first: number | null; last: number | null }>(
       'SELECT min(classified_at) AS first, max(classified_at) AS last FROM results',
     );
     if (span!.first === null || span!.last === null) return [];
     const p = new Params();
-    const starts = `${p.add(periodStarts(span!.first, span!.last, timeZone, bucket))}::bigint[]`;
-    return query<R>(select(`(${starts})[width_bucket(r.classified_at, ${starts})]`, facilityWhere(filter, p)), p.values);
+    const starts = p.add(periodStarts(span!.first, span!.last, timeZone, bucket));
+    const periods = `WITH periods AS (SELECT start, coalesce(lead(start) OVER (ORDER BY start), 9e15::bigint) AS next
+      FROM unnest(${starts}::bigint[]) AS start)`;
+    return query<R>(`${periods} ${select(facilityWhere(filter, p))}`, p.values);
   };
   const reviewById = async (id: number) =>
     (await query<ReviewRow & { capture_id: number; cell_id: number | null }>(`${reviewSql} WHERE v.id = $1 AND v.withdraws IS NULL`, [id]))[0];
@@ -176,15 +178,17 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
       return rows;
     },
     classCounts: (filter, bucket, timeZone) =>
-      perPeriod(filter, bucket, timeZone, (start, where) =>
-        `SELECT ${start} AS start, r.final_label AS "className", count(*)::int AS count
-         FROM results r WHERE ${where} GROUP BY 1, 2 ORDER BY 1, 2`,
+      perPeriod(filter, bucket, timeZone, (where) =>
+        `SELECT p.start, r.final_label AS "className", count(*)::int AS count
+         FROM periods p JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
+         WHERE ${where} GROUP BY p.start, r.final_label ORDER BY p.start, r.final_label`,
       ),
     classFractions: (filter, bucket, timeZone) =>
-      perPeriod(filter, bucket, timeZone, (start, where) =>
-        `SELECT ${start} AS start, f.class_name COLLATE "C" AS "className", avg(f.fraction) AS fraction, count(*)::int AS fields
-         FROM results r JOIN result_fractions f ON f.result_id = r.id
-         WHERE ${where} GROUP BY 1, 2 ORDER BY 1, 2`,
+      perPeriod(filter, bucket, timeZone, (where) =>
+        `SELECT p.start, f.class_name COLLATE "C" AS "className", avg(f.fraction) AS fraction, count(*)::int AS fields
+         FROM periods p JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
+         JOIN result_fractions f ON f.result_id = r.id
+         WHERE ${where} GROUP BY p.start, 2 ORDER BY p.start, 2`,
       ),
     async histogram(filter, bins) {
       const p = new Params();
