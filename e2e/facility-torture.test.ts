@@ -229,6 +229,9 @@ describe.skipIf(!bin)('facility torture test', () => {
     expect(fromA.code, fromA.stderr).toBe(0);
     expect(fromA.stdout).toBe(fromB.stdout);
     expect(fromA.stdout.split('\n')).toHaveLength(1 + validCount + damagedCount);
+    // The columns of this computer's own history, then where each capture was seen.
+    expect(fromA.stdout.split('\n')[0]).toBe('file,status,label,model said,probability,when,model,provider,reviewed by,error,workstations,microscopes');
+    expect(fromA.stdout.split('\n').filter((line) => line.includes(',failed,') && /damaged or incomplete/.test(line))).toHaveLength(damagedCount);
     const onlyA = await history('--workstation', 'ws-a');
     expect(onlyA.stdout.split('\n')).toHaveLength(1 + 220 + 8);
     const scopeB = await history('--microscope', 'scope-ws-b');

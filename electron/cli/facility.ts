@@ -4,9 +4,10 @@ import {
   type FacilityConnection,
 } from '../core/facility/connection.js';
 import { openFacilityDatabase, type FacilityDatabase } from '../core/facility/database.js';
-import { facilityFailures, type FacilityFailure } from '../core/facility/failures.js';
+import { facilityFailures } from '../core/facility/failures.js';
+import type { Places } from '../core/history-store/history-store.js';
 import { postgresHistory } from '../core/history-store/postgres.js';
-import type { HistoryRow } from '../core/store/history.js';
+import { failedCaptureReport, historyColumns, historyStatusColumns, storedReportOf, type StoredReport } from './report.js';
 import { initFacility } from '../core/facility/init.js';
 import { checkFacilitySchema, facilityUnusable } from '../core/facility/usable.js';
 import { FacilitySchemaError } from '../core/facility/migrate.js';
@@ -127,70 +128,12 @@ export interface FacilityHistoryOptions extends FacilityOptions {
   format: OutputFormat;
 }
 
-/** One line of `history --facility`: a result, or a capture that could not be classified. */
-interface FacilityHistoryLine {
-  sha256: string;
-  name: string;
-  label: string | null;
-  modelClass: string | null;
-  probability: number | null;
-  model: string | null;
-  provider: string | null;
-  at: number;
-  reviewer: string | null;
-  workstations: string[];
-  microscopes: string[];
-  failureReason: string | null;
-}
+/** A line of the facility history: the report `history` writes, and where the capture was seen. */
+type FacilityHistoryLine = StoredReport & Places;
 
-const lineOfResult = (r: HistoryRow): FacilityHistoryLine => ({
-  sha256: r.sha256,
-  name: r.fileName,
-  label: r.finalLabel,
-  modelClass: r.className,
-  probability: r.probability,
-  model: `${r.model.id} ${r.model.version}`,
-  provider: r.provider,
-  at: r.classifiedAt,
-  reviewer: r.review?.reviewer ?? null,
-  workstations: r.places?.workstations ?? [],
-  microscopes: r.places?.microscopes ?? [],
-  failureReason: null,
-});
-
-const lineOfFailure = (f: FacilityFailure): FacilityHistoryLine => ({
-  sha256: f.sha256,
-  name: f.name,
-  label: null,
-  modelClass: null,
-  probability: null,
-  model: null,
-  provider: null,
-  at: f.failedAt,
-  reviewer: null,
-  workstations: f.workstations,
-  microscopes: f.microscopes,
-  failureReason: f.reason,
-});
-
-const historyColumns: Column<FacilityHistoryLine>[] = [
-  { header: 'sha256', value: (r) => r.sha256, width: 12, keep: 'start' },
-  { header: 'name', value: (r) => r.name, width: 24 },
-  { header: 'label', value: (r) => r.label, width: 12 },
-  { header: 'model_said', value: (r) => r.modelClass, width: 12 },
-  {
-    header: 'probability',
-    value: (r) => (r.probability === null ? null : Number(r.probability.toFixed(4))),
-    width: 11,
-    align: 'right',
-  },
-  { header: 'model', value: (r) => r.model, width: 22 },
-  { header: 'provider', value: (r) => r.provider, width: 8 },
-  { header: 'time', value: (r) => new Date(r.at).toISOString(), width: 24 },
-  { header: 'reviewer', value: (r) => r.reviewer, width: 12 },
+const placeColumns: Column<FacilityHistoryLine>[] = [
   { header: 'workstations', value: (r) => r.workstations.join(' '), width: 16 },
   { header: 'microscopes', value: (r) => r.microscopes.join(' '), width: 14 },
-  { header: 'failure_reason', value: (r) => r.failureReason, width: 40, keep: 'start' },
 ];
 
 /** `metascope history --facility`: every workstation's results, filterable by workstation and microscope. */
@@ -203,10 +146,10 @@ export async function facilityHistoryCommand(options: FacilityHistoryOptions): P
     );
   }
   const where = { workstation: options.workstation, microscope: options.microscope };
-  const rows = await withFacility(
+  const lines = await withFacility(
     connection,
     { migrate: false, applicationName: 'metascope history' },
-    async (database): Promise<FacilityHistoryLine[]> => {
+    async (database): Promise<(FacilityHistoryLine & { at: number })[]> => {
       const results =
         status === 'failed'
           ? []
@@ -215,12 +158,18 @@ export async function facilityHistoryCommand(options: FacilityHistoryOptions): P
               { key: 'time', direction: 'asc' },
             );
       const failures = status === 'ok' ? [] : await facilityFailures(database.pool, { ...where, since: options.since });
+      const noPlaces = { workstations: [], microscopes: [] };
       // One list in time order: when each was classified, or found invalid.
-      return [...results.map(lineOfResult), ...failures.map(lineOfFailure)].sort((a, b) => a.at - b.at);
+      return [
+        ...results.map((row) => ({ ...storedReportOf(row), ...(row.places ?? noPlaces), at: row.classifiedAt })),
+        ...failures.map((f) => ({ ...failedCaptureReport(f, null), workstations: f.workstations, microscopes: f.microscopes, at: f.updatedAt })),
+      ].sort((a, b) => a.at - b.at);
     },
   );
-  const writer = rowWriter(options.format, process.stdout, historyColumns, (r) => r);
-  rows.forEach((row) => writer.write(row));
+  // The same columns as this computer's own history, then where each capture was seen.
+  const columns = [...((status === 'ok' ? historyColumns : historyStatusColumns) as Column<FacilityHistoryLine>[]), ...placeColumns];
+  const writer = rowWriter(options.format, process.stdout, columns, (r) => r);
+  lines.forEach(({ at: _at, ...line }) => writer.write(line));
   writer.end();
   return 0;
 }

@@ -43,7 +43,9 @@ describe.skipIf(!bin)('captures that failed at a workstation, in the facility', 
       await sendFailures(database, { workstation: 'ws-b', microscope: '' }, [capture(2, '/b/empty.tif', 'The file is empty.')]);
 
       const failed = await facilityFailures(database.pool, {});
-      expect(failed.map((f) => [f.sha256, f.name, f.reason, f.workstations])).toEqual([[sha(2), 'empty.tif', 'The file is empty.', ['ws-b']]]);
+      expect(failed.map((f) => [f.sha256, f.name, f.failureReason, f.paths, f.workstations])).toEqual([
+        [sha(2), 'empty.tif', 'The file is empty.', ['/b/empty.tif'], ['ws-b']],
+      ]);
       expect(await facilityFailures(database.pool, { workstation: 'ws-a' })).toEqual([]);
       const known = await database.pool.query('SELECT state FROM captures WHERE sha256 = $1', [sha(1)]);
       expect(known.rows[0].state).toBe('queued');
