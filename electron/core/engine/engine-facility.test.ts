@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } from '../facility/testing/postgres.js';
 import { postgresBackEnd, type BackEnd } from '../history-store/testing/back-ends.js';
 import { seed } from '../history-store/testing/shared-suite.js';
-import { sha } from '../store/testing/fixtures.js';
+import { insertResult } from '../facility/results.js';
+import { resultFor, sha } from '../store/testing/fixtures.js';
 import { CallError, engineWorld, type Driven, type EngineWorld } from './testing/engine-world.js';
 
 /** The app (or serve) showing a facility's history: every workstation's results, reviewed by anyone. */
@@ -143,6 +144,19 @@ describe.skipIf(!bin)('the engine on a facility history', () => {
     }
     // Sent, not classified here: the facility's workers will.
     expect((await app.call('captures.get', { sha256: sent })).capture.class).toBeNull();
+    // A worker's result arrives in the facility: the windows are told, and Live shows it.
+    const worker = new pg.Client({ connectionString: facility.address });
+    await worker.connect();
+    try {
+      await worker.query('SET search_path TO metascope');
+      await insertResult(worker, resultFor(sent, { className: 'healthy', probability: 0.8 }), 'gpu-1');
+    } finally {
+      await worker.end();
+    }
+    const arrived = await app.event('capture.updated', (row) => row.sha256 === sent && row.class !== null);
+    expect(arrived).toMatchObject({ class: 'healthy', workstations: [os.hostname()], microscopes: ['Leica'], here: true });
+    const [live] = await app.call('captures.recent', { limit: 10 });
+    expect(live).toMatchObject({ sha256: sent, class: 'healthy' });
 
     await app.call('settings.update', { facility: null });
     const here = await world.drop('here.png', 200);

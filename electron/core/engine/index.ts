@@ -9,9 +9,10 @@ import { lockForWriting } from '../store/writer-lock.js';
 import { Classification } from './classification.js';
 import { workstationOutbox } from '../facility/workstation-outbox.js';
 import { sqliteHistory } from '../history-store/sqlite.js';
-import { captureRow, type EngineContext } from './context.js';
+import { captureRow, rowsOf, type EngineContext } from './context.js';
 import { EngineEvents } from './events.js';
 import { HistorySource, type FacilityAddress } from './history-source.js';
+import { SentCaptures } from './sent-captures.js';
 import { addInboxOnce } from './first-start.js';
 import { CaptureImages, type RenderedImage } from './images.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -83,6 +84,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         events.noticeBeforeStart('warning', `${error.message} This workstation’s own history is shown instead.`),
       );
 
+  const sent = new SentCaptures(history, (row) => emit('capture.updated', rowsOf(store)(row)));
   const progress = new ProgressReporter(
     () => classification.progress(),
     (p) => emit('progress', p),
@@ -100,7 +102,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       return (hooks) => workstationOutbox(hooks, store, producer.database, producer.station);
     },
     listener: {
-      captureChanged: (sha256) => emit('capture.updated', captureRow(store, classification, sha256)),
+      captureChanged: (sha256) => {
+        const row = captureRow(store, classification, sha256);
+        emit('capture.updated', row);
+        // Done here without a model's result: sent to the facility, whose workers classify it.
+        if (row.state === 'done' && row.model === null && history.producer) sent.sent(sha256);
+      },
       progress: progress.report,
       foldersChanged: () => emit('folders.changed', store.folders.list().map((f) => folderOf(f, inbox))),
       notice: (level, message, action) => emit('notice', { level, message, at: new Date().toISOString(), action }),
@@ -141,6 +148,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     allowedRoots: () => [...store.folders.list().map((f) => f.path), images.thumbnails],
     async close() {
       progress.close();
+      sent.close();
       await reruns.close();
       await classification.close();
       await history.disconnect();

@@ -31,6 +31,8 @@ export interface HistoryStore {
   reviewQueue(filter: SharedFilter, request: PageRequest): Promise<HistoryPage>;
   /** Every result of one capture, newest first. */
   forCapture(sha256: string): Promise<HistoryRow[]>;
+  /** Every result of these captures (newest first within each): what a page of captures is shown with. */
+  forCaptures(sha256s: string[]): Promise<HistoryRow[]>;
   /** Whether a capture is known and has results to review. */
   reviewableState(sha256: string): Promise<ReviewableState>;
   /** The result a cell of a field belongs to, if the cell exists. */

@@ -103,6 +103,14 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
     const sql = facilityPageSql(filter, sort, limit, offset);
     return { sql, ids: (await query<{ id: number }>(sql.ids.text, sql.ids.values)).map((r) => r.id) };
   };
+  const forCaptures = async (sha256s: string[]) => {
+    const found = await query<{ id: number }>(
+      `SELECT r.id FROM results r JOIN captures c ON c.id = r.capture_id WHERE c.sha256 = ANY($1::text[])
+       ORDER BY c.sha256, r.classified_at DESC, r.id DESC`,
+      [sha256s],
+    );
+    return rowsFor(found.map((r) => r.id));
+  };
   /**
    * How many results match. The planner prices a check of where a capture was seen (an array
    * containment) as cheap as a comparison and reads the whole table, about 3x slower than through
@@ -149,14 +157,8 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
     scope: 'facility',
     page,
     reviewQueue: (filter, request) => page({ ...filter, reviewed: false }, { key: 'review', direction: 'asc' }, request),
-    async forCapture(sha256) {
-      const found = await query<{ id: number }>(
-        `SELECT r.id FROM results r JOIN captures c ON c.id = r.capture_id WHERE c.sha256 = $1
-         ORDER BY r.classified_at DESC, r.id DESC`,
-        [sha256],
-      );
-      return rowsFor(found.map((r) => r.id));
-    },
+    forCapture: (sha256) => forCaptures([sha256]),
+    forCaptures,
     async reviewableState(sha256): Promise<ReviewableState> {
       const [capture] = await query<{ state: string; results: number }>(
         'SELECT c.state, (SELECT count(*)::int FROM results r WHERE r.capture_id = c.id) AS results FROM captures c WHERE c.sha256 = $1',

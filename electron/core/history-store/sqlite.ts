@@ -16,6 +16,7 @@ export function sqliteHistory(store: Store): HistoryStore {
     page: async (filter, sort, request) => (local(filter) ? store.history.page(filter, sort, request) : emptyPage),
     reviewQueue: async (filter, request) => (local(filter) ? store.history.reviewQueue(filter, request) : emptyPage),
     forCapture: async (sha256) => store.history.forCapture(sha256),
+    forCaptures: async (sha256s) => sha256s.flatMap((sha256) => store.history.forCapture(sha256)),
     async reviewableState(sha256) {
       const capture = store.captures.get(sha256);
       if (!capture) return 'unknown';

@@ -1,5 +1,6 @@
 import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
+import type { CaptureRow } from '../../../contract/types.js';
 import { modelKey } from '../../store/models.js';
 import { captureRow, cellsOfResult, resultsOf, rowsOf, shownFirst, type EngineContext } from '../context.js';
 import { fromBytes, fromPath, importIntoInbox } from '../inbox.js';
@@ -27,8 +28,16 @@ export function captureRequests({ store, history, classification, inbox }: Engin
     };
   };
   return {
-    'captures.recent': ({ limit }) =>
-      store.captures.recent(limit).map((capture) => captureRow(store, classification, capture.sha256)),
+    'captures.recent': async ({ limit }) => {
+      const rows = store.captures.recent(limit).map((capture) => captureRow(store, classification, capture.sha256));
+      // Sent to a facility (done here without a model's result): shown with the facility's result once it has one.
+      const sent = rows.filter((r) => r.state === 'done' && r.model === null).map((r) => r.sha256);
+      if (history.store.scope !== 'facility' || sent.length === 0) return rows;
+      const arrived = new Map<string, CaptureRow>();
+      for (const row of await history.store.forCaptures(sent))
+        if (!arrived.has(row.sha256)) arrived.set(row.sha256, rowsOf(store)(row));
+      return rows.map((row) => arrived.get(row.sha256) ?? row);
+    },
     'captures.get': async ({ sha256 }) => {
       const shared = history.store.scope === 'facility' ? await inFacility(sha256) : undefined;
       if (shared) return shared;
