@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import type { Classification } from './classification.js';
 import type { Emitter } from './events.js';
 import type { HistorySource } from './history-source.js';
-import { cellOf, rowOfCapture, rowOfResult } from './rows.js';
+import { rowOfCapture, rowOfResult } from './rows.js';
 import type { SettingsFile } from './settings.js';
 
 /** What every group of requests shares: the store, the settings, the model at work, the events. */
@@ -64,12 +64,6 @@ export function captureRow(store: Store, classification: Classification, sha256:
   if (!capture)
     throw new ContractError('not-found', 'This capture is not in the database (it may have been removed).');
   return rowOfCapture(capture, store.reviews.latest(sha256));
-}
-
-/** A result's cells as the contract shows them, each with its latest review. */
-export function cellsOfResult(store: Store, resultId: number) {
-  const reviews = store.reviews.latestOfCells(resultId);
-  return store.cells.ofResult(resultId).map((cell) => cellOf(cell, reviews.get(cell.id)));
 }
 
 export function storeFilter(filter: ContractFilter): SharedFilter {

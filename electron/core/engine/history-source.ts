@@ -41,7 +41,8 @@ export class HistorySource {
   private facility: { database: FacilityDatabase; history: HistoryStore; address: FacilityAddress } | null = null;
 
   constructor(
-    private readonly local: HistoryStore,
+    /** This workstation's own history: what it holds, whichever history is shown. */
+    readonly local: HistoryStore,
     private readonly onProblem: (message: string) => void,
   ) {}
 

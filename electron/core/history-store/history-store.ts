@@ -1,5 +1,6 @@
 import type { HistoryFilter, HistorySort } from '../store/history-query.js';
 import type { ClassCount, ClassFraction, HistoryPage, HistoryRow, PageRequest } from '../store/history.js';
+import type { StoredCell } from '../store/cells.js';
 import type { Review, ReviewInput } from '../store/reviews.js';
 
 /** Where captures were seen: the workstations and microscopes a facility history knows. */
@@ -12,6 +13,12 @@ export interface Places {
 export interface SharedFilter extends HistoryFilter {
   workstation?: string;
   microscope?: string;
+}
+
+/** A cell of a field, and the latest review of it a person did not take back. */
+export interface ReviewedCell {
+  cell: StoredCell;
+  review: Review | undefined;
 }
 
 /** A capture's state as far as reviewing goes: unknown, not classified (yet, or ever), or with results. */
@@ -35,6 +42,8 @@ export interface HistoryStore {
   forCaptures(sha256s: string[]): Promise<HistoryRow[]>;
   /** Whether a capture is known and has results to review. */
   reviewableState(sha256: string): Promise<ReviewableState>;
+  /** The cells of a field's result in their order, each with its standing review, if any. */
+  cellsOf(resultId: number): Promise<ReviewedCell[]>;
   /** The result a cell of a field belongs to, if the cell exists. */
   resultOfCell(cellId: number): Promise<number | undefined>;
   /** Every matching result in `sort` order: what a CSV is written from. */

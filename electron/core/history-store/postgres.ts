@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { ContractError } from '../../contract/messages.js';
 import { toInfo, type CaptureRow } from '../store/captures.js';
+import type { StoredCell } from '../store/cells.js';
 import type { HistoryRow } from '../store/history.js';
 import { toReview, type ReviewRow } from '../store/reviews.js';
 import { periodStarts } from '../time/zone.js';
@@ -41,6 +42,41 @@ type DetailRow = Pick<CaptureRow, 'size' | 'width' | 'height' | 'bit_depth' | 'c
   review: ReviewRow | null;
 };
 
+
+type CellRow = {
+  id: number;
+  cell_index: number;
+  x: number;
+  y: number;
+  box_x: number;
+  box_y: number;
+  box_width: number;
+  box_height: number;
+  area: number;
+  outline: Array<[number, number]>;
+  score: number;
+  class_name: string;
+  probability: number;
+  probabilities: Record<string, number>;
+  crop: Record<string, unknown>;
+  scope: StoredCell['scope'];
+};
+
+const toCell = (r: CellRow): StoredCell => ({
+  id: r.id,
+  index: r.cell_index,
+  x: r.x,
+  y: r.y,
+  box: { x: r.box_x, y: r.box_y, width: r.box_width, height: r.box_height },
+  area: r.area,
+  outline: r.outline,
+  score: r.score,
+  className: r.class_name,
+  probability: r.probability,
+  probabilities: r.probabilities,
+  crop: r.crop,
+  scope: r.scope,
+});
 
 // Details are read only for the rows of a page, after the filter and sort have picked their ids.
 const detailSql = `
@@ -167,6 +203,19 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
       if (!capture) return 'unknown';
       if (capture.results > 0) return 'done';
       return capture.state === 'failed' ? 'failed' : 'pending';
+    },
+    async cellsOf(resultId) {
+      const [cells, reviews] = await Promise.all([
+        query<CellRow>('SELECT * FROM cells WHERE result_id = $1 ORDER BY cell_index', [resultId]),
+        query<ReviewRow & { cell_id: number }>(
+          `${reviewSql} JOIN cells l ON l.id = v.cell_id WHERE l.result_id = $1 AND v.id IN (SELECT id FROM standing_reviews)
+           ORDER BY v.id`,
+          [resultId],
+        ),
+      ]);
+      // Ids only grow: the last standing review of a cell is its latest.
+      const latest = new Map(reviews.map((r) => [r.cell_id, toReview(r)]));
+      return cells.map((r) => ({ cell: toCell(r), review: latest.get(r.id) }));
     },
     async resultOfCell(cellId) {
       const [cell] = await query<{ result_id: number }>('SELECT result_id FROM cells WHERE id = $1', [cellId]);

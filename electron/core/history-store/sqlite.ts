@@ -23,6 +23,10 @@ export function sqliteHistory(store: Store): HistoryStore {
       if (store.history.forCapture(sha256).length > 0) return 'done';
       return capture.state === 'failed' ? 'failed' : 'pending';
     },
+    async cellsOf(resultId) {
+      const reviews = store.reviews.latestOfCells(resultId);
+      return store.cells.ofResult(resultId).map((cell) => ({ cell, review: reviews.get(cell.id) }));
+    },
     resultOfCell: async (cellId) => store.cells.get(cellId)?.resultId,
     exportRows: async (filter, sort) => (local(filter) ? [...store.history.export(filter, sort)] : []),
     classCounts: async (filter, bucket, timeZone) =>

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CellInput, ResultInput } from './captures.js';
+import type { ResultInput } from './captures.js';
 import { openStore, type Store } from './store.js';
-import { addFile, modelA, registerModel, resultFor, sha, tempDirs } from './testing/fixtures.js';
+import { addFile, cellAt, fieldResult, modelA, registerModel, resultFor, sha, tempDirs } from './testing/fixtures.js';
 
 const dirs = tempDirs();
 let store: Store;
@@ -17,51 +17,6 @@ afterEach(() => {
   store.close();
   dirs.cleanup();
 });
-
-const cellAt = (x: number, className: 'healthy' | 'infected', probability = 0.9): CellInput => ({
-  x,
-  y: 50,
-  box: { x: x - 10, y: 40, width: 20, height: 20 },
-  area: 300,
-  outline: [
-    [x - 10, 40],
-    [x + 10, 60],
-  ],
-  score: 0.8,
-  className,
-  probability,
-  probabilities: {
-    healthy: className === 'healthy' ? probability : 1 - probability,
-    infected: className === 'infected' ? probability : 1 - probability,
-  },
-  crop: { x: x - 112, y: -62, width: 224, height: 224, scale: 1, edge: true },
-  scope: { inScope: true, score: 3.2, threshold: 10, method: 'feature-distance', reason: null },
-});
-
-/** A field result with these cells, its summary worked out from them. */
-function fieldResult(n: number, cells: CellInput[], classifiedAt = 1_700_000_000_000): ResultInput {
-  const counts = { healthy: 0, infected: 0 };
-  for (const c of cells) counts[c.className as keyof typeof counts]++;
-  const fractions = Object.fromEntries(
-    Object.entries(counts).map(([k, v]) => [k, cells.length ? v / cells.length : 0]),
-  );
-  const infectedMore = counts.infected >= counts.healthy;
-  return resultFor(sha(n), {
-    analysis: 'find-cells',
-    detector: { id: 'finder', version: '1.0.0', sha256: 'd'.repeat(64) },
-    cells,
-    summary: {
-      cells: cells.length,
-      outOfScope: 0,
-      counts,
-      fractions,
-      meanProbability: cells.length ? 0.9 : null,
-    },
-    className: cells.length === 0 ? '' : infectedMore ? 'infected' : 'healthy',
-    probability: cells.length === 0 ? 0 : Math.max(fractions.healthy!, fractions.infected!),
-    classifiedAt,
-  });
-}
 
 function save(n: number, name: string, result: ResultInput) {
   addFile(store, `/lab/plate-07/${name}`, sha(n), plate);

@@ -2,17 +2,22 @@ import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
 import type { CaptureRow } from '../../../contract/types.js';
 import { modelKey } from '../../store/models.js';
-import { captureRow, cellsOfResult, resultsOf, rowsOf, shownFirst, type EngineContext } from '../context.js';
+import type { HistoryStore } from '../../history-store/history-store.js';
+import { captureRow, resultsOf, rowsOf, shownFirst, type EngineContext } from '../context.js';
 import { fromBytes, fromPath, importIntoInbox } from '../inbox.js';
-import { resultDetailOf, reviewOf } from '../rows.js';
+import { cellOf, resultDetailOf, reviewOf } from '../rows.js';
+
+/** A field's cells as the contract shows them, each with its standing review. */
+const cellRows = async (history: HistoryStore, resultId: number) =>
+  (await history.cellsOf(resultId)).map(({ cell, review }) => cellOf(cell, review));
 
 /** Single captures: the latest ones, one in full, and files dropped onto the window. */
 export function captureRequests({ store, history, classification, inbox }: EngineContext) {
   const names = () => new Map(store.models.list().map((m) => [modelKey(m), m.name]));
   /**
-   * A capture of a facility's history, as the facility has it: its results and the reviews of
-   * anyone; the cells of a field are each workstation's own and are not shown here. Undefined
-   * while the facility has no result for it (a capture sent from here and not classified yet).
+   * A capture of a facility's history, as the facility has it: its results, a field's cells and the
+   * reviews of anyone. Undefined while the facility has no result for it (a capture sent from here
+   * and not classified yet).
    */
   const inFacility = async (sha256: string) => {
     const results = shownFirst(await history.store.forCapture(sha256), classification);
@@ -24,7 +29,7 @@ export function captureRequests({ store, history, classification, inbox }: Engin
       channels: results[0].info.channels,
       results: results.map((row) => resultDetailOf(row, named.get(modelKey(row.model)) ?? null)),
       reviews: (await history.store.reviewsOf(sha256)).map(reviewOf),
-      cells: [],
+      cells: await cellRows(history.store, results[0].resultId),
     };
   };
   return {
@@ -52,7 +57,7 @@ export function captureRequests({ store, history, classification, inbox }: Engin
         channels: capture.info.channels,
         results: results.map((row) => resultDetailOf(row, named.get(modelKey(row.model)) ?? null)),
         reviews: store.reviews.history(sha256).map(reviewOf),
-        cells: results[0] ? cellsOfResult(store, results[0].resultId) : [],
+        cells: results[0] ? await cellRows(history.local, results[0].resultId) : [],
       };
     },
     'captures.import': ({ files }) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistorySort } from '../../store/history-query.js';
-import { resultFor, sha } from '../../store/testing/fixtures.js';
+import { cellAt, fieldResult, resultFor, sha } from '../../store/testing/fixtures.js';
 import type { BackEnd, SeedCapture } from './back-ends.js';
 
 const hour = 3_600_000;
@@ -130,6 +130,26 @@ export function historyStoreSuite(label: string, open: () => Promise<BackEnd>, s
       expect((await history.reviewsOf(sha(1))).map((r) => [r.label, r.reviewer, r.withdrawnAt !== null])).toEqual([['infected', 'Ada', true]]);
       expect(shas((await history.reviewQueue({}, { offset: 0, limit: 3 })).rows)).toEqual([sha(4), sha(1), sha(2)]);
       await expect(history.addReview({ sha256: sha(99), label: 'infected', reviewer: 'Ada' })).rejects.toThrow(/not in the/);
+    });
+
+    using('keeps a field’s cells in order, each with its own standing review', async (backEnd) => {
+      const { history } = backEnd;
+      const cells = [cellAt(40, 'healthy'), cellAt(90, 'infected'), cellAt(140, 'infected')];
+      await backEnd.add([{ sha256: sha(12), path: '/lab/a/field.tif', result: fieldResult(12, cells, t0 + 60 * hour) }]);
+      const [field] = await history.forCapture(sha(12));
+      expect(field).toMatchObject({ analysis: 'find-cells', className: 'infected', summary: { cells: 3 } });
+      const stored = await history.cellsOf(field!.resultId);
+      expect(stored.map(({ cell }) => [cell.index, cell.className, cell.box.x, cell.crop.edge])).toEqual([
+        [0, 'healthy', 30, true],
+        [1, 'infected', 80, true],
+        [2, 'infected', 130, true],
+      ]);
+      expect(await history.resultOfCell(stored[1]!.cell.id)).toBe(field!.resultId);
+      await history.addReview({ sha256: sha(12), cellId: stored[1]!.cell.id, label: 'healthy', reviewer: 'Ada' });
+      const reviewed = await history.cellsOf(field!.resultId);
+      expect(reviewed.map(({ review }) => review?.label ?? null)).toEqual([null, 'healthy', null]);
+      // A cell's review is the cell's: the field keeps its label and stays unreviewed as a whole.
+      expect((await history.forCapture(sha(12)))[0]).toMatchObject({ finalLabel: 'infected', review: null });
     });
 
     using('says which captures can be reviewed, and exports in the order asked', async ({ history }) => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { wholeCapture, type CaptureInfo, type ResultInput } from '../captures.js';
+import { wholeCapture, type CaptureInfo, type CellInput, type ResultInput } from '../captures.js';
 import type { ModelRef } from '../models.js';
 import type { Store } from '../store.js';
 
@@ -131,4 +131,50 @@ export function smallDisk(options: { readOnly?: boolean } = {}): SmallDisk | nul
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A cell of a field at `x`, as the cell finder and classifier give it. */
+export const cellAt = (x: number, className: 'healthy' | 'infected', probability = 0.9): CellInput => ({
+  x,
+  y: 50,
+  box: { x: x - 10, y: 40, width: 20, height: 20 },
+  area: 300,
+  outline: [
+    [x - 10, 40],
+    [x + 10, 60],
+  ],
+  score: 0.8,
+  className,
+  probability,
+  probabilities: {
+    healthy: className === 'healthy' ? probability : 1 - probability,
+    infected: className === 'infected' ? probability : 1 - probability,
+  },
+  crop: { x: x - 112, y: -62, width: 224, height: 224, scale: 1, edge: true },
+  scope: { inScope: true, score: 3.2, threshold: 10, method: 'feature-distance', reason: null },
+});
+
+/** A field result with these cells, its summary worked out from them. */
+export function fieldResult(n: number, cells: CellInput[], classifiedAt = 1_700_000_000_000): ResultInput {
+  const counts = { healthy: 0, infected: 0 };
+  for (const c of cells) counts[c.className as keyof typeof counts]++;
+  const fractions = Object.fromEntries(
+    Object.entries(counts).map(([k, v]) => [k, cells.length ? v / cells.length : 0]),
+  );
+  const infectedMore = counts.infected >= counts.healthy;
+  return resultFor(sha(n), {
+    analysis: 'find-cells',
+    detector: { id: 'finder', version: '1.0.0', sha256: 'd'.repeat(64) },
+    cells,
+    summary: {
+      cells: cells.length,
+      outOfScope: 0,
+      counts,
+      fractions,
+      meanProbability: cells.length ? 0.9 : null,
+    },
+    className: cells.length === 0 ? '' : infectedMore ? 'infected' : 'healthy',
+    probability: cells.length === 0 ? 0 : Math.max(fractions.healthy!, fractions.infected!),
+    classifiedAt,
+  });
 }
