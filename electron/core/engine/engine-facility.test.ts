@@ -5,7 +5,7 @@ import { noPostgresReason, postgresBin, startTestPostgres, type TestPostgres } f
 import { postgresBackEnd, type BackEnd } from '../history-store/testing/back-ends.js';
 import { seed } from '../history-store/testing/shared-suite.js';
 import { insertResult } from '../facility/results.js';
-import { resultFor, sha } from '../store/testing/fixtures.js';
+import { cellAt, fieldResult, resultFor, sha } from '../store/testing/fixtures.js';
 import { CallError, engineWorld, type Driven, type EngineWorld } from './testing/engine-world.js';
 
 /** The app (or serve) showing a facility's history: every workstation's results, reviewed by anyone. */
@@ -80,6 +80,13 @@ describe.skipIf(!bin)('the engine on a facility history', () => {
     const csv = await app.call('history.exportCsv', { filter: { microscope: 'Nikon' } });
     expect(csv.rows).toBe(3);
     expect(csv.csv).toContain('cell_06.tif');
+    // A field's cells, one row each, from the facility.
+    await facility.add([
+      { sha256: sha(12), path: '/lab/a/field.tif', workstation: 'bench-2', result: fieldResult(12, [cellAt(40, 'healthy'), cellAt(90, 'infected')]) },
+    ]);
+    const perCell = await app.call('history.exportCsv', { filter: { analysis: 'find-cells' }, cells: true });
+    expect(perCell.rows).toBe(2);
+    expect((await app.call('captures.get', { sha256: sha(12) })).cells.map((c) => c.class)).toEqual(['healthy', 'infected']);
 
     await expect(app.call('history.query', { filter: { status: 'failed' } })).rejects.toThrow(/each workstation’s own/);
     await expect(app.call('history.query', { filter: { folderId: 1 } })).rejects.toThrow(/by workstation or microscope/);
