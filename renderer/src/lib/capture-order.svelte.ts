@@ -39,6 +39,14 @@ class CaptureOrder {
     return { previous: page.rows[at - 1]?.sha256 ?? null, next: page.rows[at + 1]?.sha256 ?? null };
   }
 
+  /**
+   * A capture is opened from Live: newest first from here on, even if it is the one last reached
+   * in History (the same capture, opened from another list).
+   */
+  openedFromLive(): void {
+    this.#list = null;
+  }
+
   /** Moves along the list from `sha256` to `to`, one step either way. */
   stepped(sha256: string, to: string, by: 1 | -1): void {
     if (this.#list?.sha256 === sha256)
