@@ -236,13 +236,14 @@ export class FacilityWorker {
       // belongs to another worker now, and failing it would cut that worker's run short. Results
       // are written either way; the unique constraint keeps one per capture and model.
       const held = await heldJobs(client, settlement.leases);
+      // In the order of the captures' SHA-256, as producers lock them: no two transactions wait on each other.
+      const writes = [
+        ...settlement.results.map(({ jobId, result }) => ({ jobId, sha256: result.sha256, store: () => insertResult(client, result, name) })),
+        ...settlement.invalid.map(({ jobId, sha256, reason }) => ({ jobId, sha256, store: () => markCaptureFailed(client, sha256, reason) })),
+      ].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
       const completed: string[] = [];
-      for (const { jobId, result } of settlement.results) {
-        await insertResult(client, result, name);
-        completed.push(jobId);
-      }
-      for (const { jobId, sha256, reason } of settlement.invalid) {
-        await markCaptureFailed(client, sha256, reason);
+      for (const { jobId, store } of writes) {
+        await store();
         completed.push(jobId);
       }
       // complete(name, ids, data, options) at run time: pg-boss 10's typings put options third for a

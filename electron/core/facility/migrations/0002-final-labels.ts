@@ -29,10 +29,16 @@ ALTER TABLE results ALTER COLUMN final_label SET NOT NULL;
 
 DROP TRIGGER reviews_mark_results ON reviews;
 DROP FUNCTION reviews_mark_results();
+-- What a result carries of its capture (its final label, where it was seen) is worked out under a
+-- lock on the capture's row, taken by each trigger below: a sighting, a review and a worker's result
+-- for the same capture in concurrent transactions would otherwise each miss the other's row. Each
+-- statement after the lock sees what the transaction that held it committed. Producers and workers
+-- take these locks in the order of the captures' SHA-256, so they cannot deadlock.
 -- A review or a withdrawal of one (both name the capture) settles every result of that capture.
 CREATE FUNCTION reviews_settle_results() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.cell_id IS NULL THEN
+    PERFORM 1 FROM captures WHERE id = NEW.capture_id FOR NO KEY UPDATE;
     UPDATE results SET
       final_label = COALESCE(standing_label(NEW.capture_id), class_name),
       reviewed = standing_label(NEW.capture_id) IS NOT NULL
@@ -54,6 +60,7 @@ CREATE INDEX results_by_place ON results USING gin (places);
 UPDATE results SET places = capture_places(capture_id);
 CREATE FUNCTION sightings_place_results() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM 1 FROM captures WHERE id = NEW.capture_id FOR NO KEY UPDATE;
   UPDATE results SET places = capture_places(NEW.capture_id) WHERE capture_id = NEW.capture_id;
   RETURN NEW;
 END $$;
@@ -62,6 +69,7 @@ CREATE TRIGGER sightings_place_results AFTER INSERT ON capture_sightings FOR EAC
 -- A new result starts from the capture's standing review if it has one, and knows where it was seen.
 CREATE FUNCTION results_settle_new() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM 1 FROM captures WHERE id = NEW.capture_id FOR NO KEY UPDATE;
   NEW.final_label := COALESCE(standing_label(NEW.capture_id), NEW.class_name);
   NEW.reviewed := standing_label(NEW.capture_id) IS NOT NULL;
   NEW.places := capture_places(NEW.capture_id);
