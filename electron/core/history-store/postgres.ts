@@ -1,11 +1,10 @@
 import pg from 'pg';
 import { ContractError } from '../../contract/messages.js';
-import { toInfo, type CaptureRow } from '../store/captures.js';
-import type { StoredCell } from '../store/cells.js';
-import type { HistoryRow } from '../store/history.js';
+import { toCell, type CellRow } from '../store/cells.js';
+import { toRow, type DetailRow, type HistoryRow } from '../store/history.js';
 import { toReview, type ReviewRow } from '../store/reviews.js';
 import { periodStarts } from '../time/zone.js';
-import type { HistoryStore, ReviewableState, SharedFilter } from './history-store.js';
+import type { HistoryStore, Places, ReviewableState, SharedFilter } from './history-store.js';
 import { facilityPageSql, facilityWhere, Params } from './postgres-query.js';
 
 // Ids, sizes and times are bigint (int8) columns; within 2^53 they are plain numbers.
@@ -15,77 +14,20 @@ const numbers = {
     oid === int8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-type DetailRow = Pick<CaptureRow, 'size' | 'width' | 'height' | 'bit_depth' | 'channels' | 'pages' | 'format'> & {
-  id: number;
-  sha256: string;
-  name: string;
-  model_id: string;
-  model_version: string;
-  model_sha256: string;
-  probabilities: Record<string, number>;
-  class_name: string;
-  final_label: string;
-  probability: number;
-  provider: string;
-  preprocessing: Record<string, unknown>;
-  app_version: string;
-  duration_ms: number;
-  classified_at: number;
-  analysis: HistoryRow['analysis'];
-  detector: HistoryRow['detector'];
-  summary: HistoryRow['summary'];
-  scope: HistoryRow['scope'];
-  uncertain: boolean;
-  paths: string[];
-  workstations: string[];
-  microscopes: string[];
-  review: ReviewRow | null;
-};
-
-
-type CellRow = {
-  id: number;
-  cell_index: number;
-  x: number;
-  y: number;
-  box_x: number;
-  box_y: number;
-  box_width: number;
-  box_height: number;
-  area: number;
-  outline: Array<[number, number]>;
-  score: number;
-  class_name: string;
-  probability: number;
-  probabilities: Record<string, number>;
-  crop: Record<string, unknown>;
-  scope: StoredCell['scope'];
-};
-
-const toCell = (r: CellRow): StoredCell => ({
-  id: r.id,
-  index: r.cell_index,
-  x: r.x,
-  y: r.y,
-  box: { x: r.box_x, y: r.box_y, width: r.box_width, height: r.box_height },
-  area: r.area,
-  outline: r.outline,
-  score: r.score,
-  className: r.class_name,
-  probability: r.probability,
-  probabilities: r.probabilities,
-  crop: r.crop,
-  scope: r.scope,
-});
-
-// Details are read only for the rows of a page, after the filter and sort have picked their ids.
+// Details are read only for the rows of a page, after the filter and sort have picked their ids,
+// in the shape SQLite keeps them (JSON as text, flags as 0 or 1), so both back ends
+// share one mapping of a history row (store/history.ts), plus where the capture was seen.
 const detailSql = `
-SELECT r.*, c.sha256, c.name, c.size, c.width, c.height, c.bit_depth, c.channels, c.pages, c.format,
-  ARRAY(SELECT s.path FROM capture_sightings s WHERE s.capture_id = c.id ORDER BY s.id) AS paths,
+SELECT r.id, r.model_id, r.model_version, r.model_sha256, r.probabilities::text AS probabilities, r.class_name,
+  r.final_label, r.probability, r.provider, r.preprocessing::text AS preprocessing, r.app_version, r.duration_ms,
+  r.classified_at, r.analysis, r.detector::text AS detector, r.summary::text AS summary, r.scope::text AS scope,
+  r.uncertain::int AS uncertain, NULL AS folder_path,
+  c.sha256, c.name, c.size, c.width, c.height, c.bit_depth, c.channels, c.pages, c.format,
+  to_json(ARRAY(SELECT s.path FROM capture_sightings s WHERE s.capture_id = c.id ORDER BY s.id))::text AS paths,
   ARRAY(SELECT DISTINCT s.workstation FROM capture_sightings s WHERE s.capture_id = c.id ORDER BY 1) AS workstations,
   ARRAY(SELECT DISTINCT s.microscope FROM capture_sightings s WHERE s.capture_id = c.id AND s.microscope <> '' ORDER BY 1) AS microscopes,
   (SELECT json_build_object('id', v.id, 'sha256', c.sha256, 'label', v.label, 'note', v.note,
-                            'reviewer', v.reviewer, 'created_at', v.created_at, 'withdrawn_at', NULL)
+                            'reviewer', v.reviewer, 'created_at', v.created_at)::text
     FROM standing_reviews v WHERE v.capture_id = c.id AND v.cell_id IS NULL ORDER BY v.id DESC LIMIT 1) AS review
 FROM results r JOIN captures c ON c.id = r.capture_id
 WHERE r.id = ANY($1::bigint[])`;
@@ -94,33 +36,6 @@ const reviewSql = `SELECT v.id, c.sha256, v.label, v.note, v.reviewer, v.created
     (SELECT w.created_at FROM reviews w WHERE w.withdraws = v.id) AS withdrawn_at
   FROM reviews v JOIN captures c ON c.id = v.capture_id`;
 
-const toRow = (r: DetailRow): HistoryRow => ({
-  resultId: r.id,
-  sha256: r.sha256,
-  fileName: r.name,
-  paths: r.paths,
-  // Watched folders are each workstation's own; the facility knows where a capture was seen instead.
-  folderPath: null,
-  places: { workstations: r.workstations, microscopes: r.microscopes },
-  info: toInfo(r),
-  model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 },
-  probabilities: r.probabilities,
-  className: r.class_name,
-  finalLabel: r.final_label,
-  probability: r.probability,
-  provider: r.provider,
-  preprocessing: r.preprocessing,
-  appVersion: r.app_version,
-  durationMs: r.duration_ms,
-  classifiedAt: r.classified_at,
-  analysis: r.analysis,
-  detector: r.detector,
-  cells: null,
-  summary: r.summary,
-  scope: r.scope,
-  uncertain: r.uncertain,
-  review: r.review && toReview(r.review),
-});
 
 /**
  * A facility's history, over its PostgreSQL (schema from `facility init`): every workstation's
@@ -132,7 +47,12 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
 
   const rowsFor = async (ids: number[]): Promise<HistoryRow[]> => {
     if (ids.length === 0) return [];
-    const byId = new Map((await query<DetailRow>(detailSql, [ids])).map((r) => [r.id, toRow(r)]));
+    const byId = new Map(
+      (await query<DetailRow & Places>(detailSql, [ids])).map((r) => [
+        r.id,
+        { ...toRow(r), places: { workstations: r.workstations, microscopes: r.microscopes } },
+      ]),
+    );
     return ids.map((id) => byId.get(id)!);
   };
   const ids = async (filter: SharedFilter, sort: Parameters<HistoryStore['page']>[1], limit: number | null, offset: number) => {
@@ -206,7 +126,13 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
     },
     async cellsOf(resultId) {
       const [cells, reviews] = await Promise.all([
-        query<CellRow>('SELECT * FROM cells WHERE result_id = $1 ORDER BY cell_index', [resultId]),
+        // JSON as text, as SQLite keeps it: one mapping of a stored cell for both back ends.
+        query<CellRow>(
+          `SELECT id, cell_index, x, y, box_x, box_y, box_width, box_height, area, outline::text AS outline, score,
+             class_name, probability, probabilities::text AS probabilities, crop::text AS crop, scope::text AS scope
+           FROM cells WHERE result_id = $1 ORDER BY cell_index`,
+          [resultId],
+        ),
         query<ReviewRow & { cell_id: number }>(
           `${reviewSql} JOIN cells l ON l.id = v.cell_id WHERE l.result_id = $1 AND v.id IN (SELECT id FROM standing_reviews)
            ORDER BY v.id`,

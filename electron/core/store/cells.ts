@@ -7,7 +7,8 @@ export interface StoredCell extends CellInput {
   index: number;
 }
 
-interface CellRow {
+/** A cell as both stores read it: JSON columns as their text. */
+export interface CellRow {
   id: number;
   cell_index: number;
   x: number;
@@ -26,7 +27,7 @@ interface CellRow {
   scope: string | null;
 }
 
-const toCell = (r: CellRow): StoredCell => ({
+export const toCell = (r: CellRow): StoredCell => ({
   id: r.id,
   index: r.cell_index,
   x: r.x,

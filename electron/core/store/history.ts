@@ -63,7 +63,8 @@ export interface ClassCount {
   count: number;
 }
 
-interface DetailRow extends Pick<
+/** A result with its capture as both stores read it: JSON columns as their text, flags as 0 or 1. */
+export interface DetailRow extends Pick<
   CaptureRow,
   'size' | 'width' | 'height' | 'bit_depth' | 'channels' | 'pages' | 'format'
 > {
@@ -104,7 +105,7 @@ SELECT r.*, c.sha256, c.name, c.size, c.width, c.height, c.bit_depth, c.channels
 FROM results r JOIN captures c ON c.id = r.capture_id
 WHERE r.id IN (SELECT value FROM json_each(?))`;
 
-const toRow = (r: DetailRow): HistoryRow => ({
+export const toRow = (r: DetailRow): HistoryRow => ({
   resultId: r.id,
   sha256: r.sha256,
   fileName: r.name,
