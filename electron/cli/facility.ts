@@ -11,6 +11,7 @@ import { failedCaptureReport, historyColumns, historyStatusColumns, storedReport
 import { initFacility } from '../core/facility/init.js';
 import { checkFacilitySchema, facilityUnusable } from '../core/facility/usable.js';
 import { FacilitySchemaError } from '../core/facility/migrate.js';
+import { onceAMinute } from '../core/facility/notices.js';
 import { defaultQueueSettings } from '../core/facility/queue.js';
 import { facilityStatus } from '../core/facility/status.js';
 import { rowWriter, type Column, type OutputFormat } from './output.js';
@@ -35,13 +36,7 @@ export function connectionFrom(options: FacilityOptions): FacilityConnection {
 
 /** Messages of the database (lost connections, pg-boss maintenance), each said at most once a minute. */
 export function facilityNotices(prefix: string): (message: string) => void {
-  const said = new Map<string, number>();
-  return (message) => {
-    const now = Date.now();
-    if (now - (said.get(message) ?? 0) < 60_000) return;
-    said.set(message, now);
-    say(`${prefix}: ${message}`);
-  };
+  return onceAMinute((message) => say(`${prefix}: ${message}`));
 }
 
 /** Runs `work` on the facility database; one that cannot be reached or set up is a sentence and exit 2. */

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { ContractError } from '../../contract/messages.js';
 import { facilityConnection, type FacilityConnection } from '../facility/connection.js';
 import { openFacilityDatabase, type FacilityDatabase } from '../facility/database.js';
+import { onceAMinute } from '../facility/notices.js';
 import type { Station } from '../facility/producer.js';
 import { checkFacilitySchema, facilityUnusable } from '../facility/usable.js';
 import type { HistoryStore } from '../history-store/history-store.js';
@@ -87,7 +88,7 @@ export class HistorySource {
     const database = openFacilityDatabase(connection, {
       applicationName: 'MetaScope history',
       supervise: false,
-      onError: this.onProblem,
+      onError: onceAMinute(this.onProblem),
     });
     try {
       await database.withClient((client) => checkFacilitySchema(client, connection));
