@@ -148,10 +148,14 @@ export async function facilityHistoryCommand(options: FacilityHistoryOptions): P
       const results =
         status === 'failed'
           ? []
-          : await postgresHistory(database.pool).exportRows(
-              { ...where, className: options.class, from: options.since },
-              { key: 'time', direction: 'asc' },
-            );
+          : [
+              ...(
+                await postgresHistory(database.pool).exportRows(
+                  { ...where, className: options.class, from: options.since },
+                  { key: 'time', direction: 'asc' },
+                )
+              ).rows,
+            ];
       const failures = status === 'ok' ? [] : await facilityFailures(database.pool, { ...where, since: options.since });
       const noPlaces = { workstations: [], microscopes: [] };
       // One list in time order: when each was classified, or found invalid.

@@ -1,5 +1,6 @@
 import type { HistoryFilter, HistorySort } from '../store/history-query.js';
 import type { ClassCount, ClassFraction, HistoryPage, HistoryRow, PageRequest } from '../store/history.js';
+import type { ReviewedCell as CsvCell } from '../export/results-csv.js';
 import type { StoredCell } from '../store/cells.js';
 import type { Review, ReviewInput } from '../store/reviews.js';
 
@@ -19,6 +20,12 @@ export interface SharedFilter extends HistoryFilter {
 export interface ReviewedCell {
   cell: StoredCell;
   review: Review | undefined;
+}
+
+/** The rows of a CSV, and the cells of each field with their reviews where they were asked for. */
+export interface ExportRows {
+  rows: Iterable<HistoryRow>;
+  cellsOf?: (resultId: number) => CsvCell[];
 }
 
 /** A capture's state as far as reviewing goes: unknown, not classified (yet, or ever), or with results. */
@@ -46,8 +53,11 @@ export interface HistoryStore {
   cellsOf(resultId: number): Promise<ReviewedCell[]>;
   /** The result a cell of a field belongs to, if the cell exists. */
   resultOfCell(cellId: number): Promise<number | undefined>;
-  /** Every matching result in `sort` order: what a CSV is written from. */
-  exportRows(filter: SharedFilter, sort: HistorySort): Promise<HistoryRow[]>;
+  /**
+   * Every matching result in `sort` order, and with `cells` each field's cells: what a CSV is
+   * written from. A workstation's rows are read as they are written (a chunk at a time).
+   */
+  exportRows(filter: SharedFilter, sort: HistorySort, cells?: boolean): Promise<ExportRows>;
   /** How many results of each final label per local day or hour of `timeZone`. */
   classCounts(filter: SharedFilter, bucket: 'day' | 'hour', timeZone: string): Promise<ClassCount[]>;
   /** The mean share of cells per class per local day or hour, over the fields that match. */

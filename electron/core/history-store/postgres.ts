@@ -4,6 +4,7 @@ import { toCell, type CellRow } from '../store/cells.js';
 import { toRow, type DetailRow, type HistoryRow } from '../store/history.js';
 import { toReview, type ReviewRow } from '../store/reviews.js';
 import { periodStarts } from '../time/zone.js';
+import type { ReviewedCell } from '../export/results-csv.js';
 import type { HistoryStore, Places, ReviewableState, SharedFilter } from './history-store.js';
 import { facilityPageSql, facilityWhere, Params } from './postgres-query.js';
 
@@ -36,7 +37,6 @@ const reviewSql = `SELECT v.id, c.sha256, v.label, v.note, v.reviewer, v.created
     (SELECT w.created_at FROM reviews w WHERE w.withdraws = v.id) AS withdrawn_at
   FROM reviews v JOIN captures c ON c.id = v.capture_id`;
 
-
 /**
  * A facility's history, over its PostgreSQL (schema from `facility init`): every workstation's
  * results, each with where it was seen. Reviews name their reviewer: many people review one history.
@@ -55,9 +55,33 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
     );
     return ids.map((id) => byId.get(id)!);
   };
-  const ids = async (filter: SharedFilter, sort: Parameters<HistoryStore['page']>[1], limit: number | null, offset: number) => {
+  const ids = async (
+    filter: SharedFilter,
+    sort: Parameters<HistoryStore['page']>[1],
+    limit: number | null,
+    offset: number,
+  ) => {
     const sql = facilityPageSql(filter, sort, limit, offset);
     return { sql, ids: (await query<{ id: number }>(sql.ids.text, sql.ids.values)).map((r) => r.id) };
+  };
+  const cellsOf = async (resultId: number) => {
+    const [cells, reviews] = await Promise.all([
+      // JSON as text, as SQLite keeps it: one mapping of a stored cell for both back ends.
+      query<CellRow>(
+        `SELECT id, cell_index, x, y, box_x, box_y, box_width, box_height, area, outline::text AS outline, score,
+           class_name, probability, probabilities::text AS probabilities, crop::text AS crop, scope::text AS scope
+         FROM cells WHERE result_id = $1 ORDER BY cell_index`,
+        [resultId],
+      ),
+      query<ReviewRow & { cell_id: number }>(
+        `${reviewSql} JOIN cells l ON l.id = v.cell_id WHERE l.result_id = $1 AND v.id IN (SELECT id FROM standing_reviews)
+         ORDER BY v.id`,
+        [resultId],
+      ),
+    ]);
+    // Ids only grow: the last standing review of a cell is its latest.
+    const latest = new Map(reviews.map((r) => [r.cell_id, toReview(r)]));
+    return cells.map((r) => ({ cell: toCell(r), review: latest.get(r.id) }));
   };
   const forCaptures = async (sha256s: string[]) => {
     const found = await query<{ id: number }>(
@@ -95,7 +119,12 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
    * Local days or hours are worked out in the zone (as the SQLite history does) and each is a range
    * of the results' times: faster here than finding each result's period (width_bucket) and grouping.
    */
-  const perPeriod = async <R>(filter: SharedFilter, bucket: 'day' | 'hour', timeZone: string, select: (where: string) => string) => {
+  const perPeriod = async <R>(
+    filter: SharedFilter,
+    bucket: 'day' | 'hour',
+    timeZone: string,
+    select: (where: string) => string,
+  ) => {
     const [span] = await query<{ first: number | null; last: number | null }>(
       'SELECT min(classified_at) AS first, max(classified_at) AS last FROM results',
     );
@@ -107,12 +136,18 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
     return query<R>(`${periods} ${select(facilityWhere(filter, p))}`, p.values);
   };
   const reviewById = async (id: number) =>
-    (await query<ReviewRow & { capture_id: number; cell_id: number | null }>(`${reviewSql} WHERE v.id = $1 AND v.withdraws IS NULL`, [id]))[0];
+    (
+      await query<ReviewRow & { capture_id: number; cell_id: number | null }>(
+        `${reviewSql} WHERE v.id = $1 AND v.withdraws IS NULL`,
+        [id],
+      )
+    )[0];
 
   return {
     scope: 'facility',
     page,
-    reviewQueue: (filter, request) => page({ ...filter, reviewed: false }, { key: 'review', direction: 'asc' }, request),
+    reviewQueue: (filter, request) =>
+      page({ ...filter, reviewed: false }, { key: 'review', direction: 'asc' }, request),
     forCapture: (sha256) => forCaptures([sha256]),
     forCaptures,
     async reviewableState(sha256): Promise<ReviewableState> {
@@ -124,45 +159,45 @@ export function postgresHistory(pool: pg.Pool): HistoryStore {
       if (capture.results > 0) return 'done';
       return capture.state === 'failed' ? 'failed' : 'pending';
     },
-    async cellsOf(resultId) {
-      const [cells, reviews] = await Promise.all([
-        // JSON as text, as SQLite keeps it: one mapping of a stored cell for both back ends.
-        query<CellRow>(
-          `SELECT id, cell_index, x, y, box_x, box_y, box_width, box_height, area, outline::text AS outline, score,
-             class_name, probability, probabilities::text AS probabilities, crop::text AS crop, scope::text AS scope
-           FROM cells WHERE result_id = $1 ORDER BY cell_index`,
-          [resultId],
-        ),
-        query<ReviewRow & { cell_id: number }>(
-          `${reviewSql} JOIN cells l ON l.id = v.cell_id WHERE l.result_id = $1 AND v.id IN (SELECT id FROM standing_reviews)
-           ORDER BY v.id`,
-          [resultId],
-        ),
-      ]);
-      // Ids only grow: the last standing review of a cell is its latest.
-      const latest = new Map(reviews.map((r) => [r.cell_id, toReview(r)]));
-      return cells.map((r) => ({ cell: toCell(r), review: latest.get(r.id) }));
-    },
+    cellsOf,
     async resultOfCell(cellId) {
-      const [cell] = await query<{ result_id: number }>('SELECT result_id FROM cells WHERE id = $1', [cellId]);
+      const [cell] = await query<{ result_id: number }>('SELECT result_id FROM cells WHERE id = $1', [
+        cellId,
+      ]);
       return cell?.result_id;
     },
-    async exportRows(filter, sort) {
+    async exportRows(filter, sort, cells = false) {
       const { ids: found } = await ids(filter, sort, null, 0);
       const rows: HistoryRow[] = [];
       // In chunks, so no one statement carries a whole history's details.
       for (let at = 0; at < found.length; at += 500) rows.push(...(await rowsFor(found.slice(at, at + 500))));
-      return rows;
+      if (!cells) return { rows };
+      // Read before the CSV is written, which is written at once.
+      const byResult = new Map<number, ReviewedCell[]>();
+      for (const row of rows.filter((r) => r.analysis === 'find-cells'))
+        byResult.set(
+          row.resultId,
+          (await cellsOf(row.resultId)).map(({ cell, review }) => ({ ...cell, review })),
+        );
+      return { rows, cellsOf: (resultId: number) => byResult.get(resultId) ?? [] };
     },
     classCounts: (filter, bucket, timeZone) =>
-      perPeriod(filter, bucket, timeZone, (where) =>
-        `SELECT p.start, r.final_label AS "className", count(*)::int AS count
+      perPeriod(
+        filter,
+        bucket,
+        timeZone,
+        (where) =>
+          `SELECT p.start, r.final_label AS "className", count(*)::int AS count
          FROM periods p JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
          WHERE ${where} GROUP BY p.start, r.final_label ORDER BY p.start, r.final_label`,
       ),
     classFractions: (filter, bucket, timeZone) =>
-      perPeriod(filter, bucket, timeZone, (where) =>
-        `SELECT p.start, f.class_name COLLATE "C" AS "className", avg(f.fraction) AS fraction, count(*)::int AS fields
+      perPeriod(
+        filter,
+        bucket,
+        timeZone,
+        (where) =>
+          `SELECT p.start, f.class_name COLLATE "C" AS "className", avg(f.fraction) AS fraction, count(*)::int AS fields
          FROM periods p JOIN results r ON r.classified_at >= p.start AND r.classified_at < p.next
          JOIN result_fractions f ON f.result_id = r.id
          WHERE ${where} GROUP BY p.start, 2 ORDER BY p.start, 2`,

@@ -1,4 +1,5 @@
 import { ContractError } from '../../contract/messages.js';
+import { reviewedCells } from '../export/reviewed-cells.js';
 import type { Store } from '../store/store.js';
 import type { HistoryStore, SharedFilter } from './history-store.js';
 
@@ -28,7 +29,10 @@ export function sqliteHistory(store: Store): HistoryStore {
       return store.cells.ofResult(resultId).map((cell) => ({ cell, review: reviews.get(cell.id) }));
     },
     resultOfCell: async (cellId) => store.cells.get(cellId)?.resultId,
-    exportRows: async (filter, sort) => (local(filter) ? [...store.history.export(filter, sort)] : []),
+    exportRows: async (filter, sort, cells = false) => ({
+      rows: local(filter) ? store.history.export(filter, sort) : [],
+      cellsOf: cells ? reviewedCells(store) : undefined,
+    }),
     classCounts: async (filter, bucket, timeZone) =>
       local(filter) ? store.history.classCounts(filter, bucket, timeZone) : [],
     classFractions: async (filter, bucket, timeZone) =>

@@ -2,9 +2,7 @@ import type { EngineHandlers } from '../../../contract/api.js';
 import { ContractError } from '../../../contract/messages.js';
 import { plateOf } from '../../cells/plate.js';
 import { wilsonInterval } from '../../evaluate/wilson.js';
-import { machineTimeZone, resultsCsv, type ReviewedCell } from '../../export/results-csv.js';
-import type { HistoryStore } from '../../history-store/history-store.js';
-import type { HistoryRow } from '../../store/history.js';
+import { machineTimeZone, resultsCsv } from '../../export/results-csv.js';
 import { localDate } from '../../time/zone.js';
 import { failureFilter, folderIds, rowsOf, storeFilter, type EngineContext } from '../context.js';
 import { rowOfFailure } from '../rows.js';
@@ -24,14 +22,6 @@ const onlyLocal = (what: string) =>
     'invalid-request',
     `${what} are each workstation’s own: switch Settings back to this workstation’s history to see them.`,
   );
-
-/** Each field's cells with their reviews, by result, read before the CSV is written (it is written at once). */
-async function fieldCells(shown: HistoryStore, rows: HistoryRow[]): Promise<Map<number, ReviewedCell[]>> {
-  const cells = new Map<number, ReviewedCell[]>();
-  for (const row of rows.filter((r) => r.analysis === 'find-cells'))
-    cells.set(row.resultId, (await shown.cellsOf(row.resultId)).map(({ cell, review }) => ({ ...cell, review })));
-  return cells;
-}
 
 /** Browsing past results: pages, charts, the CSV and the plate map, from whichever history is shown. */
 export function historyRequests({ store, history, classification }: EngineContext) {
@@ -101,12 +91,8 @@ export function historyRequests({ store, history, classification }: EngineContex
         return resultsCsv(store.failures.export(failureFilter(filter)), store.models.list(), { timeZone });
       }
       const shown = history.store;
-      const rows = await shown.exportRows(storeFilter(filter), sort);
-      const cellsOf = cells ? await fieldCells(shown, rows) : undefined;
-      return resultsCsv(rows, await shown.modelClasses(), {
-        cellsOf: cellsOf && ((resultId) => cellsOf.get(resultId) ?? []),
-        timeZone,
-      });
+      const { rows, cellsOf } = await shown.exportRows(storeFilter(filter), sort, cells);
+      return resultsCsv(rows, await shown.modelClasses(), { cellsOf, timeZone });
     },
     'history.places': () => history.store.places(),
     'history.plate': ({ folderId, className }) => {

@@ -156,7 +156,7 @@ export function historyStoreSuite(label: string, open: () => Promise<BackEnd>, s
       expect(await history.reviewableState(sha(1))).toBe('done');
       expect(await history.reviewableState(sha(11))).toBe('failed');
       expect(await history.reviewableState(sha(99))).toBe('unknown');
-      const rows = await history.exportRows({ className: 'healthy' }, { key: 'probability', direction: 'desc' });
+      const rows = [...(await history.exportRows({ className: 'healthy' }, { key: 'probability', direction: 'desc' })).rows];
       expect(names(rows)).toEqual([9, 7, 5, 3, 1].map(fileName));
       expect(rows[0]).toMatchObject({
         sha256: sha(9),
